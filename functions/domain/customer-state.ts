@@ -1,0 +1,218 @@
+/**
+ * The customer item: everything a decision about one customer needs, in one record.
+ *
+ * The state is plain JSON (it is stored as one DynamoDB item and travels through streams), every
+ * timestamp is an ISO-8601 UTC string, and every collection is bounded so the item stays far below
+ * DynamoDB's 400 KB limit whatever the customer does.
+ */
+
+export const CHANNELS = ['email', 'sms', 'push'] as const;
+export type Channel = (typeof CHANNELS)[number];
+
+/** Which address a channel needs. */
+export const CONTACT_FOR_CHANNEL = { email: 'email', sms: 'phone', push: 'pushToken' } as const;
+
+export const DEFAULT_BRAND = 'default';
+
+/** Bounds that keep one customer item small. */
+export const LIMITS = {
+  recentEventIds: 64,
+  orders: 120,
+  products: 24,
+  purchaseDatesPerProduct: 8,
+  ledger: 40,
+  birthdayChanges: 4,
+  earnedMonths: 25,
+  /** Occurrences older than this are pruned unless they are "once ever". */
+  occurrenceRetentionDays: 400,
+} as const;
+
+export interface ConsentRecord {
+  granted: boolean;
+  /** When the change happened (event time). */
+  at: string;
+  /** The event that made the change: the consent audit trail. */
+  eventId: string;
+}
+
+export interface Birthday {
+  month: number;
+  day: number;
+  year: number | null;
+}
+
+export interface Profile {
+  firstName: string | null;
+  registeredAt: string | null;
+  birthday: Birthday | null;
+  /** Event times of accepted birthday edits (the first setting is not an edit). */
+  birthdayChanges: string[];
+  timeZone: string | null;
+  country: string | null;
+  city: string | null;
+  locale: string | null;
+}
+
+export interface Contacts {
+  email: string | null;
+  phone: string | null;
+  pushToken: string | null;
+}
+
+export interface Stats {
+  orders: number;
+  spend: number;
+  firstOrderAt: string | null;
+  lastOrderAt: string | null;
+}
+
+export interface OrderRecord {
+  at: string;
+  total: number;
+  /** Base points accrued on this order (clawed back on cancellation). */
+  points: number;
+  /** Spend per category in this order. */
+  categories: Record<string, number>;
+  skus: string[];
+  cancelled: boolean;
+}
+
+export interface ProductHistory {
+  /** Distinct purchase days (YYYY-MM-DD, UTC), ascending, the most recent kept. */
+  days: string[];
+  category: string | null;
+  /** Purchases ever seen, including those no longer in `days`. */
+  count: number;
+}
+
+export interface PointsBucket {
+  /** Day (YYYY-MM-DD) at whose start (UTC) the bucket's points expire. */
+  expiresOn: string;
+  points: number;
+}
+
+export interface Points {
+  balance: number;
+  lifetimeEarned: number;
+  /** Points still to expire, oldest first; their sum equals the balance. */
+  buckets: PointsBucket[];
+  /** Points earned per UTC month (YYYY-MM), for tiers by points earned in a rolling period. */
+  earnedByMonth: Record<string, number>;
+}
+
+export interface LedgerEntry {
+  /** The occurrence key (or `order:<id>`, `clawback:<key>`, `expiry:<day>`): deterministic, idempotent. */
+  entryId: string;
+  customerId: string;
+  brand: string;
+  campaignId: string | null;
+  points: number;
+  reason: 'accrual' | 'bonus' | 'clawback' | 'expiry' | 'conversion';
+  at: string;
+  expiresAt: string | null;
+}
+
+export type OccurrenceStatus = 'issued' | 'suppressed' | 'clawed-back' | 'converted';
+
+export interface OfferState {
+  code: string;
+  /** Last instant the offer can be used: the conversion window. */
+  expiresAt: string;
+  /** Points credited when a qualifying order arrives (dormancy win-back). */
+  pointsOnOrder: number;
+  minBasket: number;
+  accrualPercent: number | null;
+  category: string | null;
+}
+
+export interface OccurrenceRecord {
+  campaignId: string;
+  trigger: string;
+  status: OccurrenceStatus;
+  /** Decision time. */
+  at: string;
+  /** Earliest delivery time of the message, when one was queued. */
+  sendAt: string | null;
+  channels: Channel[];
+  points: number;
+  /** Suppression reason, when suppressed. */
+  reason: string | null;
+  /** The order the occurrence came from (purchase-based rewards are clawed back with it). */
+  orderId: string | null;
+  /** Whether this occurrence counts toward the frequency cap. */
+  capped: boolean;
+  /** Whether the message was moved later by the frequency cap. */
+  deferred: boolean;
+  offer: OfferState | null;
+  /** True when the occurrence must never be pruned (milestones fire once ever). */
+  onceEver: boolean;
+}
+
+export interface Engagement {
+  /** Opens and clicks by the customer's local hour (0..23). */
+  byLocalHour: number[];
+  lastAt: string | null;
+}
+
+export interface CustomerState {
+  brand: string;
+  customerId: string;
+  /** Optimistic-concurrency version: every write increments it. */
+  version: number;
+  /** Time of the newest event applied. */
+  updatedAt: string | null;
+  profile: Profile;
+  contacts: Contacts;
+  consents: Record<Channel, ConsentRecord | null>;
+  /** Global opt-out (`ConsentChanged` with channel `all`). */
+  optOut: ConsentRecord | null;
+  stats: Stats;
+  spendByCategory: Record<string, number>;
+  orders: Record<string, OrderRecord>;
+  products: Record<string, ProductHistory>;
+  points: Points;
+  ledger: LedgerEntry[];
+  tier: string | null;
+  rfm: string | null;
+  engagement: Engagement;
+  recentEventIds: string[];
+  occurrences: Record<string, OccurrenceRecord>;
+}
+
+export function emptyState(brand: string, customerId: string): CustomerState {
+  return {
+    brand,
+    customerId,
+    version: 0,
+    updatedAt: null,
+    profile: {
+      firstName: null,
+      registeredAt: null,
+      birthday: null,
+      birthdayChanges: [],
+      timeZone: null,
+      country: null,
+      city: null,
+      locale: null,
+    },
+    contacts: { email: null, phone: null, pushToken: null },
+    consents: { email: null, sms: null, push: null },
+    optOut: null,
+    stats: { orders: 0, spend: 0, firstOrderAt: null, lastOrderAt: null },
+    spendByCategory: {},
+    orders: {},
+    products: {},
+    points: { balance: 0, lifetimeEarned: 0, buckets: [], earnedByMonth: {} },
+    ledger: [],
+    tier: null,
+    rfm: null,
+    engagement: { byLocalHour: Array.from({ length: 24 }, () => 0), lastAt: null },
+    recentEventIds: [],
+    occurrences: {},
+  };
+}
+
+/** The key of a customer across brands: one item per (brand, customer). */
+export function customerKey(brand: string, customerId: string): string {
+  return `${brand}#${customerId}`;
+}
