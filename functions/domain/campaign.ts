@@ -34,11 +34,13 @@ export const RFM_CLASSES = [
 export const RfmClass = z.enum(RFM_CLASSES);
 export type RfmClass = z.infer<typeof RfmClass>;
 
-export const Tier = z.object({
-  name: z.string().min(1).max(32),
-  /** Points earned in the rolling window needed to hold the tier. */
-  minPoints: z.number().int().min(0),
-});
+export const Tier = z
+  .object({
+    name: z.string().min(1).max(32),
+    /** Points earned in the rolling window needed to hold the tier. */
+    minPoints: z.number().int().min(0),
+  })
+  .strict();
 export type Tier = z.infer<typeof Tier>;
 
 export const Program = z
@@ -57,6 +59,15 @@ export const Program = z
         { name: 'Platinum', minPoints: 5000 },
       ]),
     tierWindowMonths: PositiveInt.max(24).default(12),
+    /** RFM scoring thresholds (score 1..5): recency in days (ascending), orders and spend (ascending). */
+    rfm: z
+      .object({
+        recencyDays: z.array(PositiveInt).length(4),
+        orders: z.array(PositiveInt).length(4),
+        spend: z.array(z.number().positive()).length(4),
+      })
+      .strict()
+      .default({ recencyDays: [14, 30, 90, 180], orders: [2, 3, 5, 10], spend: [1000, 5000, 15000, 50000] }),
   })
   .strict();
 export type Program = z.infer<typeof Program>;
@@ -154,6 +165,8 @@ const AnniversaryTrigger = z
     type: z.literal('anniversary'),
     /** Fires every N months after registration (12 = yearly); month-end dates clamp (Jan 31 → Feb 28). */
     everyMonths: PositiveInt.max(120),
+    /** Fire at most this many times per customer (1 = once, `everyMonths` after registration). */
+    maxTimes: PositiveInt.max(100).optional(),
     /** Days after the anniversary day it may still fire (catch-up after an outage). */
     daysAfter: z.number().int().min(0).max(30).default(3),
   })
