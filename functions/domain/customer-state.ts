@@ -125,6 +125,13 @@ export interface OfferState {
   category: string | null;
 }
 
+export interface PersonalOfferState {
+  code: string;
+  category: string;
+  accrualPercent: number;
+  minBasket: number;
+}
+
 export interface OccurrenceRecord {
   campaignId: string;
   trigger: string;
@@ -144,6 +151,10 @@ export interface OccurrenceRecord {
   /** Whether the message was moved later by the frequency cap. */
   deferred: boolean;
   offer: OfferState | null;
+  /** Personal offers of a personal-offer occurrence, best first. */
+  offers: PersonalOfferState[];
+  /** Values fixed at decision time that the message needs (product, predicted day, offers …). */
+  variables: Record<string, string | number>;
   /** True when the occurrence must never be pruned (milestones fire once ever). */
   onceEver: boolean;
 }
@@ -176,6 +187,9 @@ export interface CustomerState {
   rfm: string | null;
   engagement: Engagement;
   recentEventIds: string[];
+  /** Event time of the last write per profile, contact and consent field: last writer wins, so a late
+   * event never overwrites newer data. */
+  fieldTimes: Record<string, string>;
   occurrences: Record<string, OccurrenceRecord>;
 }
 
@@ -208,6 +222,7 @@ export function emptyState(brand: string, customerId: string): CustomerState {
     rfm: null,
     engagement: { byLocalHour: Array.from({ length: 24 }, () => 0), lastAt: null },
     recentEventIds: [],
+    fieldTimes: {},
     occurrences: {},
   };
 }
