@@ -41,10 +41,10 @@ export function apply(state: CustomerState, event: DomainEvent, settings: Progra
       mergeProfile(next, event, event.detail, settings);
       break;
     case 'ConsentChanged':
-      if (event.detail.channel === 'all') {
-        setOptOut(next, !event.detail.granted, event);
-        if (event.detail.granted) for (const c of CHANNELS) setConsent(next, c, true, event);
-      } else setConsent(next, event.detail.channel, event.detail.granted, event);
+      // `all` is the global switch: opting back in lifts the opt-out but grants no channel the customer
+      // never agreed to; per-channel consents stay as they were.
+      if (event.detail.channel === 'all') setOptOut(next, !event.detail.granted, event);
+      else setConsent(next, event.detail.channel, event.detail.granted, event);
       break;
     case 'OrderPlaced':
       placeOrder(next, event, settings);

@@ -257,9 +257,10 @@ describe('apply: ConsentChanged', () => {
     expect(state.consents.email?.granted).toBe(true);
   });
 
-  it('re-opts in with channel all: the global opt-out lifts and every channel is granted', () => {
+  it('re-opts in with channel all: the global opt-out lifts and no channel is granted that was not', () => {
     // Prepare
     const events = [
+      consentChanged('email-on', '2025-01-01T00:00:00Z', 'email', true),
       consentChanged('off', '2025-02-01T00:00:00Z', 'all', false),
       consentChanged('on', '2025-03-01T00:00:00Z', 'all', true),
     ];
@@ -269,18 +270,19 @@ describe('apply: ConsentChanged', () => {
 
     // Assess
     expect(state.optOut).toEqual({ granted: true, at: '2025-03-01T00:00:00.000Z', eventId: 'on' });
-    for (const c of ['email', 'sms', 'push'] as const) {
-      expect(state.consents[c]).toEqual({ granted: true, at: '2025-03-01T00:00:00.000Z', eventId: 'on' });
-    }
+    expect(state.consents.email).toEqual({ granted: true, at: '2025-01-01T00:00:00.000Z', eventId: 'email-on' });
+    expect(state.consents.sms).toBeNull();
+    expect(state.consents.push).toBeNull();
   });
 
   it('keeps a newer per-channel revocation when an older re-opt-in arrives late', () => {
     // Prepare
+    const emailOn = consentChanged('email-on', '2025-01-01T00:00:00Z', 'email', true);
     const revoke = consentChanged('sms-off', '2025-04-01T00:00:00Z', 'sms', false);
     const reOptIn = consentChanged('on', '2025-03-01T00:00:00Z', 'all', true);
 
     // Act
-    const state = applyAll([revoke, reOptIn]);
+    const state = applyAll([emailOn, revoke, reOptIn]);
 
     // Assess
     expect(state.consents.sms?.granted).toBe(false);
