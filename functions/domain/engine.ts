@@ -1,0 +1,416 @@
+/**
+ * The engine: triggers → guardrails → issuance, as pure functions of (state, campaigns, now).
+ *
+ * `processEvent` applies a shop event and runs the event-driven triggers; `evaluateScheduled` runs the
+ * scheduled ones due at `now`; `nextDue` says when to look at the customer again. Every decision is
+ * recorded in the state under its occurrence key, so evaluating twice decides nothing twice.
+ */
+import type { Campaign, CampaignFile } from './campaign.ts';
+import { runsForBrand } from './campaign-rules.ts';
+import type { Candidate } from './candidate.ts';
+import { localKey, occurrenceKey, offerCode } from './candidate.ts';
+import type { Channel, CustomerState, LedgerEntry, OccurrenceRecord, OfferState } from './customer-state.ts';
+import { LIMITS } from './customer-state.ts';
+import type { DomainEvent } from './events.ts';
+import type { SuppressionReason } from './guardrails.ts';
+import { capSendTimes, chooseChannels, findSlot, matchesSegment, occurrenceBlocker } from './guardrails.ts';
+import type { Message } from './message.ts';
+import { buildMessages } from './message.ts';
+import { credit, expirePoints } from './points.ts';
+import { profileCandidates, realtimeCandidates } from './realtime-triggers.ts';
+import { apply } from './reducer.ts';
+import type { ReplenishmentModel } from './replenishment.ts';
+import type { ScheduledTrigger, WindowContext } from './scheduled-triggers.ts';
+import { isScheduled, windowCandidate, windows } from './scheduled-triggers.ts';
+import { localDateOf, MS_PER_DAY, MS_PER_HOUR } from './time.ts';
+
+/** What every evaluation needs besides the customer: the campaign file and the replenishment model. */
+export interface EngineContext {
+  pack: CampaignFile;
+  model: ReplenishmentModel | null;
+}
+
+interface DecisionBase {
+  /** Key within the customer item (`<campaignId>#<occurrence>`). */
+  key: string;
+  /** Global occurrence key (brand#customer#campaign#occurrence). */
+  occurrenceKey: string;
+  campaign: Campaign;
+}
+
+export type Decision =
+  | (DecisionBase & {
+      type: 'Issued';
+      channels: Channel[];
+      sendAtMs: number | null;
+      deferred: boolean;
+      /** Why no message went out although the reward was issued (points are not a marketing message). */
+      messageSuppressed: SuppressionReason | null;
+      candidate: Candidate;
+    })
+  | (DecisionBase & { type: 'Suppressed'; reason: SuppressionReason; candidate: Candidate })
+  | (DecisionBase & { type: 'Converted'; orderId: string; points: number });
+
+export interface Outcome {
+  state: CustomerState;
+  decisions: Decision[];
+  messages: Message[];
+  /** Ledger entries added by this step (the relay writes them). */
+  ledger: LedgerEntry[];
+}
+
+interface BrandCampaigns {
+  scheduled: { campaign: Campaign; trigger: ScheduledTrigger }[];
+  realtime: Campaign[];
+  dormancy: Campaign[];
+}
+
+const byBrand = new WeakMap<CampaignFile, Map<string, BrandCampaigns>>();
+
+/** Enabled campaigns of a brand, highest priority first, split by kind (cached per file and brand). */
+export function campaignsOf(pack: CampaignFile, brand: string): BrandCampaigns {
+  let perBrand = byBrand.get(pack);
+  if (perBrand === undefined) {
+    perBrand = new Map();
+    byBrand.set(pack, perBrand);
+  }
+  let found = perBrand.get(brand);
+  if (found === undefined) {
+    const enabled = pack.campaigns
+      .filter((c) => c.enabled && runsForBrand(c, brand))
+      .sort((a, b) => b.priority - a.priority || (a.id < b.id ? -1 : 1));
+    found = { scheduled: [], realtime: [], dormancy: [] };
+    for (const campaign of enabled) {
+      const t = campaign.trigger;
+      if (isScheduled(t)) found.scheduled.push({ campaign, trigger: t });
+      else found.realtime.push(campaign);
+      if (t.type === 'dormancy') found.dormancy.push(campaign);
+    }
+    perBrand.set(brand, found);
+  }
+  return found;
+}
+
+export function zoneOf(state: CustomerState, pack: CampaignFile): string {
+  return state.profile.timeZone ?? pack.guardrails.defaultTimeZone;
+}
+
+function activeAt(campaign: Campaign, nowMs: number): boolean {
+  if (campaign.validFrom !== undefined && nowMs < Date.parse(campaign.validFrom)) return false;
+  if (campaign.validUntil !== undefined && nowMs > Date.parse(campaign.validUntil)) return false;
+  return true;
+}
+
+function eligible(state: CustomerState, campaign: Campaign, ctx: EngineContext, nowMs: number): boolean {
+  return activeAt(campaign, nowMs) && matchesSegment(state, campaign.segment, ctx.pack.program, nowMs);
+}
+
+function windowContext(state: CustomerState, ctx: EngineContext, nowMs: number): WindowContext {
+  const zone = zoneOf(state, ctx.pack);
+  return { zone, nowMs, today: localDateOf(nowMs, zone), model: ctx.model };
+}
+
+/** Candidates of the scheduled campaigns whose windows are open at `now` and not yet decided. */
+export function scheduledCandidates(state: CustomerState, ctx: EngineContext, nowMs: number): Candidate[] {
+  const wctx = windowContext(state, ctx, nowMs);
+  const out: Candidate[] = [];
+  for (const { campaign, trigger } of campaignsOf(ctx.pack, state.brand).scheduled) {
+    for (const w of windows(state, campaign, trigger, wctx)) {
+      const key = localKey(campaign, w.occurrence);
+      if (w.fromMs > nowMs || nowMs >= w.untilMs || state.occurrences[key] !== undefined) continue;
+      out.push(windowCandidate(state, campaign, trigger, w, key, ctx.pack.program, nowMs));
+      // One open window per campaign at a time (e.g. the most urgent replenishment product).
+      break;
+    }
+  }
+  return out;
+}
+
+/** The earliest instant a scheduled trigger can fire for this customer (null: nothing to come). */
+export function nextDue(state: CustomerState, ctx: EngineContext, nowMs: number): number | null {
+  const wctx = windowContext(state, ctx, nowMs);
+  let best = state.points.buckets[0]
+    ? Date.parse(`${state.points.buckets[0].expiresOn}T00:00:00.000Z`)
+    : null;
+  for (const { campaign, trigger } of campaignsOf(ctx.pack, state.brand).scheduled) {
+    if (campaign.validUntil !== undefined && Date.parse(campaign.validUntil) < nowMs) continue;
+    for (const w of windows(state, campaign, trigger, wctx)) {
+      if (state.occurrences[localKey(campaign, w.occurrence)] !== undefined) continue;
+      let at = Math.max(w.fromMs, nowMs);
+      if (campaign.validFrom !== undefined) at = Math.max(at, Date.parse(campaign.validFrom));
+      if (at >= w.untilMs) continue;
+      // Windows come earliest first: once one opens after the campaign ends, so do the rest.
+      if (campaign.validUntil !== undefined && at > Date.parse(campaign.validUntil)) break;
+      // Open now but not eligible now: the next profile change re-indexes the customer.
+      if (at === nowMs && !eligible(state, campaign, ctx, nowMs)) continue;
+      if (best === null || at < best) best = at;
+      break;
+    }
+  }
+  return best;
+}
+
+/** Passes candidates through the guardrails, highest priority first; capped sends fill the cap in that order. */
+export function decide(
+  state: CustomerState,
+  candidates: Candidate[],
+  ctx: EngineContext,
+  nowMs: number,
+): Decision[] {
+  const { guardrails } = ctx.pack;
+  const sends = capSendTimes(state);
+  const zone = zoneOf(state, ctx.pack);
+  const sorted = [...candidates].sort(
+    (a, b) => b.campaign.priority - a.campaign.priority || (a.key < b.key ? -1 : 1),
+  );
+  const seen = new Set<string>();
+  const decisions: Decision[] = [];
+  for (const c of sorted) {
+    if (state.occurrences[c.key] !== undefined || seen.has(c.key)) continue;
+    if (!eligible(state, c.campaign, ctx, nowMs)) continue;
+    seen.add(c.key);
+    const base = {
+      key: c.key,
+      occurrenceKey: occurrenceKey(state, c.key),
+      campaign: c.campaign,
+      candidate: c,
+    };
+    const blocked = occurrenceBlocker(state, c.campaign, ctx.pack.guardrails, nowMs);
+    if (blocked !== null) {
+      decisions.push({ ...base, type: 'Suppressed', reason: blocked });
+      continue;
+    }
+    let channels: Channel[] = [];
+    let sendAtMs: number | null = null;
+    let deferred = false;
+    let messageSuppressed: SuppressionReason | null = null;
+    if (c.campaign.channels.length > 0) {
+      const choice = chooseChannels(state, c.campaign);
+      if (choice.type === 'Suppressed') messageSuppressed = choice.reason;
+      else {
+        const desiredMs = Math.max(nowMs, c.dueMs);
+        const slot = findSlot(
+          {
+            desiredMs,
+            expiresMs: desiredMs + c.campaign.messageValidityHours * MS_PER_HOUR,
+            zone,
+            channels: choice.channels,
+            capped: c.campaign.capped,
+            sends,
+          },
+          guardrails,
+        );
+        if (slot.type === 'Suppressed') messageSuppressed = slot.reason;
+        else {
+          channels = choice.channels;
+          sendAtMs = slot.sendAtMs;
+          deferred = slot.deferred;
+          if (c.campaign.capped) sends.push(slot.sendAtMs);
+        }
+      }
+    }
+    // A bonus is the customer's whatever the messaging guardrails say; an offer nobody hears of is not.
+    if (messageSuppressed !== null && (c.points === 0 || c.offer !== null || c.offers.length > 0)) {
+      decisions.push({ ...base, type: 'Suppressed', reason: messageSuppressed });
+      continue;
+    }
+    decisions.push({ ...base, type: 'Issued', channels, sendAtMs, deferred, messageSuppressed });
+  }
+  return decisions;
+}
+
+/** Dormancy offers the order converts: inside the offer window and above its minimum basket. */
+function conversions(state: CustomerState, event: DomainEvent, ctx: EngineContext): Decision[] {
+  if (event.type !== 'OrderPlaced') return [];
+  const order = state.orders[event.detail.orderId];
+  if (order === undefined || order.cancelled) return [];
+  const out: Decision[] = [];
+  for (const campaign of campaignsOf(ctx.pack, state.brand).dormancy) {
+    for (const [key, occ] of Object.entries(state.occurrences)) {
+      const offer = occ.offer;
+      if (
+        occ.campaignId !== campaign.id ||
+        occ.status !== 'issued' ||
+        offer === null ||
+        offer.pointsOnOrder <= 0
+      )
+        continue;
+      const opens = occ.sendAt ?? occ.at;
+      if (order.at < opens || order.at > offer.expiresAt || order.total < offer.minBasket) continue;
+      out.push({
+        type: 'Converted',
+        key,
+        occurrenceKey: occurrenceKey(state, key),
+        campaign,
+        orderId: event.detail.orderId,
+        points: offer.pointsOnOrder,
+      });
+    }
+  }
+  return out;
+}
+
+/** Records the decisions in a copy of the state, credits points and builds the messages. */
+export function issue(
+  state: CustomerState,
+  decisions: Decision[],
+  ctx: EngineContext,
+  nowMs: number,
+): Outcome {
+  if (decisions.length === 0) return { state, decisions, messages: [], ledger: [] };
+  const next = structuredClone(state);
+  const nowIso = new Date(nowMs).toISOString();
+  const issued: { key: string; occurrenceKey: string; campaign: Campaign }[] = [];
+  for (const d of decisions) {
+    if (d.type === 'Converted') {
+      const occ = next.occurrences[d.key];
+      if (occ === undefined) continue;
+      occ.status = 'converted';
+      occ.orderId = d.orderId;
+      occ.points = d.points;
+      credit(next, {
+        entryId: `${d.occurrenceKey}#conversion`,
+        campaignId: d.campaign.id,
+        points: d.points,
+        at: nowIso,
+        expireDays: d.campaign.reward.pointsExpireDays ?? ctx.pack.program.pointsExpireDays,
+        reason: 'conversion',
+      });
+      continue;
+    }
+    const c = d.candidate;
+    const record: OccurrenceRecord = {
+      campaignId: c.campaign.id,
+      trigger: c.campaign.trigger.type,
+      status: d.type === 'Issued' ? 'issued' : 'suppressed',
+      at: nowIso,
+      sendAt: d.type === 'Issued' && d.sendAtMs !== null ? new Date(d.sendAtMs).toISOString() : null,
+      channels: d.type === 'Issued' ? d.channels : [],
+      points: d.type === 'Issued' ? c.points : 0,
+      reason: d.type === 'Suppressed' ? d.reason : d.messageSuppressed,
+      orderId: c.orderId,
+      capped: c.campaign.capped && d.type === 'Issued' && d.sendAtMs !== null,
+      deferred: d.type === 'Issued' && d.deferred,
+      offer: null,
+      offers: [],
+      variables: { ...c.variables },
+      onceEver: c.onceEver,
+    };
+    if (d.type === 'Issued') {
+      record.offer =
+        c.offer === null ? null : materializeOffer(c.offer, d.occurrenceKey, d.sendAtMs ?? nowMs);
+      record.offers = c.offers.map((o) => ({
+        code: offerCode(c.campaign.reward.offer?.codePrefix ?? 'PO', `${d.occurrenceKey}#${o.rank}`),
+        category: o.category,
+        accrualPercent: o.accrualPercent,
+        minBasket: o.minBasket,
+      }));
+      credit(next, {
+        entryId: d.occurrenceKey,
+        campaignId: c.campaign.id,
+        points: c.points,
+        at: nowIso,
+        expireDays: c.campaign.reward.pointsExpireDays ?? ctx.pack.program.pointsExpireDays,
+        reason: 'bonus',
+      });
+      issued.push(d);
+    }
+    next.occurrences[d.key] = record;
+  }
+  pruneOccurrences(next, nowMs);
+  next.version = state.version + 1;
+  const messages: Message[] = [];
+  for (const d of issued) {
+    const occ = next.occurrences[d.key];
+    if (occ)
+      messages.push(...buildMessages(next, d.occurrenceKey, occ, d.campaign, ctx.pack.guardrails, nowIso));
+  }
+  return { state: next, decisions, messages, ledger: newLedger(state, next) };
+}
+
+function materializeOffer(
+  template: NonNullable<Candidate['offer']>,
+  occurrenceKeyValue: string,
+  opensMs: number,
+): OfferState {
+  return {
+    code: offerCode(template.codePrefix, occurrenceKeyValue),
+    expiresAt: new Date(opensMs + template.validityDays * MS_PER_DAY).toISOString(),
+    pointsOnOrder: template.pointsOnOrder,
+    minBasket: template.minBasket,
+    accrualPercent: template.accrualPercent,
+    category: template.category,
+  };
+}
+
+function pruneOccurrences(state: CustomerState, nowMs: number): void {
+  const cutoff = new Date(nowMs - LIMITS.occurrenceRetentionDays * MS_PER_DAY).toISOString();
+  for (const [key, occ] of Object.entries(state.occurrences)) {
+    if (!occ.onceEver && occ.at < cutoff) delete state.occurrences[key];
+  }
+}
+
+function newLedger(before: CustomerState, after: CustomerState): LedgerEntry[] {
+  const known = new Set(before.ledger.map((e) => e.entryId));
+  return after.ledger.filter((e) => !known.has(e.entryId));
+}
+
+/** Rounds of follow-up milestones at most: a milestone bonus may lift the balance over another one. */
+const MAX_SETTLE_ROUNDS = 4;
+
+/**
+ * Runs the milestone and tier-up triggers on the change the engine's own issuance made (bonus and
+ * conversion points), so a balance lifted over a threshold by a bonus reaches its milestone now rather
+ * than never: the next event would see it already above.
+ */
+function settle(before: CustomerState, outcome: Outcome, ctx: EngineContext, nowMs: number): Outcome {
+  let prev = before;
+  let current = outcome;
+  const decisions = [...outcome.decisions];
+  const messages = [...outcome.messages];
+  const campaigns = campaignsOf(ctx.pack, before.brand).realtime;
+  for (let round = 0; round < MAX_SETTLE_ROUNDS && current.state !== prev; round++) {
+    const change = { prev, next: current.state, program: ctx.pack.program, nowMs };
+    const candidates = campaigns.flatMap((c) => profileCandidates(c, change));
+    if (candidates.length === 0) break;
+    const more = decide(current.state, candidates, ctx, nowMs);
+    if (more.length === 0) break;
+    prev = current.state;
+    current = issue(current.state, more, ctx, nowMs);
+    decisions.push(...more);
+    messages.push(...current.messages);
+  }
+  return { state: current.state, decisions, messages, ledger: [] };
+}
+
+/** Applies an event and runs the event-driven triggers on it: one read, one write in the data layer. */
+export function processEvent(
+  state: CustomerState,
+  event: DomainEvent,
+  ctx: EngineContext,
+  nowMs: number,
+): Outcome {
+  const next = apply(state, event, ctx.pack);
+  if (next === state) return { state, decisions: [], messages: [], ledger: [] };
+  const input = { prev: state, next, event, program: ctx.pack.program, nowMs };
+  const candidates: Candidate[] = [];
+  for (const campaign of campaignsOf(ctx.pack, next.brand).realtime)
+    candidates.push(...realtimeCandidates(campaign, input));
+  const decisions = [...conversions(next, event, ctx), ...decide(next, candidates, ctx, nowMs)];
+  const outcome = settle(next, issue(next, decisions, ctx, nowMs), ctx, nowMs);
+  return { ...outcome, ledger: newLedger(state, outcome.state) };
+}
+
+/** Expires points and runs the scheduled triggers open at `now`. */
+export function evaluateScheduled(state: CustomerState, ctx: EngineContext, nowMs: number): Outcome {
+  let current = state;
+  const first = state.points.buckets[0];
+  if (first !== undefined && Date.parse(`${first.expiresOn}T00:00:00.000Z`) <= nowMs) {
+    current = structuredClone(state);
+    expirePoints(current, nowMs);
+    current.version = state.version + 1;
+  }
+  const decisions = decide(current, scheduledCandidates(current, ctx, nowMs), ctx, nowMs);
+  const outcome = settle(current, issue(current, decisions, ctx, nowMs), ctx, nowMs);
+  return { ...outcome, ledger: newLedger(state, outcome.state) };
+}

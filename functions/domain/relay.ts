@@ -1,0 +1,35 @@
+/**
+ * From a customer item's old and new image to what must leave the item: the messages of newly issued
+ * occurrences and the new ledger entries. Pure, so the stream consumer (relay) is a thin adapter and a
+ * redelivered stream record gives the same messages with the same ids.
+ */
+import type { CampaignFile } from './campaign.ts';
+import { occurrenceKey } from './candidate.ts';
+import type { CustomerState, LedgerEntry } from './customer-state.ts';
+import type { Message } from './message.ts';
+import { buildMessages } from './message.ts';
+
+export interface RelayOutput {
+  messages: Message[];
+  ledger: LedgerEntry[];
+}
+
+export function relay(
+  oldImage: CustomerState | null,
+  newImage: CustomerState,
+  pack: CampaignFile,
+  createdAt: string,
+): RelayOutput {
+  const messages: Message[] = [];
+  for (const [key, occ] of Object.entries(newImage.occurrences)) {
+    if (occ.status !== 'issued' || oldImage?.occurrences[key] !== undefined) continue;
+    const campaign = pack.campaigns.find((c) => c.id === occ.campaignId);
+    if (campaign === undefined) continue;
+    messages.push(
+      ...buildMessages(newImage, occurrenceKey(newImage, key), occ, campaign, pack.guardrails, createdAt),
+    );
+  }
+  const known = new Set(oldImage?.ledger.map((e) => e.entryId) ?? []);
+  const ledger = newImage.ledger.filter((e) => !known.has(e.entryId));
+  return { messages, ledger };
+}

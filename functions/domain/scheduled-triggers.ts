@@ -1,0 +1,310 @@
+/**
+ * Scheduled triggers: birthday, anniversary, dormancy, replenishment, points expiring, personal offers.
+ *
+ * Each trigger yields the occurrence windows around `now`: when an occurrence may fire ([fromMs, untilMs))
+ * and its key. Evaluation fires the windows open now and not yet decided; `nextDue` is the earliest window
+ * start still to come. One definition serves both, so the index and the evaluation cannot disagree.
+ */
+import type { Campaign, Program, Trigger } from './campaign.ts';
+import type { Candidate } from './candidate.ts';
+import { offerFor } from './candidate.ts';
+import type { CustomerState } from './customer-state.ts';
+import { LIMITS } from './customer-state.ts';
+import { personalOffers } from './personal-offers.ts';
+import type { ReplenishmentModel } from './replenishment.ts';
+import { predictNextPurchase } from './replenishment.ts';
+import type { LocalDate } from './time.ts';
+import {
+  addDays,
+  addMonthsClamped,
+  atLocalHour,
+  compareDates,
+  daysBetween,
+  formatDate,
+  isLeapYear,
+  localDateOf,
+  MS_PER_DAY,
+  nextLocalHourAtOrAfter,
+  parseDate,
+  startOfLocalDay,
+} from './time.ts';
+
+export type ScheduledTrigger = Extract<
+  Trigger,
+  { type: 'birthday' | 'anniversary' | 'dormancy' | 'replenishment' | 'points-expiring' | 'personal-offer' }
+>;
+
+export function isScheduled(trigger: Trigger): trigger is ScheduledTrigger {
+  switch (trigger.type) {
+    case 'birthday':
+    case 'anniversary':
+    case 'dormancy':
+    case 'replenishment':
+    case 'points-expiring':
+    case 'personal-offer':
+      return true;
+    default:
+      return false;
+  }
+}
+
+export interface Window {
+  /** Occurrence part of the key (year, period number, episode, sku#day …). */
+  occurrence: string;
+  fromMs: number;
+  untilMs: number;
+  variables: Record<string, string | number>;
+  onceEver: boolean;
+}
+
+export interface WindowContext {
+  zone: string;
+  nowMs: number;
+  /** The customer's local date at `nowMs`. */
+  today: LocalDate;
+  model: ReplenishmentModel | null;
+}
+
+const DEFAULT_HOUR = 10;
+/**
+ * How long a dormancy episode stays open for a late decision (a customer entering the segment later).
+ * Shorter than the occurrence retention: a pruned decision must never reopen its episode.
+ */
+export const DORMANCY_WINDOW_DAYS = Math.min(365, LIMITS.occurrenceRetentionDays - 30);
+const EPOCH: LocalDate = { year: 1970, month: 1, day: 1 };
+
+/** Occurrence windows of one scheduled campaign that end after `now`, earliest first (at most a few). */
+export function windows(
+  state: CustomerState,
+  campaign: Campaign,
+  trigger: ScheduledTrigger,
+  ctx: WindowContext,
+): Window[] {
+  const hour = campaign.sendHour ?? DEFAULT_HOUR;
+  switch (trigger.type) {
+    case 'birthday':
+      return birthdayWindows(state, trigger, hour, ctx);
+    case 'anniversary':
+      return anniversaryWindows(state, trigger, hour, ctx);
+    case 'dormancy':
+      return dormancyWindows(state, trigger, hour, ctx);
+    case 'replenishment':
+      return replenishmentWindows(state, trigger, hour, ctx);
+    case 'points-expiring':
+      return pointsExpiringWindows(state, trigger, hour, ctx);
+    case 'personal-offer':
+      return personalOfferWindows(state, trigger, hour, ctx);
+  }
+}
+
+/** The birthday in a given year; Feb 29 falls on Feb 28 or Mar 1 in other years, as configured. */
+export function birthdayIn(year: number, month: number, day: number, leapDay: 'feb28' | 'mar1'): LocalDate {
+  if (month === 2 && day === 29 && !isLeapYear(year)) {
+    return leapDay === 'feb28' ? { year, month: 2, day: 28 } : { year, month: 3, day: 1 };
+  }
+  return { year, month, day };
+}
+
+function birthdayWindows(
+  state: CustomerState,
+  t: Extract<Trigger, { type: 'birthday' }>,
+  hour: number,
+  ctx: WindowContext,
+): Window[] {
+  const b = state.profile.birthday;
+  if (b === null) return [];
+  const out: Window[] = [];
+  for (let year = ctx.today.year - 1; year <= ctx.today.year + 1 && out.length < 2; year++) {
+    const day = birthdayIn(year, b.month, b.day, t.leapDay);
+    const untilMs = startOfLocalDay(ctx.zone, addDays(day, t.daysAfter + 1));
+    if (untilMs <= ctx.nowMs) continue;
+    const age = b.year === null ? '' : year - b.year;
+    out.push({
+      occurrence: String(year),
+      fromMs: atLocalHour(ctx.zone, addDays(day, -t.daysBefore), hour),
+      untilMs,
+      variables: { birthday: formatDate(day), age },
+      onceEver: false,
+    });
+  }
+  return out;
+}
+
+function anniversaryWindows(
+  state: CustomerState,
+  t: Extract<Trigger, { type: 'anniversary' }>,
+  hour: number,
+  ctx: WindowContext,
+): Window[] {
+  if (state.profile.registeredAt === null) return [];
+  const reg = localDateOf(Date.parse(state.profile.registeredAt), ctx.zone);
+  const months = (ctx.today.year - reg.year) * 12 + (ctx.today.month - reg.month);
+  const out: Window[] = [];
+  // The period running now is at most one behind the month count; look one ahead for nextDue.
+  const last = t.maxTimes ?? 10_000;
+  for (let n = Math.max(1, Math.floor(months / t.everyMonths) - 1); out.length < 2 && n <= last; n++) {
+    // From the registration date each time (not period to period), so Jan 31 → Feb 28 → Mar 31.
+    const day = addMonthsClamped(reg, n * t.everyMonths);
+    const untilMs = startOfLocalDay(ctx.zone, addDays(day, t.daysAfter + 1));
+    if (untilMs <= ctx.nowMs) continue;
+    const total = n * t.everyMonths;
+    out.push({
+      occurrence: String(n),
+      fromMs: atLocalHour(ctx.zone, day, hour),
+      untilMs,
+      variables: { months: total, years: total % 12 === 0 ? total / 12 : Math.round((total / 12) * 10) / 10 },
+      onceEver: false,
+    });
+  }
+  return out;
+}
+
+function dormancyWindows(
+  state: CustomerState,
+  t: Extract<Trigger, { type: 'dormancy' }>,
+  hour: number,
+  ctx: WindowContext,
+): Window[] {
+  const last = state.stats.lastOrderAt;
+  if (last === null || state.stats.orders < t.minOrders) return [];
+  // One episode per last order: a new order ends the episode and starts the next one.
+  const fromMs = nextLocalHourAtOrAfter(Date.parse(last) + t.days * MS_PER_DAY, ctx.zone, hour);
+  return [
+    {
+      occurrence: last.slice(0, 10),
+      fromMs,
+      untilMs: fromMs + DORMANCY_WINDOW_DAYS * MS_PER_DAY,
+      variables: { days: t.days },
+      onceEver: false,
+    },
+  ];
+}
+
+function replenishmentWindows(
+  state: CustomerState,
+  t: Extract<Trigger, { type: 'replenishment' }>,
+  hour: number,
+  ctx: WindowContext,
+): Window[] {
+  if (ctx.model === null) return [];
+  // The customer's order cadence sharpens the prediction (the model uses only days up to the sku's last
+  // purchase, so a later order of something else never moves a nudge).
+  const orderDays = Object.values(state.orders)
+    .filter((o) => !o.cancelled)
+    .map((o) => o.at.slice(0, 10));
+  const out: Window[] = [];
+  for (const [sku, history] of Object.entries(state.products)) {
+    const prediction = predictNextPurchase(sku, history.days, ctx.model, { orderDays });
+    if (prediction === null || prediction.intervalDays < t.minIntervalDays) continue;
+    const predicted = parseDate(prediction.predictedDay);
+    const last = parseDate(prediction.lastDay);
+    if (predicted === null || last === null) continue;
+    let nudge = addDays(predicted, -t.leadDays);
+    if (compareDates(nudge, last) <= 0) nudge = addDays(last, 1);
+    const untilMs = startOfLocalDay(ctx.zone, addDays(nudge, t.daysAfter + 1));
+    if (untilMs <= ctx.nowMs) continue;
+    // Keyed by the last purchase: buying again before the nudge makes a new key, so the old nudge never fires.
+    out.push({
+      occurrence: `${sku}#${prediction.lastDay}`,
+      fromMs: atLocalHour(ctx.zone, nudge, hour),
+      untilMs,
+      variables: {
+        sku,
+        category: history.category ?? '',
+        predictedAt: prediction.predictedDay,
+        intervalDays: Math.round(prediction.intervalDays),
+        confidence: Math.round(prediction.confidence * 100) / 100,
+      },
+      onceEver: false,
+    });
+  }
+  out.sort((a, b) => a.fromMs - b.fromMs || Number(b.variables.confidence) - Number(a.variables.confidence));
+  return out;
+}
+
+function pointsExpiringWindows(
+  state: CustomerState,
+  t: Extract<Trigger, { type: 'points-expiring' }>,
+  hour: number,
+  ctx: WindowContext,
+): Window[] {
+  const out: Window[] = [];
+  for (const bucket of state.points.buckets) {
+    const expiresMs = Date.parse(`${bucket.expiresOn}T00:00:00.000Z`);
+    if (expiresMs <= ctx.nowMs) continue;
+    const fromMs = nextLocalHourAtOrAfter(expiresMs - t.withinDays * MS_PER_DAY, ctx.zone, hour);
+    if (fromMs >= expiresMs) continue;
+    if (bucket.points < t.minPoints) continue;
+    out.push({
+      occurrence: bucket.expiresOn,
+      fromMs,
+      untilMs: expiresMs,
+      variables: { expiringPoints: bucket.points, expiresOn: bucket.expiresOn },
+      onceEver: false,
+    });
+    if (out.length >= 2) break;
+  }
+  return out;
+}
+
+function personalOfferWindows(
+  state: CustomerState,
+  t: Extract<Trigger, { type: 'personal-offer' }>,
+  hour: number,
+  ctx: WindowContext,
+): Window[] {
+  if (state.stats.orders === 0) return [];
+  // Batches on a fixed calendar grid per customer-local day: the same period for every customer.
+  const period = Math.floor(daysBetween(EPOCH, ctx.today) / t.everyDays);
+  const out: Window[] = [];
+  for (let p = period; p <= period + 1; p++) {
+    const start = addDays(EPOCH, p * t.everyDays);
+    const untilMs = startOfLocalDay(ctx.zone, addDays(start, t.everyDays));
+    if (untilMs <= ctx.nowMs) continue;
+    out.push({
+      occurrence: formatDate(start),
+      fromMs: atLocalHour(ctx.zone, start, hour),
+      untilMs,
+      variables: {},
+      onceEver: false,
+    });
+  }
+  return out;
+}
+
+/** The candidate of an open window: the campaign's reward and offer, plus what the trigger adds. */
+export function windowCandidate(
+  state: CustomerState,
+  campaign: Campaign,
+  trigger: ScheduledTrigger,
+  w: Window,
+  key: string,
+  program: Program,
+  nowMs: number,
+): Candidate {
+  const c: Candidate = {
+    campaign,
+    key,
+    dueMs: nowMs,
+    points: campaign.reward.points ?? 0,
+    orderId: null,
+    offer: offerFor(campaign),
+    offers: [],
+    variables: { ...w.variables },
+    onceEver: w.onceEver,
+  };
+  // The win-back bonus is credited on the qualifying order (offerFor put it there), not now.
+  if (trigger.type === 'dormancy') c.points = 0;
+  if (trigger.type === 'personal-offer') {
+    c.offers = personalOffers(state, trigger, program, nowMs);
+    // The headline the template names: the best offer's group and the richest accrual of the set.
+    const best = c.offers[0];
+    if (best !== undefined) {
+      c.variables.category = best.category;
+      c.variables.accrualPercent = Math.max(...c.offers.map((o) => o.accrualPercent));
+    }
+  }
+  if (trigger.type === 'replenishment' && c.offer)
+    c.offer.category = String(w.variables.category ?? '') || null;
+  return c;
+}
