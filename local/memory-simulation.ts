@@ -1,0 +1,227 @@
+/**
+ * The in-memory simulation: a synthetic shop driven through the use cases on a simulated clock, with
+ * in-memory stores. Events are ingested at their own time; every 15 simulated minutes the dispatcher
+ * evaluates the customers due in the next-due index; messages leave through the relay, as in AWS.
+ * Messages that the simulated customers open come back as `MessageEngaged` events.
+ */
+import type { CampaignFile } from '../functions/domain/campaign.ts';
+import type { LedgerEntry } from '../functions/domain/customer-state.ts';
+import type { Decision, EngineContext } from '../functions/domain/engine.ts';
+import { nextDue } from '../functions/domain/engine.ts';
+import { parseEvent } from '../functions/domain/events.ts';
+import type { Message } from '../functions/domain/message.ts';
+import { relay } from '../functions/domain/relay.ts';
+import type { Purchase } from '../functions/domain/replenishment.ts';
+import { fitReplenishmentModel } from '../functions/domain/replenishment.ts';
+import { MS_PER_DAY } from '../functions/domain/time.ts';
+import type { Ports } from '../functions/use-cases/customer-use-cases.ts';
+import { evaluateCustomer, ingestEvent } from '../functions/use-cases/customer-use-cases.ts';
+import { BUCKET_MS, MemoryCustomerStore, MemoryDueIndex } from './memory-stores.ts';
+import type { CustomerTruth, ShopEvent } from './sim/synthetic-shop.ts';
+import { engagementFor, generateShop } from './sim/synthetic-shop.ts';
+import { RunSummary } from './summary.ts';
+
+export interface SimulationOptions {
+  customers: number;
+  days: number;
+  seed: number;
+  start: string;
+  pack: CampaignFile;
+  /** Refit the replenishment model from the purchases seen so far every this many days. */
+  refitEveryDays?: number;
+  onProgress?: (done: number, total: number) => void;
+}
+
+export interface SuppressedRecord {
+  occurrenceKey: string;
+  customerId: string;
+  campaignId: string;
+  reason: string;
+  at: string;
+}
+
+export interface RejectedRecord {
+  line: number;
+  eventId: string | null;
+  reason: string;
+}
+
+export interface SimulationResult {
+  summary: RunSummary;
+  messages: Message[];
+  bonuses: LedgerEntry[];
+  suppressed: SuppressedRecord[];
+  rejected: RejectedRecord[];
+  events: number;
+  customers: number;
+  evaluations: number;
+  counts: { reads: number; writes: number; conflicts: number; indexWrites: number };
+}
+
+/** A binary min-heap of events by time, so engagement events can join the stream as they happen. */
+class EventQueue {
+  private readonly heap: { at: number; seq: number; event: ShopEvent }[] = [];
+  private seq = 0;
+
+  push(at: number, event: ShopEvent): void {
+    const h = this.heap;
+    h.push({ at, seq: this.seq++, event });
+    let i = h.length - 1;
+    while (i > 0) {
+      const p = (i - 1) >> 1;
+      if (!this.less(i, p)) break;
+      this.swap(i, p);
+      i = p;
+    }
+  }
+
+  peekAt(): number {
+    return this.heap[0]?.at ?? Number.POSITIVE_INFINITY;
+  }
+
+  pop(): ShopEvent | undefined {
+    const h = this.heap;
+    const top = h[0];
+    const last = h.pop();
+    if (top === undefined || last === undefined) return undefined;
+    if (h.length > 0) {
+      h[0] = last;
+      let i = 0;
+      for (;;) {
+        const l = 2 * i + 1;
+        const r = l + 1;
+        let m = i;
+        if (l < h.length && this.less(l, m)) m = l;
+        if (r < h.length && this.less(r, m)) m = r;
+        if (m === i) break;
+        this.swap(i, m);
+        i = m;
+      }
+    }
+    return top.event;
+  }
+
+  private less(a: number, b: number): boolean {
+    const x = this.heap[a];
+    const y = this.heap[b];
+    return x !== undefined && y !== undefined && (x.at < y.at || (x.at === y.at && x.seq < y.seq));
+  }
+
+  private swap(a: number, b: number): void {
+    const x = this.heap[a];
+    const y = this.heap[b];
+    if (x === undefined || y === undefined) return;
+    this.heap[a] = y;
+    this.heap[b] = x;
+  }
+}
+
+export async function runMemorySimulation(options: SimulationOptions): Promise<SimulationResult> {
+  const shop = generateShop({
+    customers: options.customers,
+    days: options.days,
+    seed: options.seed,
+    start: options.start,
+  });
+  const truthById = new Map<string, CustomerTruth>(shop.truth.map((t) => [t.customerId, t]));
+  const store = new MemoryCustomerStore();
+  const index = new MemoryDueIndex();
+  const ports: Ports = { store, index };
+  const ctx: EngineContext = { pack: options.pack, model: null };
+  const summary = new RunSummary();
+  summary.register(options.pack.campaigns);
+  const result: SimulationResult = {
+    summary,
+    messages: [],
+    bonuses: [],
+    suppressed: [],
+    rejected: [],
+    events: 0,
+    customers: shop.truth.length,
+    evaluations: 0,
+    counts: { reads: 0, writes: 0, conflicts: 0, indexWrites: 0 },
+  };
+  const queue = new EventQueue();
+  for (const e of shop.events) queue.push(Date.parse(e.time), e);
+  let engagementSeq = 0;
+  let clock = Date.parse(options.start);
+
+  // The relay: a consumer of the store's change feed, like the Lambda on the DynamoDB stream.
+  store.onChange((oldImage, newImage) => {
+    const out = relay(oldImage, newImage, options.pack, new Date(clock).toISOString());
+    result.bonuses.push(...out.ledger);
+    for (const m of out.messages) {
+      result.messages.push(m);
+      const truth = truthById.get(m.customerId);
+      const engaged = truth ? engagementFor(truth, m.messageId, m.sendAt, options.seed) : null;
+      if (engaged === null) continue;
+      queue.push(Date.parse(engaged.at), {
+        id: `eng-${options.seed}-${engagementSeq++}`,
+        source: 'shop.synthetic',
+        'detail-type': 'MessageEngaged',
+        time: engaged.at,
+        detail: { messageId: m.messageId, customerId: m.customerId, kind: engaged.kind },
+      });
+    }
+  });
+
+  const record = (decisions: Decision[], messages: Message[], nowMs: number) => {
+    summary.record(decisions, messages);
+    for (const d of decisions) {
+      const reason = d.type === 'Suppressed' ? d.reason : d.type === 'Issued' ? d.messageSuppressed : null;
+      if (reason === null) continue;
+      result.suppressed.push({
+        occurrenceKey: d.occurrenceKey,
+        customerId: d.occurrenceKey.split('#')[1] ?? '',
+        campaignId: d.campaign.id,
+        reason: d.type === 'Issued' ? `message:${reason}` : reason,
+        at: new Date(nowMs).toISOString(),
+      });
+    }
+  };
+
+  const purchases: Purchase[] = [];
+  const refitMs = (options.refitEveryDays ?? 30) * MS_PER_DAY;
+  let nextRefit = clock + refitMs;
+  const end = clock + options.days * MS_PER_DAY;
+  const total = shop.events.length;
+  let line = 0;
+  for (let tick = clock + BUCKET_MS; tick <= end; tick += BUCKET_MS) {
+    while (queue.peekAt() < tick) {
+      const raw = queue.pop();
+      if (raw === undefined) break;
+      clock = Math.max(clock, Date.parse(raw.time));
+      line++;
+      const parsed = parseEvent(raw, clock);
+      if (!parsed.ok) {
+        result.rejected.push({ line, eventId: raw.id, reason: parsed.reason });
+        continue;
+      }
+      const event = parsed.event;
+      result.events++;
+      if (event.type === 'OrderPlaced') {
+        const day = event.at.slice(0, 10);
+        for (const l of event.detail.lines) purchases.push({ customerId: event.customerId, sku: l.sku, day });
+      }
+      const outcome = await ingestEvent(ports, ctx, event, clock);
+      record(outcome.decisions, outcome.messages, clock);
+      if (line % 1000 === 0) options.onProgress?.(Math.min(line, total), total);
+    }
+    clock = tick;
+    if (tick >= nextRefit) {
+      // A new model moves replenishment days: re-index everyone, as the admin reindex does in AWS.
+      ctx.model = fitReplenishmentModel(purchases);
+      nextRefit += refitMs;
+      for (const state of store.all())
+        await index.set(state.brand, state.customerId, nextDue(state, ctx, tick));
+    }
+    for (const { brand, customerId } of await index.due(tick)) {
+      result.evaluations++;
+      const outcome = await evaluateCustomer(ports, ctx, brand, customerId, tick);
+      record(outcome.decisions, outcome.messages, tick);
+    }
+  }
+  options.onProgress?.(total, total);
+  result.counts = { ...store.counts, indexWrites: index.counts.writes };
+  return result;
+}

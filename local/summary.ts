@@ -1,0 +1,115 @@
+/**
+ * Per-campaign counters for a run: what fired, on which channels, the points it cost and why the rest
+ * was suppressed. Fed by engine decisions; printed as a table and written as `summary.json`.
+ */
+import type { Channel } from '../functions/domain/customer-state.ts';
+import type { Decision } from '../functions/domain/engine.ts';
+import type { Message } from '../functions/domain/message.ts';
+
+export interface CampaignSummary {
+  campaignId: string;
+  trigger: string;
+  fired: number;
+  messages: Record<Channel, number>;
+  points: number;
+  deferred: number;
+  converted: number;
+  suppressed: Record<string, number>;
+}
+
+export class RunSummary {
+  readonly campaigns = new Map<string, CampaignSummary>();
+
+  private of(campaignId: string, trigger: string): CampaignSummary {
+    let s = this.campaigns.get(campaignId);
+    if (s === undefined) {
+      s = {
+        campaignId,
+        trigger,
+        fired: 0,
+        messages: { email: 0, sms: 0, push: 0 },
+        points: 0,
+        deferred: 0,
+        converted: 0,
+        suppressed: {},
+      };
+      this.campaigns.set(campaignId, s);
+    }
+    return s;
+  }
+
+  /** Registers campaigns up front so the table lists those that never fired too. */
+  register(campaigns: readonly { id: string; trigger: { type: string } }[]): void {
+    for (const c of campaigns) this.of(c.id, c.trigger.type);
+  }
+
+  record(decisions: readonly Decision[], messages: readonly Message[]): void {
+    for (const d of decisions) {
+      const s = this.of(d.campaign.id, d.campaign.trigger.type);
+      if (d.type === 'Converted') {
+        s.converted += 1;
+        s.points += d.points;
+      } else if (d.type === 'Suppressed') {
+        s.suppressed[d.reason] = (s.suppressed[d.reason] ?? 0) + 1;
+      } else {
+        s.fired += 1;
+        s.points += d.candidate.points;
+        if (d.deferred) s.deferred += 1;
+        if (d.messageSuppressed !== null) {
+          const reason = `message:${d.messageSuppressed}`;
+          s.suppressed[reason] = (s.suppressed[reason] ?? 0) + 1;
+        }
+      }
+    }
+    for (const m of messages) {
+      const s = this.of(m.campaignId, m.trigger);
+      s.messages[m.channel] += 1;
+    }
+  }
+
+  rows(): CampaignSummary[] {
+    return [...this.campaigns.values()];
+  }
+
+  totals(): Omit<CampaignSummary, 'campaignId' | 'trigger'> {
+    const t: Omit<CampaignSummary, 'campaignId' | 'trigger'> = {
+      fired: 0,
+      messages: { email: 0, sms: 0, push: 0 },
+      points: 0,
+      deferred: 0,
+      converted: 0,
+      suppressed: {},
+    };
+    for (const s of this.campaigns.values()) {
+      t.fired += s.fired;
+      t.points += s.points;
+      t.deferred += s.deferred;
+      t.converted += s.converted;
+      for (const c of ['email', 'sms', 'push'] as const) t.messages[c] += s.messages[c];
+      for (const [r, n] of Object.entries(s.suppressed)) t.suppressed[r] = (t.suppressed[r] ?? 0) + n;
+    }
+    return t;
+  }
+}
+
+function pad(value: string | number, width: number, left = false): string {
+  const s = String(value);
+  return left ? s.padEnd(width) : s.padStart(width);
+}
+
+/** A fixed-width table, one line per campaign, then the totals. */
+export function formatTable(summary: RunSummary): string {
+  const head = `${pad('campaign', 26, true)} ${pad('trigger', 19, true)} ${pad('fired', 6)} ${pad('email', 6)} ${pad('sms', 5)} ${pad('push', 5)} ${pad('points', 9)} ${pad('deferred', 8)} ${pad('conv', 5)}  suppressed by reason`;
+  const lines = [head, '-'.repeat(head.length + 10)];
+  const line = (id: string, trigger: string, s: Omit<CampaignSummary, 'campaignId' | 'trigger'>) => {
+    const reasons = Object.entries(s.suppressed)
+      .sort((a, b) => b[1] - a[1])
+      .map(([r, n]) => `${r} ${n}`)
+      .join(', ');
+    return `${pad(id, 26, true)} ${pad(trigger, 19, true)} ${pad(s.fired, 6)} ${pad(s.messages.email, 6)} ${pad(s.messages.sms, 5)} ${pad(s.messages.push, 5)} ${pad(s.points, 9)} ${pad(s.deferred, 8)} ${pad(s.converted, 5)}  ${reasons || '-'}`;
+  };
+  for (const s of summary.rows()) lines.push(line(s.campaignId, s.trigger, s));
+  lines.push('-'.repeat(head.length + 10));
+  lines.push(line('TOTAL', '', summary.totals()));
+  return lines.join('\n');
+}
