@@ -5,13 +5,13 @@
  * Messages that the simulated customers open come back as `MessageEngaged` events.
  */
 import type { CampaignFile } from '../functions/domain/campaign.ts';
-import type { LedgerEntry } from '../functions/domain/customer-state.ts';
+import type { CustomerState, LedgerEntry } from '../functions/domain/customer-state.ts';
 import type { Decision, EngineContext } from '../functions/domain/engine.ts';
 import { nextDue } from '../functions/domain/engine.ts';
 import { parseEvent } from '../functions/domain/events.ts';
 import type { Message } from '../functions/domain/message.ts';
 import { relay } from '../functions/domain/relay.ts';
-import type { Purchase } from '../functions/domain/replenishment.ts';
+import type { Purchase, ReplenishmentModel } from '../functions/domain/replenishment.ts';
 import { fitReplenishmentModel } from '../functions/domain/replenishment.ts';
 import { MS_PER_DAY } from '../functions/domain/time.ts';
 import type { Ports } from '../functions/use-cases/customer-use-cases.ts';
@@ -56,6 +56,10 @@ export interface SimulationResult {
   customers: number;
   evaluations: number;
   counts: { reads: number; writes: number; conflicts: number; indexWrites: number };
+  /** Customer items at the end of the run, and the last replenishment model fitted. */
+  states: CustomerState[];
+  model: ReplenishmentModel | null;
+  endMs: number;
 }
 
 /** A binary min-heap of events by time, so engagement events can join the stream as they happen. */
@@ -140,6 +144,9 @@ export async function runMemorySimulation(options: SimulationOptions): Promise<S
     customers: shop.truth.length,
     evaluations: 0,
     counts: { reads: 0, writes: 0, conflicts: 0, indexWrites: 0 },
+    states: [],
+    model: null,
+    endMs: Date.parse(options.start),
   };
   const queue = new EventQueue();
   for (const e of shop.events) queue.push(Date.parse(e.time), e);
@@ -223,5 +230,8 @@ export async function runMemorySimulation(options: SimulationOptions): Promise<S
   }
   options.onProgress?.(total, total);
   result.counts = { ...store.counts, indexWrites: index.counts.writes };
+  result.states = [...store.all()];
+  result.model = ctx.model;
+  result.endMs = end;
   return result;
 }

@@ -5,30 +5,26 @@
  * scheduled ones due at `now`; `nextDue` says when to look at the customer again. Every decision is
  * recorded in the state under its occurrence key, so evaluating twice decides nothing twice.
  */
-import type { Campaign, CampaignFile } from './campaign.ts';
-import { runsForBrand } from './campaign-rules.ts';
+import type { Campaign } from './campaign.ts';
 import type { Candidate } from './candidate.ts';
 import { localKey, occurrenceKey, offerCode } from './candidate.ts';
 import type { Channel, CustomerState, LedgerEntry, OccurrenceRecord, OfferState } from './customer-state.ts';
 import { LIMITS } from './customer-state.ts';
 import type { DomainEvent } from './events.ts';
 import type { SuppressionReason } from './guardrails.ts';
-import { capSendTimes, chooseChannels, findSlot, matchesSegment, occurrenceBlocker } from './guardrails.ts';
+import { capSendTimes, chooseChannels, findSlot, occurrenceBlocker } from './guardrails.ts';
 import type { Message } from './message.ts';
 import { buildMessages } from './message.ts';
 import { credit, expirePoints } from './points.ts';
 import { profileCandidates, realtimeCandidates } from './realtime-triggers.ts';
 import { apply } from './reducer.ts';
-import type { ReplenishmentModel } from './replenishment.ts';
-import type { ScheduledTrigger, WindowContext } from './scheduled-triggers.ts';
-import { isScheduled, windowCandidate, windows } from './scheduled-triggers.ts';
-import { localDateOf, MS_PER_DAY, MS_PER_HOUR } from './time.ts';
+import type { EngineContext } from './schedule.ts';
+import { campaignsOf, eligible, forgetSchedule, isDueNow, windowContext, zoneOf } from './schedule.ts';
+import { retentionDays, windowCandidate, windows } from './scheduled-triggers.ts';
+import { MS_PER_DAY, MS_PER_HOUR } from './time.ts';
 
-/** What every evaluation needs besides the customer: the campaign file and the replenishment model. */
-export interface EngineContext {
-  pack: CampaignFile;
-  model: ReplenishmentModel | null;
-}
+export type { EngineContext } from './schedule.ts';
+export { campaignsOf, nextDue, zoneOf } from './schedule.ts';
 
 interface DecisionBase {
   /** Key within the customer item (`<campaignId>#<occurrence>`). */
@@ -59,57 +55,6 @@ export interface Outcome {
   ledger: LedgerEntry[];
 }
 
-interface BrandCampaigns {
-  scheduled: { campaign: Campaign; trigger: ScheduledTrigger }[];
-  realtime: Campaign[];
-  dormancy: Campaign[];
-}
-
-const byBrand = new WeakMap<CampaignFile, Map<string, BrandCampaigns>>();
-
-/** Enabled campaigns of a brand, highest priority first, split by kind (cached per file and brand). */
-export function campaignsOf(pack: CampaignFile, brand: string): BrandCampaigns {
-  let perBrand = byBrand.get(pack);
-  if (perBrand === undefined) {
-    perBrand = new Map();
-    byBrand.set(pack, perBrand);
-  }
-  let found = perBrand.get(brand);
-  if (found === undefined) {
-    const enabled = pack.campaigns
-      .filter((c) => c.enabled && runsForBrand(c, brand))
-      .sort((a, b) => b.priority - a.priority || (a.id < b.id ? -1 : 1));
-    found = { scheduled: [], realtime: [], dormancy: [] };
-    for (const campaign of enabled) {
-      const t = campaign.trigger;
-      if (isScheduled(t)) found.scheduled.push({ campaign, trigger: t });
-      else found.realtime.push(campaign);
-      if (t.type === 'dormancy') found.dormancy.push(campaign);
-    }
-    perBrand.set(brand, found);
-  }
-  return found;
-}
-
-export function zoneOf(state: CustomerState, pack: CampaignFile): string {
-  return state.profile.timeZone ?? pack.guardrails.defaultTimeZone;
-}
-
-function activeAt(campaign: Campaign, nowMs: number): boolean {
-  if (campaign.validFrom !== undefined && nowMs < Date.parse(campaign.validFrom)) return false;
-  if (campaign.validUntil !== undefined && nowMs > Date.parse(campaign.validUntil)) return false;
-  return true;
-}
-
-function eligible(state: CustomerState, campaign: Campaign, ctx: EngineContext, nowMs: number): boolean {
-  return activeAt(campaign, nowMs) && matchesSegment(state, campaign.segment, ctx.pack.program, nowMs);
-}
-
-function windowContext(state: CustomerState, ctx: EngineContext, nowMs: number): WindowContext {
-  const zone = zoneOf(state, ctx.pack);
-  return { zone, nowMs, today: localDateOf(nowMs, zone), model: ctx.model };
-}
-
 /** Candidates of the scheduled campaigns whose windows are open at `now` and not yet decided. */
 export function scheduledCandidates(state: CustomerState, ctx: EngineContext, nowMs: number): Candidate[] {
   const wctx = windowContext(state, ctx, nowMs);
@@ -126,30 +71,6 @@ export function scheduledCandidates(state: CustomerState, ctx: EngineContext, no
   return out;
 }
 
-/** The earliest instant a scheduled trigger can fire for this customer (null: nothing to come). */
-export function nextDue(state: CustomerState, ctx: EngineContext, nowMs: number): number | null {
-  const wctx = windowContext(state, ctx, nowMs);
-  let best = state.points.buckets[0]
-    ? Date.parse(`${state.points.buckets[0].expiresOn}T00:00:00.000Z`)
-    : null;
-  for (const { campaign, trigger } of campaignsOf(ctx.pack, state.brand).scheduled) {
-    if (campaign.validUntil !== undefined && Date.parse(campaign.validUntil) < nowMs) continue;
-    for (const w of windows(state, campaign, trigger, wctx)) {
-      if (state.occurrences[localKey(campaign, w.occurrence)] !== undefined) continue;
-      let at = Math.max(w.fromMs, nowMs);
-      if (campaign.validFrom !== undefined) at = Math.max(at, Date.parse(campaign.validFrom));
-      if (at >= w.untilMs) continue;
-      // Windows come earliest first: once one opens after the campaign ends, so do the rest.
-      if (campaign.validUntil !== undefined && at > Date.parse(campaign.validUntil)) break;
-      // Open now but not eligible now: the next profile change re-indexes the customer.
-      if (at === nowMs && !eligible(state, campaign, ctx, nowMs)) continue;
-      if (best === null || at < best) best = at;
-      break;
-    }
-  }
-  return best;
-}
-
 /** Passes candidates through the guardrails, highest priority first; capped sends fill the cap in that order. */
 export function decide(
   state: CustomerState,
@@ -158,7 +79,8 @@ export function decide(
   nowMs: number,
 ): Decision[] {
   const { guardrails } = ctx.pack;
-  const sends = capSendTimes(state);
+  // Sends older than one cap window cannot share a window with any send from now on.
+  const sends = capSendTimes(state, nowMs - guardrails.frequencyCap.days * MS_PER_DAY);
   const zone = zoneOf(state, ctx.pack);
   const sorted = [...candidates].sort(
     (a, b) => b.campaign.priority - a.campaign.priority || (a.key < b.key ? -1 : 1),
@@ -258,13 +180,16 @@ export function issue(
   nowMs: number,
 ): Outcome {
   if (decisions.length === 0) return { state, decisions, messages: [], ledger: [] };
-  const next = structuredClone(state);
+  const next = copyForIssue(state);
   const nowIso = new Date(nowMs).toISOString();
   const issued: { key: string; occurrenceKey: string; campaign: Campaign }[] = [];
   for (const d of decisions) {
     if (d.type === 'Converted') {
-      const occ = next.occurrences[d.key];
-      if (occ === undefined) continue;
+      const stored = next.occurrences[d.key];
+      if (stored === undefined) continue;
+      // Records are shared with the previous state: change a copy.
+      const occ = { ...stored };
+      next.occurrences[d.key] = occ;
       occ.status = 'converted';
       occ.orderId = d.orderId;
       occ.points = d.points;
@@ -317,7 +242,7 @@ export function issue(
     }
     next.occurrences[d.key] = record;
   }
-  pruneOccurrences(next, nowMs);
+  pruneOccurrences(next, ctx, nowMs);
   next.version = state.version + 1;
   const messages: Message[] = [];
   for (const d of issued) {
@@ -326,6 +251,23 @@ export function issue(
       messages.push(...buildMessages(next, d.occurrenceKey, occ, d.campaign, ctx.pack.guardrails, nowIso));
   }
   return { state: next, decisions, messages, ledger: newLedger(state, next) };
+}
+
+/**
+ * A copy of the state that `issue` may change: the parts it writes (occurrences, points, ledger) are
+ * copied, the rest is shared with the input, which stays untouched. Far cheaper than a deep clone.
+ */
+function copyForIssue(state: CustomerState): CustomerState {
+  return {
+    ...state,
+    occurrences: { ...state.occurrences },
+    points: {
+      ...state.points,
+      buckets: state.points.buckets.map((b) => ({ ...b })),
+      earnedByMonth: { ...state.points.earnedByMonth },
+    },
+    ledger: [...state.ledger],
+  };
 }
 
 function materializeOffer(
@@ -343,10 +285,17 @@ function materializeOffer(
   };
 }
 
-function pruneOccurrences(state: CustomerState, nowMs: number): void {
-  const cutoff = new Date(nowMs - LIMITS.occurrenceRetentionDays * MS_PER_DAY).toISOString();
+/** Drops the occurrence records no longer needed (see `retentionDays`); once-ever ones stay forever. */
+function pruneOccurrences(state: CustomerState, ctx: EngineContext, nowMs: number): void {
+  const { byId } = campaignsOf(ctx.pack, state.brand);
+  const capDays = ctx.pack.guardrails.frequencyCap.days;
   for (const [key, occ] of Object.entries(state.occurrences)) {
-    if (!occ.onceEver && occ.at < cutoff) delete state.occurrences[key];
+    if (occ.onceEver) continue;
+    const campaign = byId.get(occ.campaignId);
+    const days = campaign === undefined ? LIMITS.occurrenceRetentionDays : retentionDays(campaign, capDays);
+    // A message deferred past its decision keeps its record until it is sent at least.
+    const keepFrom = Math.max(Date.parse(occ.at), occ.sendAt === null ? 0 : Date.parse(occ.sendAt));
+    if (keepFrom + days * MS_PER_DAY < nowMs) delete state.occurrences[key];
   }
 }
 
@@ -403,14 +352,18 @@ export function processEvent(
 
 /** Expires points and runs the scheduled triggers open at `now`. */
 export function evaluateScheduled(state: CustomerState, ctx: EngineContext, nowMs: number): Outcome {
+  // Fast path: the customer's compiled schedule says no window is open (the common case in a sweep).
+  if (!isDueNow(state, ctx, nowMs)) return { state, decisions: [], messages: [], ledger: [] };
   let current = state;
   const first = state.points.buckets[0];
   if (first !== undefined && Date.parse(`${first.expiresOn}T00:00:00.000Z`) <= nowMs) {
-    current = structuredClone(state);
+    current = copyForIssue(state);
     expirePoints(current, nowMs);
     current.version = state.version + 1;
   }
   const decisions = decide(current, scheduledCandidates(current, ctx, nowMs), ctx, nowMs);
   const outcome = settle(current, issue(current, decisions, ctx, nowMs), ctx, nowMs);
+  // Nothing decided although a window looked open (e.g. out of segment): compile again at `now`.
+  if (outcome.state === state) forgetSchedule(state);
   return { ...outcome, ledger: newLedger(state, outcome.state) };
 }

@@ -114,10 +114,14 @@ export function occurrenceBlocker(
 }
 
 /** Send instants already taken in the frequency cap: every capped occurrence with a message, past or queued. */
-export function capSendTimes(state: CustomerState): number[] {
+export function capSendTimes(state: CustomerState, sinceMs = Number.NEGATIVE_INFINITY): number[] {
+  // ISO strings order like instants: compare strings first, parse only the sends that can matter.
+  const since = Number.isFinite(sinceMs) ? new Date(sinceMs).toISOString() : '';
   const sends: number[] = [];
   for (const occ of Object.values(state.occurrences)) {
-    if (occ.capped && occ.sendAt !== null && occ.status !== 'suppressed') sends.push(Date.parse(occ.sendAt));
+    if (occ.capped && occ.sendAt !== null && occ.status !== 'suppressed' && occ.sendAt >= since) {
+      sends.push(Date.parse(occ.sendAt));
+    }
   }
   return sends;
 }

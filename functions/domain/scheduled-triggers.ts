@@ -11,7 +11,7 @@ import { offerFor } from './candidate.ts';
 import type { CustomerState } from './customer-state.ts';
 import { LIMITS } from './customer-state.ts';
 import { personalOffers } from './personal-offers.ts';
-import type { ReplenishmentModel } from './replenishment.ts';
+import type { Prediction, ReplenishmentModel } from './replenishment.ts';
 import { predictNextPurchase } from './replenishment.ts';
 import type { LocalDate } from './time.ts';
 import {
@@ -71,6 +71,45 @@ const DEFAULT_HOUR = 10;
  * Shorter than the occurrence retention: a pruned decision must never reopen its episode.
  */
 export const DORMANCY_WINDOW_DAYS = Math.min(365, LIMITS.occurrenceRetentionDays - 30);
+
+/**
+ * Days an occurrence record of this campaign must stay in the customer item: as long as its window can
+ * still be listed (so it is never decided twice), its cooldown or action period runs, or its offer can
+ * convert. Shorter retention keeps items small, and every kilobyte of item is a write unit.
+ */
+export function retentionDays(campaign: Campaign, capDays: number): number {
+  const t = campaign.trigger;
+  let days: number;
+  switch (t.type) {
+    case 'birthday':
+      days = t.daysBefore + t.daysAfter + 2;
+      break;
+    case 'anniversary':
+    case 'replenishment':
+      days = t.daysAfter + 2;
+      break;
+    case 'dormancy':
+      days = DORMANCY_WINDOW_DAYS + 2;
+      break;
+    case 'points-expiring':
+      days = t.withinDays + 2;
+      break;
+    case 'personal-offer':
+      days = t.everyDays + 2;
+      break;
+    case 'action':
+      // Keyed by reference: the same review must not pay twice, so keep it the longest we keep anything.
+      days = LIMITS.occurrenceRetentionDays;
+      break;
+    default:
+      days = 2;
+  }
+  const offerDays = campaign.reward.offer?.validityDays ?? campaign.conversionWindowDays ?? 0;
+  return Math.min(
+    LIMITS.occurrenceRetentionDays,
+    Math.max(days, campaign.cooldownDays, offerDays + 1, capDays + 1, campaign.messageValidityHours / 24 + 1),
+  );
+}
 const EPOCH: LocalDate = { year: 1970, month: 1, day: 1 };
 
 /** Occurrence windows of one scheduled campaign that end after `now`, earliest first (at most a few). */
@@ -187,14 +226,8 @@ function replenishmentWindows(
   ctx: WindowContext,
 ): Window[] {
   if (ctx.model === null) return [];
-  // The customer's order cadence sharpens the prediction (the model uses only days up to the sku's last
-  // purchase, so a later order of something else never moves a nudge).
-  const orderDays = Object.values(state.orders)
-    .filter((o) => !o.cancelled)
-    .map((o) => o.at.slice(0, 10));
   const out: Window[] = [];
-  for (const [sku, history] of Object.entries(state.products)) {
-    const prediction = predictNextPurchase(sku, history.days, ctx.model, { orderDays });
+  for (const { sku, history, prediction } of predictionsOf(state, ctx.model)) {
     if (prediction === null || prediction.intervalDays < t.minIntervalDays) continue;
     const predicted = parseDate(prediction.predictedDay);
     const last = parseDate(prediction.lastDay);
@@ -220,6 +253,38 @@ function replenishmentWindows(
   }
   out.sort((a, b) => a.fromMs - b.fromMs || Number(b.variables.confidence) - Number(a.variables.confidence));
   return out;
+}
+
+interface ProductPrediction {
+  sku: string;
+  history: CustomerState['products'][string];
+  prediction: Prediction | null;
+}
+
+/**
+ * Predictions per product, memoized on the products and orders objects they come from: the engine's
+ * issuance copies a state without touching either, so a sweep predicts each customer once per change.
+ */
+const predictionMemo = new WeakMap<
+  object,
+  { model: ReplenishmentModel; orders: object; list: ProductPrediction[] }
+>();
+
+function predictionsOf(state: CustomerState, model: ReplenishmentModel): ProductPrediction[] {
+  const known = predictionMemo.get(state.products);
+  if (known !== undefined && known.model === model && known.orders === state.orders) return known.list;
+  // The customer's order cadence sharpens the prediction (the model uses only days up to the sku's last
+  // purchase, so a later order of something else never moves a nudge).
+  const orderDays = Object.values(state.orders)
+    .filter((o) => !o.cancelled)
+    .map((o) => o.at.slice(0, 10));
+  const list = Object.entries(state.products).map(([sku, history]) => ({
+    sku,
+    history,
+    prediction: predictNextPurchase(sku, history.days, model, { orderDays }),
+  }));
+  predictionMemo.set(state.products, { model, orders: state.orders, list });
+  return list;
 }
 
 function pointsExpiringWindows(

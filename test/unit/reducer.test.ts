@@ -270,7 +270,11 @@ describe('apply: ConsentChanged', () => {
 
     // Assess
     expect(state.optOut).toEqual({ granted: true, at: '2025-03-01T00:00:00.000Z', eventId: 'on' });
-    expect(state.consents.email).toEqual({ granted: true, at: '2025-01-01T00:00:00.000Z', eventId: 'email-on' });
+    expect(state.consents.email).toEqual({
+      granted: true,
+      at: '2025-01-01T00:00:00.000Z',
+      eventId: 'email-on',
+    });
     expect(state.consents.sms).toBeNull();
     expect(state.consents.push).toBeNull();
   });
