@@ -289,13 +289,19 @@ function materializeOffer(
 function pruneOccurrences(state: CustomerState, ctx: EngineContext, nowMs: number): void {
   const { byId } = campaignsOf(ctx.pack, state.brand);
   const capDays = ctx.pack.guardrails.frequencyCap.days;
+  // One cutoff per campaign; ISO strings compare like instants, so no record is parsed.
+  const cutoffs = new Map<string, string>();
   for (const [key, occ] of Object.entries(state.occurrences)) {
     if (occ.onceEver) continue;
-    const campaign = byId.get(occ.campaignId);
-    const days = campaign === undefined ? LIMITS.occurrenceRetentionDays : retentionDays(campaign, capDays);
+    let cutoff = cutoffs.get(occ.campaignId);
+    if (cutoff === undefined) {
+      const campaign = byId.get(occ.campaignId);
+      const days = campaign === undefined ? LIMITS.occurrenceRetentionDays : retentionDays(campaign, capDays);
+      cutoff = new Date(nowMs - days * MS_PER_DAY).toISOString();
+      cutoffs.set(occ.campaignId, cutoff);
+    }
     // A message deferred past its decision keeps its record until it is sent at least.
-    const keepFrom = Math.max(Date.parse(occ.at), occ.sendAt === null ? 0 : Date.parse(occ.sendAt));
-    if (keepFrom + days * MS_PER_DAY < nowMs) delete state.occurrences[key];
+    if (occ.at < cutoff && (occ.sendAt === null || occ.sendAt < cutoff)) delete state.occurrences[key];
   }
 }
 
