@@ -94,7 +94,9 @@ export interface Schedule {
   horizon: number;
   /** The earliest instant in `pairs` (null: nothing to come before the horizon). */
   nextDue: number | null;
-  ctx: EngineContext;
+  /** What it was compiled from: a context whose pack or model was since replaced compiles again. */
+  pack: CampaignFile;
+  model: ReplenishmentModel | null;
 }
 
 /** Compiles the customer's schedule at `now`; windows open now but not eligible now are left out. */
@@ -129,7 +131,7 @@ export function compileSchedule(state: CustomerState, ctx: EngineContext, nowMs:
       add(at, w.untilMs);
     }
   }
-  return { pairs, compiledAt: nowMs, horizon, nextDue: best, ctx };
+  return { pairs, compiledAt: nowMs, horizon, nextDue: best, pack: ctx.pack, model: ctx.model };
 }
 
 /** The earliest instant a scheduled trigger can fire for this customer (null: nothing to come). */
@@ -152,19 +154,31 @@ const memo = {
     return (state as Memoized)[SCHEDULE];
   },
   set(state: CustomerState, schedule: Schedule): void {
-    if (Object.hasOwn(state, SCHEDULE)) (state as Memoized)[SCHEDULE] = schedule;
-    else Object.defineProperty(state, SCHEDULE, { value: schedule, writable: true, configurable: true });
+    // A frozen (or sealed) state keeps no new memo: every call compiles, which is only slower.
+    const own = Object.getOwnPropertyDescriptor(state, SCHEDULE);
+    if (own !== undefined) {
+      if (own.writable) (state as Memoized)[SCHEDULE] = schedule;
+    } else if (Object.isExtensible(state)) {
+      Object.defineProperty(state, SCHEDULE, { value: schedule, writable: true, configurable: true });
+    }
   },
   delete(state: CustomerState): void {
-    if (Object.hasOwn(state, SCHEDULE)) (state as Memoized)[SCHEDULE] = undefined;
+    if (Object.getOwnPropertyDescriptor(state, SCHEDULE)?.writable) (state as Memoized)[SCHEDULE] = undefined;
   },
 };
 
 /** The memoized schedule of a state, compiled again when stale (past its horizon) or for another context. */
 export function scheduleOf(state: CustomerState, ctx: EngineContext, nowMs: number): Schedule {
   const known = memo.get(state);
-  // Reuse only forward in time: a memo compiled after `now` may leave out windows open at `now`.
-  if (known !== undefined && known.ctx === ctx && nowMs < known.horizon && nowMs >= known.compiledAt)
+  // Reuse only forward in time: a memo compiled after `now` may leave out windows open at `now`. The
+  // pack and model are compared, not the context object: a caller may replace its model in place.
+  if (
+    known !== undefined &&
+    known.pack === ctx.pack &&
+    known.model === ctx.model &&
+    nowMs < known.horizon &&
+    nowMs >= known.compiledAt
+  )
     return known;
   const fresh = compileSchedule(state, ctx, nowMs);
   memo.set(state, fresh);
