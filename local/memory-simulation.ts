@@ -16,7 +16,7 @@ import { fitReplenishmentModel } from '../functions/domain/replenishment.ts';
 import { MS_PER_DAY } from '../functions/domain/time.ts';
 import type { Ports } from '../functions/use-cases/customer-use-cases.ts';
 import { evaluateCustomer, ingestEvent } from '../functions/use-cases/customer-use-cases.ts';
-import { BUCKET_MS, MemoryCustomerStore, MemoryDueIndex } from './memory-stores.ts';
+import { BUCKET_MS, MemoryCustomerStore } from './memory-stores.ts';
 import type { CustomerTruth, ShopEvent } from './sim/synthetic-shop.ts';
 import { engagementFor, generateShop } from './sim/synthetic-shop.ts';
 import { RunSummary } from './summary.ts';
@@ -129,8 +129,7 @@ export async function runMemorySimulation(options: SimulationOptions): Promise<S
   });
   const truthById = new Map<string, CustomerTruth>(shop.truth.map((t) => [t.customerId, t]));
   const store = new MemoryCustomerStore();
-  const index = new MemoryDueIndex();
-  const ports: Ports = { store, index };
+  const ports: Ports = { store };
   const ctx: EngineContext = { pack: options.pack, model: null };
   const summary = new RunSummary();
   summary.register(options.pack.campaigns);
@@ -219,17 +218,24 @@ export async function runMemorySimulation(options: SimulationOptions): Promise<S
       // A new model moves replenishment days: re-index everyone, as the admin reindex does in AWS.
       ctx.model = fitReplenishmentModel(purchases);
       nextRefit += refitMs;
-      for (const state of store.all())
-        await index.set(state.brand, state.customerId, nextDue(state, ctx, tick));
+      for (const state of store.all()) {
+        await store.setDue(state.brand, state.customerId, state.version, nextDue(state, ctx, tick));
+      }
     }
-    for (const { brand, customerId } of await index.due(tick)) {
+    // Buckets missed are not lost: the dispatcher reads every bucket up to now from its watermark.
+    for (const { brand, customerId } of await store.due(Number.NEGATIVE_INFINITY, tick)) {
       result.evaluations++;
       const outcome = await evaluateCustomer(ports, ctx, brand, customerId, tick);
       record(outcome.decisions, outcome.messages, tick);
     }
   }
   options.onProgress?.(total, total);
-  result.counts = { ...store.counts, indexWrites: index.counts.writes };
+  result.counts = {
+    reads: store.counts.reads,
+    writes: store.counts.writes,
+    conflicts: store.counts.conflicts,
+    indexWrites: store.counts.indexWrites,
+  };
   result.states = [...store.all()];
   result.model = ctx.model;
   result.endMs = end;

@@ -1,19 +1,26 @@
 import type { CustomerState } from '../domain/customer-state.ts';
 
 /**
- * Where customer items live. `put` is a conditional write on the version read: it returns false when
- * another writer got there first, and the caller reads again and retries (optimistic concurrency).
+ * Where customer items live, together with their entry in the sparse "next due" index (in DynamoDB the
+ * index is a GSI over attributes of the customer item, so both are written in one request).
+ *
+ * Writes are conditional on the version read: they return false when another writer got there first,
+ * and the caller reads again and retries (optimistic concurrency).
  */
 export interface CustomerStore {
   get(brand: string, customerId: string): Promise<CustomerState | null>;
-  put(state: CustomerState, expectedVersion: number): Promise<boolean>;
+  /** Writes the new state (its version above `expectedVersion`) and its due instant (null: not indexed). */
+  put(state: CustomerState, expectedVersion: number, dueMs: number | null): Promise<boolean>;
+  /** Moves only the index entry of an unchanged item, still conditional on its version. */
+  setDue(brand: string, customerId: string, version: number, dueMs: number | null): Promise<boolean>;
 }
 
-/**
- * The sparse "next due" index: customers by the instant a scheduled trigger can next fire for them.
- * `set` with null removes the customer; `due` lists the customers due at or before `uptoMs`.
- */
+export interface CustomerRef {
+  brand: string;
+  customerId: string;
+}
+
+/** Reads the "next due" index: the customers whose due instant falls in (afterMs, uptoMs]. */
 export interface DueIndex {
-  set(brand: string, customerId: string, dueMs: number | null): Promise<void>;
-  due(uptoMs: number): Promise<{ brand: string; customerId: string }[]>;
+  due(afterMs: number, uptoMs: number): Promise<CustomerRef[]>;
 }

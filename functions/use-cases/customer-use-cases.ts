@@ -9,11 +9,10 @@ import { emptyState } from '../domain/customer-state.ts';
 import type { EngineContext, Outcome } from '../domain/engine.ts';
 import { evaluateScheduled, nextDue, processEvent } from '../domain/engine.ts';
 import type { DomainEvent } from '../domain/events.ts';
-import type { CustomerStore, DueIndex } from '../ports/customer-store.ts';
+import type { CustomerStore } from '../ports/customer-store.ts';
 
 export interface Ports {
   store: CustomerStore;
-  index: DueIndex;
 }
 
 export class ConcurrencyError extends Error {
@@ -35,20 +34,22 @@ async function withCustomer(
   nowMs: number,
   ctx: EngineContext,
   step: (state: CustomerState) => Outcome,
-  reindex: 'when-moved' | 'always',
+  onUnchanged: 'nothing' | 'reindex',
 ): Promise<Outcome> {
   for (let attempt = 1; attempt <= MAX_ATTEMPTS; attempt++) {
     const state = (await ports.store.get(brand, customerId)) ?? emptyState(brand, customerId);
     const outcome = step(state);
-    const changed = outcome.state !== state;
-    if (changed && !(await ports.store.put(outcome.state, state.version))) continue;
     const after = nextDue(outcome.state, ctx, nowMs);
-    // Index writes cost money: after an event only when the due instant moved; after an evaluation
-    // always, because the entry that brought the customer here is now spent.
-    if (reindex === 'always' || state.version === 0 || nextDue(state, ctx, nowMs) !== after) {
-      await ports.index.set(brand, customerId, after);
+    if (outcome.state !== state) {
+      // The item and its index entry go in one conditional write.
+      if (await ports.store.put(outcome.state, state.version, after)) return outcome;
+      continue;
     }
-    return outcome;
+    // Nothing changed. After an evaluation the index entry that brought the customer here is spent,
+    // so it moves; after an event (a duplicate) nothing is written at all.
+    if (onUnchanged === 'nothing' || (await ports.store.setDue(brand, customerId, state.version, after))) {
+      return outcome;
+    }
   }
   throw new ConcurrencyError(customerId, MAX_ATTEMPTS);
 }
@@ -67,7 +68,7 @@ export function ingestEvent(
     nowMs,
     ctx,
     (s) => processEvent(s, event, ctx, nowMs),
-    'when-moved',
+    'nothing',
   );
 }
 
@@ -86,6 +87,6 @@ export function evaluateCustomer(
     nowMs,
     ctx,
     (s) => evaluateScheduled(s, ctx, nowMs),
-    'always',
+    'reindex',
   );
 }
