@@ -14,7 +14,7 @@ import { matchesSegment } from './guardrails.ts';
 import type { ReplenishmentModel } from './replenishment.ts';
 import type { ScheduledTrigger, WindowContext } from './scheduled-triggers.ts';
 import { isScheduled, windows } from './scheduled-triggers.ts';
-import { localDateOf } from './time.ts';
+import { localDateOf, MS_PER_DAY } from './time.ts';
 
 /** What every evaluation needs besides the customer: the campaign file and the replenishment model. */
 export interface EngineContext {
@@ -126,12 +126,22 @@ export function compileSchedule(state: CustomerState, ctx: EngineContext, nowMs:
       if (at >= w.untilMs) continue;
       // Windows come earliest first: once one opens after the campaign ends, so do the rest.
       if (validUntil !== null && at > validUntil) break;
-      // Open now but not eligible now: the next profile change compiles and re-indexes the customer.
-      if (at === nowMs && !eligible(state, campaign, ctx, nowMs)) continue;
+      if (at === nowMs && !eligible(state, campaign, ctx, nowMs)) {
+        // Open now but not eligible now. Static conditions (country, orders, consent …) change only
+        // with an event, which compiles and re-indexes the customer; RFM class and tier also change
+        // as time passes, so those windows are looked at again daily while they stay open.
+        if (changesWithTime(campaign) && nowMs + MS_PER_DAY < w.untilMs) add(nowMs + MS_PER_DAY, w.untilMs);
+        continue;
+      }
       add(at, w.untilMs);
     }
   }
   return { pairs, compiledAt: nowMs, horizon, nextDue: best, pack: ctx.pack, model: ctx.model };
+}
+
+/** Whether the campaign's segment can change without an event (RFM recency, tiers by a rolling window). */
+function changesWithTime(campaign: Campaign): boolean {
+  return campaign.segment.rfm !== undefined || campaign.segment.tiers !== undefined;
 }
 
 /** The earliest instant a scheduled trigger can fire for this customer (null: nothing to come). */

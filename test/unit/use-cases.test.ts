@@ -1,0 +1,433 @@
+/**
+ * The use cases (functions/use-cases/customer-use-cases.ts) over the in-memory ports (local/memory-stores.ts):
+ * conditional writes with retries, the item and its due-index entry written together, exactly-once
+ * issuance under concurrency; and the in-memory store's own contract (versions, change feed, buckets).
+ */
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import type { CustomerState, LedgerEntry } from '../../functions/domain/customer-state.ts';
+import { emptyState } from '../../functions/domain/customer-state.ts';
+import type { EngineContext } from '../../functions/domain/engine.ts';
+import { nextDue } from '../../functions/domain/engine.ts';
+import type { DomainEvent } from '../../functions/domain/events.ts';
+import { holdoutBucket } from '../../functions/domain/guardrails.ts';
+import type { Message } from '../../functions/domain/message.ts';
+import { relay } from '../../functions/domain/relay.ts';
+import type { CustomerRef, CustomerStore } from '../../functions/ports/customer-store.ts';
+import {
+  ConcurrencyError,
+  evaluateCustomer,
+  ingestEvent,
+} from '../../functions/use-cases/customer-use-cases.ts';
+import { BUCKET_MS, bucketOf, MemoryCustomerStore } from '../../local/memory-stores.ts';
+import { DEFAULT_PACK, orderPlaced, registered } from './fixtures.ts';
+
+const at = (s: string) => Date.parse(s);
+const iso = (ms: number) => new Date(ms).toISOString();
+const DAY_MS = 86_400_000;
+const ctx: EngineContext = { pack: DEFAULT_PACK, model: null };
+
+/** A customer outside the default pack's 5% global holdout, so bonuses and messages go out. */
+const ID = (() => {
+  for (let i = 0; ; i++) {
+    const id = `cust-${i}`;
+    if (holdoutBucket('default', id, 'global') >= DEFAULT_PACK.guardrails.globalHoldoutPercent) return id;
+  }
+})();
+const REF: CustomerRef = { brand: 'default', customerId: ID };
+
+/** Registered on March 1st; birthday March 17, i.e. 2026-03-17T00:00Z (10:00 in Vladivostok). */
+const REGISTERED = registered('e-reg', '2026-03-01T00:00:00Z', {
+  customerId: ID,
+  firstName: 'Ann',
+  birthday: '1990-03-17',
+  timeZone: 'Asia/Vladivostok',
+  contacts: { email: 'ann@example.com', pushToken: 'push-token-ann' },
+  consents: { email: true, push: true },
+});
+const BIRTHDAY = at('2026-03-17T00:00:00Z');
+const order = (id: string, time: string, orderId: string, total = 120): DomainEvent =>
+  orderPlaced(id, time, orderId, [{ sku: 'TEA-100', unitPrice: total, quantity: 1 }], { customerId: ID });
+
+/** Whether the customer's index entry is exactly the bucket at `bucketMs` (and no other). */
+async function indexedAt(store: MemoryCustomerStore, ref: CustomerRef, bucketMs: number): Promise<boolean> {
+  const has = (refs: CustomerRef[]) =>
+    refs.some((r) => r.brand === ref.brand && r.customerId === ref.customerId);
+  return (
+    has(await store.due(bucketMs - 1, bucketMs)) &&
+    !has(await store.due(Number.NEGATIVE_INFINITY, bucketMs - 1)) &&
+    !has(await store.due(bucketMs, Number.POSITIVE_INFINITY))
+  );
+}
+
+async function isIndexed(store: MemoryCustomerStore, ref: CustomerRef): Promise<boolean> {
+  const all = await store.due(Number.NEGATIVE_INFINITY, Number.POSITIVE_INFINITY);
+  return all.some((r) => r.brand === ref.brand && r.customerId === ref.customerId);
+}
+
+/** The relay on the store's change feed, as the stream consumer runs it in AWS. */
+function withRelay(store: MemoryCustomerStore, clock: () => number) {
+  const out = { messages: [] as Message[], ledger: [] as LedgerEntry[] };
+  store.onChange((oldImage, newImage) => {
+    const r = relay(oldImage, newImage, DEFAULT_PACK, iso(clock()));
+    out.messages.push(...r.messages);
+    out.ledger.push(...r.ledger);
+  });
+  return out;
+}
+
+async function stored(store: CustomerStore, ref: CustomerRef = REF): Promise<CustomerState> {
+  const state = await store.get(ref.brand, ref.customerId);
+  if (state === null) throw new Error(`customer ${ref.customerId} not stored`);
+  return state;
+}
+
+/** A store whose first `put`s lose a race: before they run, `interleave` may write in between. */
+class RacingStore extends MemoryCustomerStore {
+  puts = 0;
+  gets = 0;
+  constructor(
+    private readonly losses: number,
+    private readonly interleave: (store: MemoryCustomerStore) => Promise<void> = async () => {},
+  ) {
+    super();
+  }
+  override async get(brand: string, customerId: string): Promise<CustomerState | null> {
+    this.gets++;
+    return super.get(brand, customerId);
+  }
+  override async put(state: CustomerState, expectedVersion: number, dueMs: number | null): Promise<boolean> {
+    this.puts++;
+    if (this.puts <= this.losses) {
+      await this.interleave(this);
+      return false;
+    }
+    return super.put(state, expectedVersion, dueMs);
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// ingestEvent
+
+describe('ingestEvent', () => {
+  it('creates the customer and indexes its next due instant', async () => {
+    // Prepare
+    const store = new MemoryCustomerStore();
+    const now = at('2026-03-01T00:01:00Z');
+    // Act
+    const outcome = await ingestEvent({ store }, ctx, REGISTERED, now);
+    // Assess
+    const state = await stored(store);
+    expect(outcome.state).toBe(state);
+    expect(state.version).toBe(1);
+    expect(state.profile.timeZone).toBe('Asia/Vladivostok');
+    expect(nextDue(state, ctx, now)).toBe(BIRTHDAY);
+    expect(await indexedAt(store, REF, bucketOf(BIRTHDAY))).toBe(true);
+    expect(store.counts).toMatchObject({ writes: 1, conflicts: 0, indexWrites: 0 });
+  });
+
+  it('writes nothing for a duplicate event, neither the item nor its index entry', async () => {
+    const store = new MemoryCustomerStore();
+    const feed: number[] = [];
+    store.onChange((_, next) => feed.push(next.version));
+    await ingestEvent({ store }, ctx, REGISTERED, at('2026-03-01T00:01:00Z'));
+    const first = await stored(store);
+    const before = { ...store.counts };
+    // Act: the same event redelivered (same id), later
+    const outcome = await ingestEvent({ store }, ctx, REGISTERED, at('2026-03-02T00:00:00Z'));
+    // Assess
+    expect(outcome.decisions).toEqual([]);
+    expect(await stored(store)).toBe(first);
+    expect(store.counts.writes).toBe(before.writes);
+    expect(store.counts.indexWrites).toBe(before.indexWrites);
+    expect(feed).toEqual([1]);
+  });
+
+  it('retries after losing a conditional write and applies the event once', async () => {
+    const store = new RacingStore(1);
+    const outcome = await ingestEvent({ store }, ctx, REGISTERED, at('2026-03-01T00:01:00Z'));
+    expect(store.gets).toBe(2);
+    expect(store.puts).toBe(2);
+    const state = await stored(store);
+    expect(outcome.state).toBe(state);
+    expect(state.version).toBe(1);
+    expect(state.recentEventIds).toEqual(['e-reg']);
+  });
+
+  it('retries on a real conflict: the event and the one written in between both apply once', async () => {
+    // Prepare: while the first write of the order is in flight, the registration is written
+    const store = new RacingStore(1, async (s) => {
+      await ingestEvent({ store: s }, ctx, REGISTERED, at('2026-03-01T00:01:00Z'));
+    });
+    const placed = order('e-o1', '2026-03-02T08:00:00Z', 'o-1');
+    // Act
+    await ingestEvent({ store }, ctx, placed, at('2026-03-02T08:00:30Z'));
+    // Assess
+    const state = await stored(store);
+    expect(state.recentEventIds.toSorted()).toEqual(['e-o1', 'e-reg']);
+    expect(state.stats.orders).toBe(1);
+    // Two writes stored: the registration in between, then the order on top of it.
+    expect(store.counts.writes).toBe(2);
+    expect(state.ledger.filter((e) => e.entryId === 'order:o-1')).toHaveLength(1);
+    expect(await indexedAt(store, REF, bucketOf(nextDue(state, ctx, at('2026-03-02T08:00:30Z')) ?? 0))).toBe(
+      true,
+    );
+  });
+
+  it('applies two different events ingested concurrently exactly once each', async () => {
+    // Prepare
+    const store = new MemoryCustomerStore();
+    await ingestEvent({ store }, ctx, REGISTERED, at('2026-03-01T00:01:00Z'));
+    const relayed = withRelay(store, () => at('2026-03-02T09:00:00Z'));
+    const events = [
+      order('e-o1', '2026-03-02T08:00:00Z', 'o-1'),
+      order('e-o2', '2026-03-02T08:30:00Z', 'o-2'),
+    ];
+    // Act
+    const outcomes = await Promise.all(
+      events.map((e) => ingestEvent({ store }, ctx, e, at('2026-03-02T09:00:00Z'))),
+    );
+    // Assess: one of them lost the race and retried on the other's state
+    expect(store.counts.conflicts).toBeGreaterThanOrEqual(1);
+    const state = await stored(store);
+    expect(store.counts.writes).toBe(3);
+    expect(state.recentEventIds.toSorted()).toEqual(['e-o1', 'e-o2', 'e-reg']);
+    expect(state.stats.orders).toBe(2);
+    const ids = relayed.ledger.map((e) => e.entryId);
+    expect(ids.filter((id) => id === 'order:o-1')).toHaveLength(1);
+    expect(ids.filter((id) => id === 'order:o-2')).toHaveLength(1);
+    // The first order's thank-you fired once, in whichever ingest saw the first order.
+    const firstOrder = outcomes
+      .flatMap((o) => o.decisions)
+      .filter((d) => d.campaign.id === 'first-order-thank-you');
+    expect(firstOrder).toHaveLength(1);
+    expect(
+      relayed.ledger.filter((e) => e.campaignId === 'first-order-thank-you' && e.reason === 'bonus'),
+    ).toHaveLength(1);
+    expect(relayed.messages.filter((m) => m.campaignId === 'first-order-thank-you')).toHaveLength(1);
+  });
+
+  it('throws ConcurrencyError when every write conflicts, writing nothing', async () => {
+    const store = new RacingStore(Number.POSITIVE_INFINITY);
+    const attempt = ingestEvent({ store }, ctx, REGISTERED, at('2026-03-01T00:01:00Z'));
+    await expect(attempt).rejects.toBeInstanceOf(ConcurrencyError);
+    await expect(attempt).rejects.toMatchObject({ name: 'ConcurrencyError', customerId: ID });
+    expect(store.gets).toBeGreaterThan(1);
+    expect(store.gets).toBe(store.puts);
+    expect(await store.get('default', ID)).toBeNull();
+    expect(await isIndexed(store, REF)).toBe(false);
+  });
+});
+
+// ---------------------------------------------------------------------------------------------
+// evaluateCustomer
+
+describe('evaluateCustomer', () => {
+  async function registeredStore(): Promise<MemoryCustomerStore> {
+    const store = new MemoryCustomerStore();
+    await ingestEvent({ store }, ctx, REGISTERED, at('2026-03-01T00:01:00Z'));
+    return store;
+  }
+
+  it('rewrites the index entry when nothing is due (the entry that brought the customer is spent)', async () => {
+    // Prepare: a stale entry, as left by an older version of the item's schedule
+    const store = await registeredStore();
+    const state = await stored(store);
+    await store.setDue('default', ID, state.version, at('2026-03-05T00:00:00Z'));
+    const writes = store.counts.writes;
+    const indexWrites = store.counts.indexWrites;
+    // Act
+    const outcome = await evaluateCustomer({ store }, ctx, 'default', ID, at('2026-03-05T00:00:00Z'));
+    // Assess
+    expect(outcome.decisions).toEqual([]);
+    expect(await stored(store)).toBe(state);
+    expect(store.counts.writes).toBe(writes);
+    expect(store.counts.indexWrites).toBe(indexWrites + 1);
+    expect(await indexedAt(store, REF, bucketOf(BIRTHDAY))).toBe(true);
+  });
+
+  it('rewrites the index entry even when it was already right', async () => {
+    const store = await registeredStore();
+    const indexWrites = store.counts.indexWrites;
+    await evaluateCustomer({ store }, ctx, 'default', ID, at('2026-03-10T00:00:00Z'));
+    expect(store.counts.indexWrites).toBe(indexWrites + 1);
+    expect(await indexedAt(store, REF, bucketOf(BIRTHDAY))).toBe(true);
+  });
+
+  it('writes the decision and the next due instant together', async () => {
+    const store = await registeredStore();
+    const indexWrites = store.counts.indexWrites;
+    const outcome = await evaluateCustomer({ store }, ctx, 'default', ID, BIRTHDAY);
+    const state = await stored(store);
+    expect(outcome.decisions.map((d) => d.key)).toEqual(['birthday-bonus#2026']);
+    expect(outcome.state).toBe(state);
+    expect(state.version).toBe(2);
+    expect(store.counts.indexWrites).toBe(indexWrites);
+    const after = nextDue(state, ctx, BIRTHDAY);
+    expect(after).not.toBeNull();
+    expect(after ?? 0).toBeGreaterThan(BIRTHDAY);
+    expect(await indexedAt(store, REF, bucketOf(after ?? 0))).toBe(true);
+  });
+
+  it('issues an occurrence once when two evaluations run concurrently: one bonus, one message set', async () => {
+    // Prepare
+    const store = await registeredStore();
+    const relayed = withRelay(store, () => BIRTHDAY);
+    // Act
+    const outcomes = await Promise.all([
+      evaluateCustomer({ store }, ctx, 'default', ID, BIRTHDAY),
+      evaluateCustomer({ store }, ctx, 'default', ID, BIRTHDAY),
+    ]);
+    // Assess
+    expect(store.counts.conflicts).toBeGreaterThanOrEqual(1);
+    expect(outcomes.flatMap((o) => o.decisions).map((d) => d.key)).toEqual(['birthday-bonus#2026']);
+    const key = `default#${ID}#birthday-bonus#2026`;
+    expect(relayed.ledger.filter((e) => e.entryId === key)).toEqual([
+      expect.objectContaining({ points: 500, reason: 'bonus', customerId: ID }),
+    ]);
+    expect(relayed.messages.map((m) => m.messageId)).toEqual([`${key}#push`]);
+    const state = await stored(store);
+    expect(state.points.balance).toBe(500);
+    expect(state.version).toBe(2);
+  });
+
+  it('throws ConcurrencyError when the index entry can never be moved', async () => {
+    const store = await registeredStore();
+    // Every conditional index write finds another version.
+    store.setDue = async () => false;
+    await expect(evaluateCustomer({ store }, ctx, 'default', ID, at('2026-03-05T00:00:00Z'))).rejects.toThrow(
+      ConcurrencyError,
+    );
+  });
+});
+
+// ---------------------------------------------------------------------------------------------
+// The in-memory store
+
+describe('MemoryCustomerStore', () => {
+  const state = (version: number, customerId = 'c-1', brand = 'default'): CustomerState => ({
+    ...emptyState(brand, customerId),
+    version,
+  });
+
+  it('writes only on the version read, and only a newer version', async () => {
+    const store = new MemoryCustomerStore();
+    const v1 = state(1);
+    expect(await store.get('default', 'c-1')).toBeNull();
+    expect(await store.put(v1, 0, null)).toBe(true);
+    expect(await store.get('default', 'c-1')).toBe(v1);
+    // A writer that read nothing (version 0) lost the race.
+    expect(await store.put(state(1), 0, null)).toBe(false);
+    // The version must move forward.
+    expect(await store.put(state(1), 1, null)).toBe(false);
+    const v2 = state(2);
+    expect(await store.put(v2, 1, null)).toBe(true);
+    expect(await store.get('default', 'c-1')).toBe(v2);
+    expect(store.counts).toMatchObject({ writes: 2, conflicts: 2 });
+  });
+
+  it('keeps brands apart: the same customer id in another brand is another item', async () => {
+    const store = new MemoryCustomerStore();
+    expect(await store.put(state(1, 'c-1', 'default'), 0, null)).toBe(true);
+    expect(await store.put(state(1, 'c-1', 'other'), 0, null)).toBe(true);
+    expect(store.size).toBe(2);
+    expect((await store.get('other', 'c-1'))?.brand).toBe('other');
+  });
+
+  it('feeds every successful write to the listeners with the old and new images', async () => {
+    const store = new MemoryCustomerStore();
+    const feed: [number | null, number][] = [];
+    store.onChange((oldImage, newImage) => feed.push([oldImage?.version ?? null, newImage.version]));
+    await store.put(state(1), 0, null);
+    await store.put(state(1), 0, null); // conflict: no record
+    await store.put(state(2), 1, 1_000);
+    await store.setDue('default', 'c-1', 2, 5_000); // an index move: the item is unchanged
+    expect(feed).toEqual([
+      [null, 1],
+      [1, 2],
+    ]);
+  });
+
+  it('moves an index entry only on the current version', async () => {
+    const store = new MemoryCustomerStore();
+    await store.put(state(1), 0, 10 * BUCKET_MS);
+    expect(await store.setDue('default', 'c-1', 0, 20 * BUCKET_MS)).toBe(false);
+    expect(await indexedAt(store, { brand: 'default', customerId: 'c-1' }, 10 * BUCKET_MS)).toBe(true);
+    expect(await store.setDue('default', 'c-1', 1, 20 * BUCKET_MS)).toBe(true);
+    expect(await indexedAt(store, { brand: 'default', customerId: 'c-1' }, 20 * BUCKET_MS)).toBe(true);
+  });
+});
+
+describe('the due index of MemoryCustomerStore', () => {
+  const ref: CustomerRef = { brand: 'default', customerId: 'c-1' };
+  const item = (version: number): CustomerState => ({ ...emptyState('default', 'c-1'), version });
+  const T = at('2026-03-17T10:00:00Z');
+
+  it.each([
+    ['on a boundary: that bucket', '2026-03-17T10:00:00.000Z', '2026-03-17T10:00:00.000Z'],
+    ['a millisecond after: the next boundary', '2026-03-17T10:00:00.001Z', '2026-03-17T10:15:00.000Z'],
+    ['mid-bucket: the next boundary', '2026-03-17T10:07:30.000Z', '2026-03-17T10:15:00.000Z'],
+    ['a millisecond before: that boundary', '2026-03-17T10:14:59.999Z', '2026-03-17T10:15:00.000Z'],
+  ])('files a due instant %s', async (_name, due, bucket) => {
+    const store = new MemoryCustomerStore();
+    await store.put(item(1), 0, at(due));
+    expect(iso(bucketOf(at(due)))).toBe(bucket);
+    expect(await indexedAt(store, ref, at(bucket))).toBe(true);
+  });
+
+  it('never lists a customer before the due instant, and lists it within one bucket after (property)', async () => {
+    await fc.assert(
+      fc.asyncProperty(
+        fc.integer({ min: 0, max: 7 * 24 * 60 * 60 }),
+        fc.integer({ min: -2 * 60 * 60, max: 2 * 60 * 60 }),
+        async (dueSeconds, querySeconds) => {
+          const store = new MemoryCustomerStore();
+          const dueMs = T + dueSeconds * 1000 + (dueSeconds % 997);
+          await store.put(item(1), 0, dueMs);
+          const upto = dueMs + querySeconds * 1000;
+          const listed = (await store.due(Number.NEGATIVE_INFINITY, upto)).length === 1;
+          if (listed) expect(upto).toBeGreaterThanOrEqual(dueMs);
+          if (upto >= dueMs + BUCKET_MS) expect(listed).toBe(true);
+          expect(bucketOf(dueMs) % BUCKET_MS).toBe(0);
+        },
+      ),
+      { numRuns: 300, seed: 15 },
+    );
+  });
+
+  it('lists the buckets in (after, upto]: a dispatcher reading from its watermark sees each once', async () => {
+    const store = new MemoryCustomerStore();
+    const ids = ['a', 'b', 'c'];
+    for (const [n, id] of ids.entries()) {
+      await store.put({ ...emptyState('default', id), version: 1 }, 0, T + n * BUCKET_MS);
+    }
+    const names = async (after: number, upto: number) =>
+      (await store.due(after, upto)).map((r) => r.customerId).toSorted();
+    expect(await names(Number.NEGATIVE_INFINITY, T - 1)).toEqual([]);
+    expect(await names(Number.NEGATIVE_INFINITY, T)).toEqual(['a']);
+    expect(await names(T, T + BUCKET_MS)).toEqual(['b']);
+    expect(await names(T - 1, T + 2 * BUCKET_MS)).toEqual(['a', 'b', 'c']);
+    expect(await names(T + 2 * BUCKET_MS, Number.POSITIVE_INFINITY)).toEqual([]);
+  });
+
+  it('removes the entry for a null due instant, by a write or an index move', async () => {
+    const store = new MemoryCustomerStore();
+    await store.put(item(1), 0, T);
+    expect(store.indexed).toBe(1);
+    expect(await store.setDue('default', 'c-1', 1, null)).toBe(true);
+    expect(store.indexed).toBe(0);
+    expect(await isIndexed(store, ref)).toBe(false);
+    await store.setDue('default', 'c-1', 1, T);
+    await store.put(item(2), 1, null);
+    expect(await isIndexed(store, ref)).toBe(false);
+  });
+
+  it('keeps one entry per customer: moving it leaves the old bucket', async () => {
+    const store = new MemoryCustomerStore();
+    await store.put(item(1), 0, T);
+    await store.put(item(2), 1, T + DAY_MS);
+    expect(await store.due(Number.NEGATIVE_INFINITY, T + BUCKET_MS)).toEqual([]);
+    expect(await indexedAt(store, ref, T + DAY_MS)).toBe(true);
+    expect(store.indexed).toBe(1);
+  });
+});
