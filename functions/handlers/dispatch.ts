@@ -1,0 +1,149 @@
+/**
+ * dispatch λ: invoked by EventBridge Scheduler every 15 minutes. Reads the customers whose next-due
+ * bucket falls in (watermark, now] from the sparse due index, fans them out to the work queue (10 per
+ * SendMessageBatch) for the evaluate λ, advances the watermark, and releases the held messages due
+ * within the next 15 minutes into the channel queues.
+ *
+ * The watermark makes an outage cost latency, not birthdays: the first run after it reads every bucket
+ * missed since. The range is walked in slices, the watermark advancing after each, so a run cut short
+ * (timeout, crash) resumes where it stopped; a re-run over the same range dispatches nothing new
+ * (evaluation is idempotent anyway: the occurrence keys are in the customer item).
+ */
+import type { Context } from 'aws-lambda';
+import { z } from 'zod';
+import type { CustomerRef, DueIndex } from '../ports/customer-store.ts';
+import type { HeldMessages } from '../ports/held-messages.ts';
+import type { MessageQueue, RejectedSink } from '../ports/message-queue.ts';
+import { MAX_DELAY_SECONDS } from '../ports/message-queue.ts';
+import type { Watermark } from '../ports/watermark.ts';
+import type { WorkQueue } from '../ports/work-queue.ts';
+import { routeMessages } from '../shared/message-routing.ts';
+import type { HandlerOptions } from '../shared/powertools.ts';
+import { logger, MetricUnit, metrics, withPowertools } from '../shared/powertools.ts';
+import { awsDataLayer, lazyHandler, sqsMessageQueue, workQueue } from './wiring.ts';
+
+export const WATERMARK = 'dispatch';
+const MINUTE = 60_000;
+
+export interface DispatchDeps extends HandlerOptions {
+  due: DueIndex;
+  watermark: Watermark;
+  work: WorkQueue<CustomerRef>;
+  held: HeldMessages;
+  queue: MessageQueue;
+  rejected: RejectedSink;
+  clock?: () => number;
+  /** Range read per due-index query and watermark step (default 1 hour). */
+  sliceMs?: number;
+  /** Where the very first run starts (default 1 day back): index entries older than that wait for a reindex. */
+  initialLookbackMs?: number;
+  /** Held messages read per page (default 100). */
+  heldPageSize?: number;
+  /** Stop walking the range when less than this is left of the invocation (default 60 s). */
+  reserveMs?: number;
+}
+
+/**
+ * `{ time? }` (a Scheduler target input) or an EventBridge scheduled event (other fields ignored);
+ * anything else means "now".
+ */
+export const DispatchEvent = z.object({ time: z.iso.datetime({ offset: true }).optional() });
+export type DispatchEvent = z.infer<typeof DispatchEvent>;
+
+export interface DispatchResult {
+  /** The range dispatched: (fromMs, toMs] as ISO instants. */
+  from: string;
+  to: string;
+  dispatched: number;
+  released: number;
+  /** True when the run stopped before `now` (time left, or another run moved the watermark). */
+  partial: boolean;
+}
+
+export function makeHandler(deps: DispatchDeps) {
+  const clock = deps.clock ?? Date.now;
+  const sliceMs = deps.sliceMs ?? 60 * MINUTE;
+  const lookbackMs = deps.initialLookbackMs ?? 24 * 60 * MINUTE;
+  const pageSize = deps.heldPageSize ?? 100;
+  const reserveMs = deps.reserveMs ?? MINUTE;
+
+  return withPowertools<DispatchEvent | null | undefined, DispatchResult>(async (event, context: Context) => {
+    const nowMs = clock();
+    const parsed = DispatchEvent.safeParse(event ?? {});
+    // A scheduled time never moves the range past the clock: customers not yet due must not be
+    // dispatched (they would evaluate to nothing and lose their index entry's turn).
+    const requested = parsed.success && parsed.data.time !== undefined ? Date.parse(parsed.data.time) : nowMs;
+    const uptoMs = Math.min(requested, nowMs);
+
+    const start = await deps.watermark.read(WATERMARK);
+    let mark = start;
+    let cursor = start ?? uptoMs - lookbackMs;
+    const fromMs = cursor;
+    let dispatched = 0;
+    let partial = false;
+    while (cursor < uptoMs) {
+      if (context.getRemainingTimeInMillis() < reserveMs) {
+        partial = true;
+        break;
+      }
+      const to = Math.min(cursor + sliceMs, uptoMs);
+      const refs = await deps.due.due(cursor, to);
+      await deps.work.enqueue(refs);
+      dispatched += refs.length;
+      if (!(await deps.watermark.advance(WATERMARK, mark, to))) {
+        // Another run got here first and owns the range from here on.
+        logger.warn('watermark moved by another run', { from: new Date(cursor).toISOString() });
+        partial = true;
+        break;
+      }
+      mark = to;
+      cursor = to;
+    }
+
+    const released = await releaseHeld(deps, nowMs, pageSize);
+    metrics.addMetric('CustomersDispatched', MetricUnit.Count, dispatched);
+    metrics.addMetric('HeldMessagesReleased', MetricUnit.Count, released);
+    const result: DispatchResult = {
+      from: new Date(fromMs).toISOString(),
+      to: new Date(cursor).toISOString(),
+      dispatched,
+      released,
+      partial,
+    };
+    logger.info('dispatch run', { ...result, lagMs: nowMs - cursor });
+    return result;
+  }, deps);
+}
+
+/**
+ * Moves the held messages due before the next run into the channel queues (SQS delays them the rest
+ * of the way), page by page, forgetting each page once queued. A crash between the two queues a
+ * message again on the next run: delivery workers deduplicate on `messageId`.
+ */
+async function releaseHeld(deps: DispatchDeps, nowMs: number, pageSize: number): Promise<number> {
+  let released = 0;
+  for (;;) {
+    const page = await deps.held.due(nowMs + MAX_DELAY_SECONDS * 1000, pageSize);
+    if (page.length === 0) break;
+    const { done } = await routeMessages(page, nowMs, deps);
+    if (done.length > 0) await deps.held.release(done);
+    released += done.length;
+    // Nothing of a full page could be queued or reported: stop rather than read it again forever.
+    if (done.length === 0 || page.length < pageSize) break;
+  }
+  return released;
+}
+
+/** The Lambda entry point: composed once per container, on the first invocation. */
+export const handler = lazyHandler(() => {
+  const data = awsDataLayer();
+  const queue = sqsMessageQueue();
+  return makeHandler({
+    due: data.customers,
+    watermark: data.watermark,
+    work: workQueue(),
+    held: data.held,
+    queue,
+    rejected: queue,
+  });
+});

@@ -1,0 +1,67 @@
+/**
+ * Powertools logger, metrics and tracer, built once per container and shared by every handler, and the
+ * middy stack that wraps a handler with them (context keys and cold start in the logs, metrics flushed
+ * after each invocation, tracing of the handler).
+ *
+ * Tests silence them through the environment (POWERTOOLS_LOG_LEVEL=SILENT,
+ * POWERTOOLS_METRICS_DISABLED=true), set before this module loads.
+ */
+import { Logger } from '@aws-lambda-powertools/logger';
+import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
+import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
+import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
+import { Tracer } from '@aws-lambda-powertools/tracer';
+import { captureLambdaHandler } from '@aws-lambda-powertools/tracer/middleware';
+import middy from '@middy/core';
+import type { Context } from 'aws-lambda';
+
+const serviceName = process.env.POWERTOOLS_SERVICE_NAME ?? 'loyalty-triggers';
+
+export const logger = new Logger({ serviceName });
+export const metrics = new Metrics({
+  serviceName,
+  namespace: process.env.POWERTOOLS_METRICS_NAMESPACE ?? 'LoyaltyTriggers',
+});
+export const tracer = new Tracer({ serviceName });
+
+export { MetricUnit };
+
+/** What adapters need of the metrics: a counter. Tests pass a fake to assert on it. */
+export interface MetricsSink {
+  addMetric(name: string, unit: typeof MetricUnit.Count, value: number): void;
+}
+
+/**
+ * An error as log fields: its name and a clipped message. Messages of our errors carry ids only;
+ * clipping bounds whatever an SDK error might quote.
+ */
+export function errorFields(error: unknown): { error: string; message: string } {
+  const name = error instanceof Error ? error.name : 'Error';
+  const message = error instanceof Error ? error.message : String(error);
+  return { error: name, message: message.length > 200 ? `${message.slice(0, 200)}…` : message };
+}
+
+export interface HandlerOptions {
+  /**
+   * middy aborts this long before the Lambda timeout (default 5 ms); tests pass 0 to disable it,
+   * since a stub context has no real deadline.
+   */
+  timeoutEarlyInMillis?: number;
+}
+
+/**
+ * Wraps a handler in the Powertools middlewares. Middlewares first, `.handler()` last, so the event and
+ * result types flow from the function to the wrapped handler.
+ */
+export function withPowertools<TEvent, TResult>(
+  fn: (event: TEvent, context: Context) => Promise<TResult>,
+  options: HandlerOptions = {},
+) {
+  const plugin =
+    options.timeoutEarlyInMillis === undefined ? {} : { timeoutEarlyInMillis: options.timeoutEarlyInMillis };
+  return middy<TEvent, TResult>(plugin)
+    .use(captureLambdaHandler(tracer))
+    .use(injectLambdaContext(logger, { resetKeys: true }))
+    .use(logMetrics(metrics, { captureColdStartMetric: true }))
+    .handler(fn);
+}

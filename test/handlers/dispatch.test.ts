@@ -1,0 +1,187 @@
+import './quiet-env.ts';
+import type { ScheduledEvent } from 'aws-lambda';
+import { describe, expect, it } from 'vitest';
+import { emptyState } from '../../functions/domain/customer-state.ts';
+import type { Message } from '../../functions/domain/message.ts';
+import { makeHandler, WATERMARK } from '../../functions/handlers/dispatch.ts';
+import { MemoryCustomerStore } from '../../local/memory-stores.ts';
+import {
+  fixture,
+  MemoryHeld,
+  MemoryMessageQueue,
+  MemoryWatermark,
+  MemoryWorkQueue,
+  NO_EARLY_TIMEOUT,
+  stubContext,
+  TestClock,
+} from './support.ts';
+
+const MIN = 60_000;
+const T0 = Date.parse('2025-07-14T08:00:00Z');
+
+/** A due index with one customer per due instant (minutes from T0). */
+async function indexWith(dueMinutes: Record<string, number>): Promise<MemoryCustomerStore> {
+  const store = new MemoryCustomerStore();
+  for (const [customerId, minutes] of Object.entries(dueMinutes)) {
+    await store.put({ ...emptyState('default', customerId), version: 1 }, 0, T0 + minutes * MIN);
+  }
+  return store;
+}
+
+function heldMessage(id: string, sendAtMs: number): Message {
+  return {
+    messageId: id,
+    occurrenceKey: id,
+    campaignId: 'birthday-bonus',
+    trigger: 'birthday',
+    customerId: 'c-1',
+    brand: 'default',
+    channel: 'sms',
+    to: '+4915100000000',
+    locale: 'en',
+    template: 'birthday-bonus/en',
+    variables: {},
+    content: { body: 'Happy birthday' },
+    sendAt: new Date(sendAtMs).toISOString(),
+    createdAt: new Date(T0 - 60 * MIN).toISOString(),
+  };
+}
+
+function setup(store: MemoryCustomerStore) {
+  const clock = new TestClock(T0);
+  const watermark = new MemoryWatermark();
+  const work = new MemoryWorkQueue();
+  const held = new MemoryHeld();
+  const queue = new MemoryMessageQueue();
+  const handler = makeHandler({
+    due: store,
+    watermark,
+    work,
+    held,
+    queue,
+    rejected: queue,
+    clock: clock.now,
+    ...NO_EARLY_TIMEOUT,
+  });
+  const ids = () => work.items.map((r) => r.customerId).sort();
+  return { clock, watermark, work, held, queue, handler, ids };
+}
+
+describe('dispatch handler', () => {
+  it('dispatches the due range up to now and advances the watermark', async () => {
+    // Prepare
+    const store = await indexWith({ 'c-past': -20, 'c-now': 0, 'c-later': 20 });
+    const { watermark, handler, ids } = setup(store);
+    await watermark.advance(WATERMARK, null, T0 - 30 * MIN);
+
+    // Act
+    const result = await handler(fixture<ScheduledEvent>('scheduled-event.json'), stubContext());
+
+    // Assess
+    expect(ids()).toEqual(['c-now', 'c-past']);
+    expect(await watermark.read(WATERMARK)).toBe(T0);
+    expect(result).toMatchObject({ dispatched: 2, partial: false, to: '2025-07-14T08:00:00.000Z' });
+  });
+
+  it('dispatches the buckets missed during an outage late instead of losing them', async () => {
+    // Prepare: the last run was at T0; the scheduler did not run for three hours.
+    const store = await indexWith({ 'c-birthday': 15, 'c-anniversary': 95, 'c-offer': 180, 'c-next': 195 });
+    const { clock, watermark, handler, ids } = setup(store);
+    await watermark.advance(WATERMARK, null, T0);
+    clock.ms = T0 + 180 * MIN;
+
+    // Act
+    const result = await handler({}, stubContext());
+
+    // Assess
+    expect(ids()).toEqual(['c-anniversary', 'c-birthday', 'c-offer']);
+    expect(await watermark.read(WATERMARK)).toBe(T0 + 180 * MIN);
+    expect(result.from).toBe('2025-07-14T08:00:00.000Z');
+  });
+
+  it('dispatches nothing twice when re-run over the same range', async () => {
+    // Prepare
+    const store = await indexWith({ 'c-1': -10, 'c-2': -5 });
+    const { watermark, work, handler } = setup(store);
+    await handler(fixture('scheduler-input.json'), stubContext());
+    const advances = watermark.advances;
+
+    // Act
+    const again = await handler(fixture('scheduler-input.json'), stubContext());
+
+    // Assess
+    expect(again.dispatched).toBe(0);
+    expect(work.items).toHaveLength(2);
+    expect(watermark.advances).toBe(advances);
+  });
+
+  it('never dispatches past the clock, whatever time the event names', async () => {
+    // Prepare
+    const store = await indexWith({ 'c-now': 0, 'c-tomorrow': 24 * 60 });
+    const { handler, ids, watermark } = setup(store);
+
+    // Act
+    await handler({ time: '2025-07-15T12:00:00Z' }, stubContext());
+
+    // Assess
+    expect(ids()).toEqual(['c-now']);
+    expect(await watermark.read(WATERMARK)).toBe(T0);
+  });
+
+  it('stops early when the invocation runs out of time, keeping the watermark where it got to', async () => {
+    // Prepare
+    const store = await indexWith({ 'c-1': -10 });
+    const { watermark, work, handler } = setup(store);
+    await watermark.advance(WATERMARK, null, T0 - 60 * MIN);
+
+    // Act
+    const result = await handler({}, stubContext(5_000));
+
+    // Assess
+    expect(result.partial).toBe(true);
+    expect(work.items).toEqual([]);
+    expect(await watermark.read(WATERMARK)).toBe(T0 - 60 * MIN);
+  });
+
+  it('stops when another run moved the watermark first', async () => {
+    // Prepare
+    const store = await indexWith({ 'c-1': -10 });
+    const { watermark, handler } = setup(store);
+    await watermark.advance(WATERMARK, null, T0 - 60 * MIN);
+    const read = watermark.read.bind(watermark);
+    // Another dispatcher advances between this run's read and its write.
+    watermark.read = async (name) => {
+      const value = await read(name);
+      watermark.marks.set(name, T0);
+      return value;
+    };
+
+    // Act
+    const result = await handler({}, stubContext());
+
+    // Assess
+    expect(result.partial).toBe(true);
+    expect(await read(WATERMARK)).toBe(T0);
+  });
+
+  it('releases held messages due before the next run, with their remaining delay', async () => {
+    // Prepare
+    const { held, queue, handler } = setup(await indexWith({}));
+    await held.hold([
+      heldMessage('m-overdue', T0 - 5 * MIN),
+      heldMessage('m-soon', T0 + 10 * MIN),
+      heldMessage('m-tomorrow', T0 + 24 * 60 * MIN),
+    ]);
+
+    // Act
+    const result = await handler({}, stubContext());
+
+    // Assess
+    expect(result.released).toBe(2);
+    expect(queue.sent.map((s) => [s.message.messageId, s.delaySeconds])).toEqual([
+      ['m-overdue', 0],
+      ['m-soon', 600],
+    ]);
+    expect([...held.messages.keys()]).toEqual(['m-tomorrow']);
+  });
+});

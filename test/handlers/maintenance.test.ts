@@ -1,0 +1,205 @@
+import './quiet-env.ts';
+import type { SQSEvent } from 'aws-lambda';
+import { describe, expect, it } from 'vitest';
+import type { CustomerState } from '../../functions/domain/customer-state.ts';
+import { customerKey } from '../../functions/domain/customer-state.ts';
+import { nextDue } from '../../functions/domain/engine.ts';
+import { parseEvent } from '../../functions/domain/events.ts';
+import type { ScanTask } from '../../functions/handlers/maintenance.ts';
+import { makeHandler } from '../../functions/handlers/maintenance.ts';
+import type { CustomerScanner, ScanPage } from '../../functions/ports/customer-scanner.ts';
+import type { CustomerStore } from '../../functions/ports/customer-store.ts';
+import type { WorkQueue } from '../../functions/ports/work-queue.ts';
+import { ingestEvent } from '../../functions/use-cases/customer-use-cases.ts';
+import { MemoryCustomerStore } from '../../local/memory-stores.ts';
+import { NO_EARLY_TIMEOUT, stubContext, TestClock, testContext } from './support.ts';
+
+const ctx = testContext();
+const REGISTERED = '2025-03-10T10:00:00Z';
+const BIRTHDAY_MORNING = Date.parse('2025-07-14T08:00:05Z');
+
+/** The memory store plus what a Scan returns: each item with its stored due instant. */
+class ScannableStore implements CustomerStore, CustomerScanner {
+  readonly memory = new MemoryCustomerStore();
+  readonly dueOf = new Map<string, number | null>();
+  scans = 0;
+
+  get(brand: string, customerId: string) {
+    return this.memory.get(brand, customerId);
+  }
+  async put(state: CustomerState, expected: number, dueMs: number | null) {
+    const ok = await this.memory.put(state, expected, dueMs);
+    if (ok) this.dueOf.set(customerKey(state.brand, state.customerId), dueMs);
+    return ok;
+  }
+  async setDue(brand: string, customerId: string, version: number, dueMs: number | null) {
+    const ok = await this.memory.setDue(brand, customerId, version, dueMs);
+    if (ok) this.dueOf.set(customerKey(brand, customerId), dueMs);
+    return ok;
+  }
+  /** Segment = position modulo the segment count; the cursor is the next position. */
+  async scan(segment: number, total: number, cursor: string | null, limit: number): Promise<ScanPage> {
+    this.scans++;
+    const mine = [...this.memory.all()]
+      .sort((a, b) => a.customerId.localeCompare(b.customerId))
+      .filter((_, i) => i % total === segment);
+    const from = cursor === null ? 0 : Number(cursor);
+    const customers = mine.slice(from, from + limit).map((state) => ({
+      state,
+      dueMs: this.dueOf.get(customerKey(state.brand, state.customerId)) ?? null,
+    }));
+    return { customers, cursor: from + limit < mine.length ? String(from + limit) : null };
+  }
+}
+
+class TaskQueue implements WorkQueue<ScanTask> {
+  readonly tasks: ScanTask[] = [];
+  async enqueue(items: readonly ScanTask[]): Promise<void> {
+    this.tasks.push(...items);
+  }
+}
+
+async function register(store: CustomerStore, customerId: string, birthday?: string) {
+  const parsed = parseEvent(
+    {
+      id: `reg-${customerId}`,
+      source: 'shop.crm',
+      'detail-type': 'CustomerRegistered',
+      time: REGISTERED,
+      detail: {
+        customerId,
+        ...(birthday === undefined ? {} : { birthday }),
+        timeZone: 'Europe/Berlin',
+        contacts: { email: `${customerId}@example.com` },
+        consents: { email: true },
+      },
+    },
+    Date.parse(REGISTERED),
+  );
+  if (!parsed.ok) throw new Error(parsed.reason);
+  await ingestEvent({ store }, ctx, parsed.event, Date.parse(REGISTERED));
+}
+
+function sqsEvent(tasks: ScanTask[]): SQSEvent {
+  return {
+    Records: tasks.map((task, i) => ({
+      messageId: `task-${i}`,
+      receiptHandle: `rh-${i}`,
+      body: JSON.stringify(task),
+      attributes: {
+        ApproximateReceiveCount: '1',
+        SentTimestamp: '1752480000000',
+        SenderId: 'AIDAIENQZJOLO23YVJ4VO',
+        ApproximateFirstReceiveTimestamp: '1752480000100',
+      },
+      messageAttributes: {},
+      md5OfBody: 'x',
+      eventSource: 'aws:sqs',
+      eventSourceARN: 'arn:aws:sqs:eu-central-1:123456789012:loyalty-triggers-maintenance',
+      awsRegion: 'eu-central-1',
+    })),
+  };
+}
+
+function setup(store: ScannableStore, options: { pageSize?: number } = {}) {
+  const tasks = new TaskQueue();
+  const handler = makeHandler({
+    scanner: store,
+    store,
+    ctx,
+    tasks,
+    clock: new TestClock(BIRTHDAY_MORNING).now,
+    segments: 3,
+    pageSize: options.pageSize ?? 100,
+    newRunId: () => 'run-1',
+    ...NO_EARLY_TIMEOUT,
+  });
+  return { tasks, handler };
+}
+
+describe('maintenance handler', () => {
+  it('starts a sweep with one task per Scan segment', async () => {
+    // Prepare
+    const { tasks, handler } = setup(new ScannableStore());
+
+    // Act
+    const result = await handler({ action: 'start-sweep', segments: 4 }, stubContext());
+
+    // Assess
+    expect(result).toEqual({ runId: 'run-1', segments: 4 });
+    expect(tasks.tasks.map((t) => [t.segment, t.totalSegments, t.cursor])).toEqual([
+      [0, 4, null],
+      [1, 4, null],
+      [2, 4, null],
+      [3, 4, null],
+    ]);
+  });
+
+  it('evaluates the customers due now and re-indexes those whose due instant changed', async () => {
+    // Prepare: a birthday today, and a stale index entry (as after a campaign change).
+    const store = new ScannableStore();
+    await register(store, 'c-birthday', '1990-07-14');
+    await register(store, 'c-stale', '1985-12-01');
+    const stale = await store.get('default', 'c-stale');
+    if (stale === null) throw new Error('not registered');
+    await store.setDue('default', 'c-stale', stale.version, BIRTHDAY_MORNING + 999_999_999);
+    const { tasks, handler } = setup(store);
+    const task: ScanTask = { job: 'sweep', runId: 'run-1', segment: 0, totalSegments: 1, cursor: null };
+
+    // Act
+    const response = await handler(sqsEvent([task]), stubContext());
+
+    // Assess
+    expect(response).toEqual({ batchItemFailures: [] });
+    const birthday = await store.get('default', 'c-birthday');
+    expect(Object.keys(birthday?.occurrences ?? {}).some((k) => k.startsWith('birthday-bonus#'))).toBe(true);
+    expect(store.dueOf.get('default#c-stale')).toBe(nextDue(stale, ctx, BIRTHDAY_MORNING));
+    expect(tasks.tasks).toEqual([]);
+  });
+
+  it('hands the rest of a segment to a new task when time runs short', async () => {
+    // Prepare
+    const store = new ScannableStore();
+    for (const id of ['c-1', 'c-2', 'c-3']) await register(store, id);
+    const { tasks, handler } = setup(store, { pageSize: 2 });
+    const task: ScanTask = { job: 'sweep', runId: 'run-1', segment: 0, totalSegments: 1, cursor: null };
+
+    // Act: one page fits before the reserve is reached.
+    const response = await handler(sqsEvent([task]), stubContext(30_000));
+
+    // Assess
+    expect(response).toEqual({ batchItemFailures: [] });
+    expect(store.scans).toBe(1);
+    expect(tasks.tasks).toEqual([{ ...task, cursor: '2' }]);
+  });
+
+  it('fails exactly the task whose first page cannot be read, and a malformed task', async () => {
+    // Prepare
+    const store = new ScannableStore();
+    await register(store, 'c-1');
+    const scan = store.scan.bind(store);
+    store.scan = (segment, total, cursor, limit) =>
+      segment === 1
+        ? Promise.reject(new Error('ProvisionedThroughputExceeded'))
+        : scan(segment, total, cursor, limit);
+    const { handler } = setup(store);
+    const task = (segment: number): ScanTask => ({
+      job: 'sweep',
+      runId: 'run-1',
+      segment,
+      totalSegments: 2,
+      cursor: null,
+    });
+    const event = sqsEvent([task(0), task(1), task(0)]);
+    const malformed = event.Records[2];
+    if (malformed) malformed.body = '{"job":"sweep"}';
+
+    // Act
+    const response = await handler(event, stubContext());
+
+    // Assess
+    expect(response).toEqual({
+      batchItemFailures: [{ itemIdentifier: 'task-1' }, { itemIdentifier: 'task-2' }],
+    });
+  });
+});

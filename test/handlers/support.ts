@@ -1,0 +1,168 @@
+/**
+ * Test support for the handler tests: a stub Lambda context, fixture loading, the default campaign
+ * pack without the global holdout (so the fixture customers are never in the control group), and
+ * in-memory fakes of the ports the handlers add.
+ */
+import { readFileSync } from 'node:fs';
+import type { Context } from 'aws-lambda';
+import type { CustomerState, LedgerEntry } from '../../functions/domain/customer-state.ts';
+import type { EngineContext } from '../../functions/domain/engine.ts';
+import type { Message } from '../../functions/domain/message.ts';
+import type { StreamImage } from '../../functions/ports/customer-image.ts';
+import type { CustomerRef, CustomerStore } from '../../functions/ports/customer-store.ts';
+import type { EventDedupe } from '../../functions/ports/event-dedupe.ts';
+import type { HeldMessages } from '../../functions/ports/held-messages.ts';
+import type { LedgerWriter } from '../../functions/ports/ledger-writer.ts';
+import type {
+  MessageQueue,
+  RejectedSink,
+  Rejection,
+  SendReport,
+} from '../../functions/ports/message-queue.ts';
+import { delaySecondsFor, MAX_DELAY_SECONDS } from '../../functions/ports/message-queue.ts';
+import type { Watermark } from '../../functions/ports/watermark.ts';
+import type { WorkQueue } from '../../functions/ports/work-queue.ts';
+import { loadEngineContext } from '../../functions/shared/engine-context.ts';
+
+/** A Lambda context with a fixed remaining time (no real deadline in tests). */
+export function stubContext(remainingMs = 300_000): Context {
+  return {
+    callbackWaitsForEmptyEventLoop: true,
+    functionName: 'loyalty-triggers-test',
+    functionVersion: '$LATEST',
+    invokedFunctionArn: 'arn:aws:lambda:eu-central-1:123456789012:function:loyalty-triggers-test',
+    memoryLimitInMB: '512',
+    awsRequestId: 'c6af9ac6-7b61-11e6-9a41-93e812345678',
+    logGroupName: '/aws/lambda/loyalty-triggers-test',
+    logStreamName: '2025/03/10/[$LATEST]abcdef',
+    getRemainingTimeInMillis: () => remainingMs,
+    done: () => undefined,
+    fail: () => undefined,
+    succeed: () => undefined,
+  };
+}
+
+/** Middy's early timeout off: a stub context has no deadline to beat. */
+export const NO_EARLY_TIMEOUT = { timeoutEarlyInMillis: 0 };
+
+/** A fixture from test/events, parsed anew on every call (tests may change their copy). */
+export function fixture<T>(name: string): T {
+  return JSON.parse(readFileSync(new URL(`../events/${name}`, import.meta.url), 'utf8')) as T;
+}
+
+/** The default campaign pack with the global holdout off. */
+export function testContext(): EngineContext {
+  const { pack, model } = loadEngineContext({});
+  return { pack: { ...pack, guardrails: { ...pack.guardrails, globalHoldoutPercent: 0 } }, model };
+}
+
+/** A clock the test moves by hand. */
+export class TestClock {
+  constructor(public ms: number) {}
+  readonly now = (): number => this.ms;
+  set(iso: string): void {
+    this.ms = Date.parse(iso);
+  }
+}
+
+/** Wraps a store so that every call for one customer fails (an infrastructure failure). */
+export function failingFor(store: CustomerStore, customerId: string): CustomerStore {
+  const fail = () =>
+    Promise.reject(Object.assign(new Error('Service unavailable'), { name: 'ServiceUnavailable' }));
+  return {
+    get: (brand, id) => (id === customerId ? fail() : store.get(brand, id)),
+    put: (state, expected, due) =>
+      state.customerId === customerId ? fail() : store.put(state, expected, due),
+    setDue: (brand, id, version, due) => (id === customerId ? fail() : store.setDue(brand, id, version, due)),
+  };
+}
+
+// ---------------------------------------------------------------------------------------------
+// In-memory fakes of the new ports (the DynamoDB adapters implement the same contracts)
+
+export class MemoryLedger implements LedgerWriter {
+  readonly entries = new Map<string, LedgerEntry>();
+  writes = 0;
+  async write(entries: readonly LedgerEntry[]): Promise<void> {
+    this.writes++;
+    for (const e of entries) this.entries.set(e.entryId, e);
+  }
+}
+
+export class MemoryDedupe implements EventDedupe {
+  readonly keys = new Map<string, number>();
+  async seen(keys: readonly string[]): Promise<ReadonlySet<string>> {
+    return new Set(keys.filter((k) => this.keys.has(k)));
+  }
+  async remember(keys: readonly string[], nowMs: number): Promise<void> {
+    for (const k of keys) this.keys.set(k, nowMs);
+  }
+}
+
+export class MemoryWatermark implements Watermark {
+  readonly marks = new Map<string, number>();
+  advances = 0;
+  async read(name: string): Promise<number | null> {
+    return this.marks.get(name) ?? null;
+  }
+  async advance(name: string, fromMs: number | null, toMs: number): Promise<boolean> {
+    if ((this.marks.get(name) ?? null) !== fromMs) return false;
+    this.advances++;
+    this.marks.set(name, toMs);
+    return true;
+  }
+}
+
+export class MemoryHeld implements HeldMessages {
+  readonly messages = new Map<string, Message>();
+  async hold(messages: readonly Message[]): Promise<void> {
+    for (const m of messages) this.messages.set(m.messageId, m);
+  }
+  async due(uptoMs: number, limit: number): Promise<Message[]> {
+    return [...this.messages.values()]
+      .filter((m) => Date.parse(m.sendAt) <= uptoMs)
+      .sort((a, b) => a.sendAt.localeCompare(b.sendAt))
+      .slice(0, limit);
+  }
+  async release(messageIds: readonly string[]): Promise<void> {
+    for (const id of messageIds) this.messages.delete(id);
+  }
+}
+
+/** The channel queues: what was sent, with the delay the SQS adapter would set. */
+export class MemoryMessageQueue implements MessageQueue, RejectedSink {
+  readonly sent: { message: Message; delaySeconds: number }[] = [];
+  readonly rejected: { body: string; rejection: Rejection }[] = [];
+  async send(messages: readonly Message[], nowMs: number): Promise<SendReport> {
+    const report: SendReport = { sent: [], failed: [] };
+    for (const message of messages) {
+      const delaySeconds = delaySecondsFor(message.sendAt, nowMs);
+      if (delaySeconds > MAX_DELAY_SECONDS) {
+        report.failed.push({ messageId: message.messageId, reason: 'send-at-too-far' });
+        continue;
+      }
+      this.sent.push({ message, delaySeconds });
+      report.sent.push(message.messageId);
+    }
+    return report;
+  }
+  async sendToRejected(body: string, rejection: Rejection): Promise<void> {
+    this.rejected.push({ body, rejection });
+  }
+}
+
+export class MemoryWorkQueue implements WorkQueue<CustomerRef> {
+  readonly batches: CustomerRef[][] = [];
+  async enqueue(items: readonly CustomerRef[]): Promise<void> {
+    for (let i = 0; i < items.length; i += 10) this.batches.push(items.slice(i, i + 10));
+  }
+  get items(): CustomerRef[] {
+    return this.batches.flat();
+  }
+}
+
+/** The test codec: the state as JSON in a `state` string attribute. */
+export function decodeTestImage(image: StreamImage): CustomerState | null {
+  const text = image.state?.S;
+  return text === undefined ? null : (JSON.parse(text) as CustomerState);
+}
