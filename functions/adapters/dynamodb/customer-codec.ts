@@ -1,0 +1,226 @@
+/**
+ * CustomerState ⇄ customer item, and stream images → CustomerState.
+ *
+ * The state is stored as one binary attribute: its JSON, deflate-raw compressed. Items are billed per
+ * KB written (and every write of the item, the stream record and a failed conditional write are billed
+ * on its size), and a realistic state compresses about 5× (docs/data-model.md has the measurements).
+ * The version and the due attributes stay plain: conditions and the GSI need them.
+ *
+ * Stream images come in three shapes, all accepted: raw AttributeValue maps from the SDK (binary as
+ * Uint8Array), raw maps from a Lambda event (binary as base64 strings), and unmarshalled objects.
+ */
+import { deflateRawSync, inflateRawSync } from 'node:zlib';
+import type { AttributeValue } from '@aws-sdk/client-dynamodb';
+import type { CustomerState } from '../../domain/customer-state.ts';
+import { customerKey } from '../../domain/customer-state.ts';
+import type { DecodeImage } from '../../ports/customer-image.ts';
+import { dueKeyFor } from './due-keys.ts';
+import { CUSTOMER_ATTRS as A } from './tables.ts';
+
+export type Item = Record<string, AttributeValue>;
+
+export class CustomerItemError extends Error {
+  constructor(
+    readonly pk: string | null,
+    problem: string,
+    options?: { cause?: unknown },
+  ) {
+    super(`customer item ${pk ?? '(no key)'}: ${problem}`, options);
+    this.name = 'CustomerItemError';
+  }
+}
+
+/** A decoded customer item: the state and its index entry. */
+export interface StoredCustomer {
+  state: CustomerState;
+  /** The due instant written with the item; null when not indexed. */
+  dueMs: number | null;
+  dueKey: string | null;
+}
+
+export function encodeState(state: CustomerState): Uint8Array {
+  return deflateRawSync(Buffer.from(JSON.stringify(state), 'utf8'));
+}
+
+export function decodeState(bytes: Uint8Array, pk: string | null = null): CustomerState {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(inflateRawSync(bytes).toString('utf8'));
+  } catch (error) {
+    throw new CustomerItemError(pk, 'state attribute is not deflated JSON', { cause: error });
+  }
+  if (typeof parsed !== 'object' || parsed === null)
+    throw new CustomerItemError(pk, 'state is not an object');
+  const s = parsed as Partial<CustomerState>;
+  if (typeof s.brand !== 'string' || typeof s.customerId !== 'string' || typeof s.version !== 'number') {
+    throw new CustomerItemError(pk, 'state lacks brand, customerId or version');
+  }
+  // Written by encodeState from a CustomerState; the shape check above catches foreign items.
+  return parsed as CustomerState;
+}
+
+/** The due attributes of an item (empty when not indexed: the GSI is sparse). */
+export function dueAttributes(pk: string, dueMs: number | null): Item {
+  if (dueMs === null) return {};
+  return { [A.due]: { N: String(dueMs) }, [A.dueKey]: { S: dueKeyFor(pk, dueMs) } };
+}
+
+/** The full customer item for a PutItem. */
+export function encodeCustomer(state: CustomerState, dueMs: number | null): Item {
+  const pk = customerKey(state.brand, state.customerId);
+  return {
+    [A.pk]: { S: pk },
+    [A.version]: { N: String(state.version) },
+    [A.state]: { B: encodeState(state) },
+    ...dueAttributes(pk, dueMs),
+  };
+}
+
+/** A raw item from GetItem (or a raw stream image) to the stored customer. */
+export function decodeCustomer(item: Item): StoredCustomer {
+  const decoded = decodeImage(item);
+  if (decoded === null) throw new CustomerItemError(null, 'empty item');
+  return decoded;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Images of any shape
+
+type Image = Readonly<Record<string, unknown>>;
+
+function isRecord(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !(v instanceof Uint8Array);
+}
+
+/** The value of one attribute: a raw `{ S | N | B: … }` or an unmarshalled value. */
+function raw(image: Image, name: string): unknown {
+  const v = image[name];
+  if (!isRecord(v)) return v;
+  if ('S' in v) return v.S;
+  if ('N' in v) return v.N;
+  if ('B' in v) return v.B;
+  if ('NULL' in v) return null;
+  return v;
+}
+
+function stringOf(image: Image, name: string): string | null {
+  const v = raw(image, name);
+  return typeof v === 'string' ? v : null;
+}
+
+function numberOf(image: Image, name: string): number | null {
+  const v = raw(image, name);
+  const n = typeof v === 'string' ? Number(v) : typeof v === 'number' ? v : Number.NaN;
+  return Number.isFinite(n) ? n : null;
+}
+
+function bytesOf(image: Image, name: string): Uint8Array | null {
+  const v = raw(image, name);
+  if (v instanceof Uint8Array) return v;
+  // A Lambda stream event carries binary attributes as base64 text.
+  if (typeof v === 'string') return Buffer.from(v, 'base64');
+  return null;
+}
+
+/** The version of an image without inflating its state (null for a missing image). */
+export function imageVersion(image: Image | null | undefined): number | null {
+  return image === undefined || image === null ? null : numberOf(image, A.version);
+}
+
+/**
+ * A stream image (or item) to the stored customer; null when the image is missing (INSERT has no
+ * OldImage, REMOVE no NewImage) or empty.
+ */
+export function decodeImage(image: Image | null | undefined): StoredCustomer | null {
+  if (image === undefined || image === null || Object.keys(image).length === 0) return null;
+  const pk = stringOf(image, A.pk);
+  const bytes = bytesOf(image, A.state);
+  const version = numberOf(image, A.version);
+  if (pk === null || bytes === null || version === null) {
+    throw new CustomerItemError(pk, `needs ${A.pk}, ${A.version} and ${A.state}`);
+  }
+  const state = decodeState(bytes, pk);
+  if (state.version !== version || customerKey(state.brand, state.customerId) !== pk) {
+    throw new CustomerItemError(pk, `state (version ${state.version}) does not match the item (${version})`);
+  }
+  return { state, dueMs: numberOf(image, A.due), dueKey: stringOf(image, A.dueKey) };
+}
+
+/**
+ * The relay's port: a stream image (Lambda JSON) to the customer state; null for a missing image or an
+ * item of the table that is not a customer item (no state attribute). A corrupt state throws.
+ */
+export const decodeCustomerImage: DecodeImage = (image) => {
+  if (image === undefined || image === null || image[A.state] === undefined) return null;
+  return decodeImage(image)?.state ?? null;
+};
+
+/** The parts of a DynamoDB stream record this codec reads (SDK Streams API and Lambda events alike). */
+export interface StreamRecordLike {
+  eventName?: string;
+  dynamodb?: {
+    Keys?: Image;
+    NewImage?: Image;
+    OldImage?: Image;
+    SequenceNumber?: string;
+  };
+}
+
+export interface CustomerChange {
+  eventName: 'INSERT' | 'MODIFY' | 'REMOVE';
+  pk: string;
+  sequenceNumber: string | null;
+  oldImage: StoredCustomer | null;
+  newImage: StoredCustomer | null;
+  /** True when only the index entry moved (same version): nothing for the relay or react to do. */
+  indexMoveOnly: boolean;
+}
+
+/** Decodes a Customers stream record; the state is inflated only when the version changed. */
+export function decodeStreamRecord(record: StreamRecordLike): CustomerChange {
+  const { eventName } = record;
+  if (eventName !== 'INSERT' && eventName !== 'MODIFY' && eventName !== 'REMOVE') {
+    throw new CustomerItemError(null, `unknown stream event ${String(eventName)}`);
+  }
+  const d = record.dynamodb ?? {};
+  const pk = (d.Keys && stringOf(d.Keys, A.pk)) ?? null;
+  if (pk === null) throw new CustomerItemError(null, 'stream record without a key');
+  const oldVersion = imageVersion(d.OldImage);
+  const newVersion = imageVersion(d.NewImage);
+  const indexMoveOnly = eventName === 'MODIFY' && oldVersion !== null && oldVersion === newVersion;
+  return {
+    eventName,
+    pk,
+    sequenceNumber: d.SequenceNumber ?? null,
+    oldImage: indexMoveOnly ? null : decodeImage(d.OldImage),
+    newImage: indexMoveOnly ? null : decodeImage(d.NewImage),
+    indexMoveOnly,
+  };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Size
+
+function valueBytes(v: AttributeValue): number {
+  if (v.S !== undefined) return Buffer.byteLength(v.S, 'utf8');
+  // About one byte per two significant digits, plus one.
+  if (v.N !== undefined) return Math.ceil(v.N.replace(/^-|\.|^0+|0+$/g, '').length / 2) + 1;
+  if (v.B !== undefined) return v.B.byteLength;
+  if (v.BOOL !== undefined || v.NULL !== undefined) return 1;
+  if (v.M !== undefined) return 3 + itemBytes(v.M) + Object.keys(v.M).length;
+  if (v.L !== undefined) return 3 + v.L.reduce((sum, e) => sum + 1 + valueBytes(e), 0);
+  return 0;
+}
+
+/** DynamoDB's size of an item (names + values): what write units and the 400 KB limit are counted on. */
+export function itemBytes(item: Item): number {
+  let total = 0;
+  for (const [name, value] of Object.entries(item))
+    total += Buffer.byteLength(name, 'utf8') + valueBytes(value);
+  return total;
+}
+
+/** Write units of one standard write of the item: one per started KB. */
+export function writeUnits(item: Item): number {
+  return Math.max(1, Math.ceil(itemBytes(item) / 1024));
+}

@@ -1,0 +1,54 @@
+/**
+ * Every DynamoDB adapter on one client and one set of table names: what the Lambda composition root
+ * (functions/handlers/wiring.ts) and the local runtime plug in as the data layer.
+ */
+import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { decodeCustomerImage } from './customer-codec.ts';
+import { DynamoDbCustomerScanner } from './customer-scanner.ts';
+import type { DynamoDbCustomerStoreOptions } from './customer-store.ts';
+import { DynamoDbCustomerStore } from './customer-store.ts';
+import { DynamoDbDedupeStore } from './dedupe-store.ts';
+import { DynamoDbHeldMessages } from './held-messages-store.ts';
+import { DynamoDbLedgerStore } from './ledger-store.ts';
+import type { TableId, TableNames } from './tables.ts';
+import { TABLE_ENV, TABLE_IDS } from './tables.ts';
+import { DynamoDbWatermarkStore } from './watermark-store.ts';
+
+export interface DynamoDbDataLayerOptions {
+  client: DynamoDBClient;
+  names: TableNames;
+  customers?: Omit<DynamoDbCustomerStoreOptions, 'client' | 'tableName'>;
+}
+
+export function dynamoDbDataLayer(options: DynamoDbDataLayerOptions) {
+  const { client, names } = options;
+  return {
+    customers: new DynamoDbCustomerStore({ client, tableName: names.customers, ...options.customers }),
+    ledger: new DynamoDbLedgerStore(client, names.ledger),
+    dedupe: new DynamoDbDedupeStore(client, names.dedupe),
+    watermark: new DynamoDbWatermarkStore(client, names.dispatch),
+    held: new DynamoDbHeldMessages(client, names.held),
+    decodeImage: decodeCustomerImage,
+    scanner: new DynamoDbCustomerScanner(client, names.customers),
+  };
+}
+
+export class MissingTableNameError extends Error {
+  constructor(readonly variable: string) {
+    super(`environment variable ${variable} (a table name) is not set`);
+    this.name = 'MissingTableNameError';
+  }
+}
+
+/** Table names from the variables the stack sets (TABLE_ENV); throws naming the first one missing. */
+export function tableNamesFromEnv(
+  env: Readonly<Record<string, string | undefined>> = process.env,
+): TableNames {
+  const names = {} as Record<TableId, string>;
+  for (const id of TABLE_IDS) {
+    const value = env[TABLE_ENV[id]];
+    if (value === undefined || value === '') throw new MissingTableNameError(TABLE_ENV[id]);
+    names[id] = value;
+  }
+  return names;
+}

@@ -1,0 +1,58 @@
+/**
+ * Keys of the sparse, write-sharded "next due" index: a customer due at instant t is filed under the
+ * first 15-minute boundary at or after t (never evaluated before it is due), in one of 16 shards chosen
+ * by a stable hash of its key. A dispatcher reads a bucket as 16 small queries, one per shard.
+ */
+
+export const BUCKET_MS = 15 * 60_000;
+
+/** Shards per bucket: spreads one bucket's index writes and reads over 16 GSI partition keys. */
+export const DUE_SHARDS = 16;
+
+/** The first bucket boundary at or after the due instant (the same rule as the in-memory store). */
+export function bucketOf(dueMs: number): number {
+  return Math.ceil(dueMs / BUCKET_MS) * BUCKET_MS;
+}
+
+/**
+ * FNV-1a (32 bit) of the key's UTF-8 bytes, modulo the shard count: stable across processes, Node
+ * versions and languages, so a backfill written elsewhere files a customer in the same shard.
+ */
+export function shardOf(pk: string): number {
+  let hash = 0x811c9dc5;
+  for (const byte of Buffer.from(pk, 'utf8')) {
+    hash ^= byte;
+    hash = Math.imul(hash, 0x01000193);
+  }
+  return (hash >>> 0) % DUE_SHARDS;
+}
+
+/** `<bucket ISO minute>Z#<shard 00..15>`, e.g. `2026-03-17T00:15Z#07`. */
+export function dueKeyOf(bucketMs: number, shard: number): string {
+  return `${new Date(bucketMs).toISOString().slice(0, 16)}Z#${String(shard).padStart(2, '0')}`;
+}
+
+/** The index key of a customer item due at `dueMs`. */
+export function dueKeyFor(pk: string, dueMs: number): string {
+  return dueKeyOf(bucketOf(dueMs), shardOf(pk));
+}
+
+/** Bucket boundaries in (afterMs, uptoMs], oldest first; both bounds must be finite. */
+export function bucketsIn(afterMs: number, uptoMs: number): number[] {
+  if (!Number.isFinite(afterMs) || !Number.isFinite(uptoMs)) {
+    throw new RangeError(`due buckets need finite bounds, got (${afterMs}, ${uptoMs}]`);
+  }
+  const out: number[] = [];
+  for (let b = Math.floor(afterMs / BUCKET_MS) * BUCKET_MS + BUCKET_MS; b <= uptoMs; b += BUCKET_MS) {
+    out.push(b);
+  }
+  return out;
+}
+
+/** How many buckets (afterMs, uptoMs] holds, without listing them. */
+export function bucketCount(afterMs: number, uptoMs: number): number {
+  if (!Number.isFinite(afterMs) || !Number.isFinite(uptoMs)) return Number.POSITIVE_INFINITY;
+  const first = Math.floor(afterMs / BUCKET_MS) + 1;
+  const last = Math.floor(uptoMs / BUCKET_MS);
+  return Math.max(0, last - first + 1);
+}

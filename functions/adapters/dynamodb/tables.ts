@@ -1,0 +1,202 @@
+/**
+ * The DynamoDB tables as plain data: one description read by the adapters, the integration tests, the
+ * local runtime (DynamoDB Local) and the CDK stacks, so key names, indexes, streams and TTL cannot drift
+ * between them. docs/data-model.md explains every choice.
+ */
+import type { CreateTableCommandInput, UpdateTimeToLiveCommandInput } from '@aws-sdk/client-dynamodb';
+
+export type TableId = 'customers' | 'ledger' | 'dedupe' | 'dispatch' | 'held';
+
+/** Physical table names per stage (the stack and the local runtime choose them). */
+export type TableNames = Readonly<Record<TableId, string>>;
+
+export interface KeyAttribute {
+  readonly name: string;
+  readonly type: 'S' | 'N' | 'B';
+}
+
+export interface IndexDefinition {
+  readonly name: string;
+  readonly partitionKey: KeyAttribute;
+  readonly sortKey?: KeyAttribute;
+  readonly projection: 'KEYS_ONLY' | 'ALL';
+}
+
+/** One table: keys, global secondary indexes, stream and TTL. Every table is on-demand. */
+export interface TableDefinition {
+  readonly partitionKey: KeyAttribute;
+  readonly sortKey?: KeyAttribute;
+  readonly indexes: readonly IndexDefinition[];
+  readonly stream: 'NEW_AND_OLD_IMAGES' | null;
+  readonly timeToLiveAttribute: string | null;
+  /** What the table holds (documentation for the stack and the README). */
+  readonly description: string;
+}
+
+/** Attribute names of a customer item. Short names: every byte of a name is billed on every write. */
+export const CUSTOMER_ATTRS = {
+  /** `<brand>#<customerId>` */
+  pk: 'pk',
+  /** Version (N): the optimistic-concurrency condition of every write. */
+  version: 'v',
+  /** The CustomerState JSON, deflate-raw compressed (B). */
+  state: 'z',
+  /** Next due instant in epoch ms (N); absent when nothing is scheduled. */
+  due: 'due',
+  /** `<bucket ISO minute>Z#<shard>` (S); present only when indexed: the sparse GSI's partition key. */
+  dueKey: 'dueKey',
+} as const;
+
+export const DUE_INDEX = 'due-index';
+
+export const LEDGER_ATTRS = { pk: 'pk', entryId: 'entryId' } as const;
+export const DEDUPE_ATTRS = { eventId: 'eventId', ttl: 'ttl' } as const;
+export const DISPATCH_ATTRS = { pk: 'pk', watermark: 'wm' } as const;
+export const HELD_ATTRS = {
+  messageId: 'messageId',
+  /** `held#<shard 00..15>`: the held-by-time index's partition key. */
+  shard: 'hs',
+  /** Epoch ms (N): the index's sort key. */
+  sendAt: 'sendAt',
+  /** The Message JSON, deflate-raw compressed (B). */
+  message: 'm',
+} as const;
+export const HELD_INDEX = 'held-by-time';
+
+/** How long an event id is remembered for ingest dedupe. */
+export const DEDUPE_TTL_DAYS = 7;
+
+export const TABLES: Readonly<Record<TableId, TableDefinition>> = {
+  customers: {
+    partitionKey: { name: CUSTOMER_ATTRS.pk, type: 'S' },
+    indexes: [
+      {
+        name: DUE_INDEX,
+        partitionKey: { name: CUSTOMER_ATTRS.dueKey, type: 'S' },
+        sortKey: { name: CUSTOMER_ATTRS.pk, type: 'S' },
+        // Keys only: a write that keeps the due bucket writes nothing to the index.
+        projection: 'KEYS_ONLY',
+      },
+    ],
+    stream: 'NEW_AND_OLD_IMAGES',
+    timeToLiveAttribute: null,
+    description: 'One item per (brand, customer): compressed state, version, next-due index entry',
+  },
+  ledger: {
+    partitionKey: { name: LEDGER_ATTRS.pk, type: 'S' },
+    sortKey: { name: LEDGER_ATTRS.entryId, type: 'S' },
+    // No campaign/day GSI: see docs/data-model.md (cost on every entry, hot key on a campaign's big day).
+    indexes: [],
+    stream: null,
+    timeToLiveAttribute: null,
+    description: 'Points ledger: one item per entry, keyed by customer and deterministic entry id',
+  },
+  dedupe: {
+    partitionKey: { name: DEDUPE_ATTRS.eventId, type: 'S' },
+    indexes: [],
+    stream: null,
+    timeToLiveAttribute: DEDUPE_ATTRS.ttl,
+    description: `Event ids seen by ingest, expiring after ${DEDUPE_TTL_DAYS} days`,
+  },
+  dispatch: {
+    partitionKey: { name: DISPATCH_ATTRS.pk, type: 'S' },
+    indexes: [],
+    stream: null,
+    timeToLiveAttribute: null,
+    description: 'Dispatcher state: the last due bucket dispatched (the watermark)',
+  },
+  held: {
+    partitionKey: { name: HELD_ATTRS.messageId, type: 'S' },
+    indexes: [
+      {
+        name: HELD_INDEX,
+        partitionKey: { name: HELD_ATTRS.shard, type: 'S' },
+        sortKey: { name: HELD_ATTRS.sendAt, type: 'N' },
+        // The dispatcher reads whole messages from the index: no second read per message.
+        projection: 'ALL',
+      },
+    ],
+    stream: null,
+    timeToLiveAttribute: null,
+    description: 'Messages whose sendAt is beyond SQS delay (15 min), until the dispatcher releases them',
+  },
+};
+
+export const TABLE_IDS = Object.keys(TABLES) as TableId[];
+
+/** The environment variable carrying each table's name to the functions (the stack sets them). */
+export const TABLE_ENV: Readonly<Record<TableId, string>> = {
+  customers: 'CUSTOMERS_TABLE',
+  ledger: 'LEDGER_TABLE',
+  dedupe: 'DEDUPE_TABLE',
+  dispatch: 'DISPATCH_TABLE',
+  held: 'HELD_TABLE',
+};
+
+/** Names for a stage or a test run: `<prefix>-customers`, `<prefix>-ledger` … */
+export function tableNames(prefix: string): TableNames {
+  return {
+    customers: `${prefix}-customers`,
+    ledger: `${prefix}-ledger`,
+    dedupe: `${prefix}-dedupe`,
+    dispatch: `${prefix}-dispatch`,
+    held: `${prefix}-held`,
+  };
+}
+
+/** The CreateTable input of one table (on-demand, stream and GSIs from the description). */
+export function createTableInput(name: string, table: TableDefinition): CreateTableCommandInput {
+  const attributes = new Map<string, KeyAttribute>();
+  const keySchema = (pk: KeyAttribute, sk: KeyAttribute | undefined) => {
+    attributes.set(pk.name, pk);
+    if (sk !== undefined) attributes.set(sk.name, sk);
+    return [
+      { AttributeName: pk.name, KeyType: 'HASH' as const },
+      ...(sk === undefined ? [] : [{ AttributeName: sk.name, KeyType: 'RANGE' as const }]),
+    ];
+  };
+  const input: CreateTableCommandInput = {
+    TableName: name,
+    BillingMode: 'PAY_PER_REQUEST',
+    KeySchema: keySchema(table.partitionKey, table.sortKey),
+    AttributeDefinitions: [],
+  };
+  if (table.indexes.length > 0) {
+    input.GlobalSecondaryIndexes = table.indexes.map((index) => ({
+      IndexName: index.name,
+      KeySchema: keySchema(index.partitionKey, index.sortKey),
+      Projection: { ProjectionType: index.projection },
+    }));
+  }
+  if (table.stream !== null) {
+    input.StreamSpecification = { StreamEnabled: true, StreamViewType: table.stream };
+  }
+  input.AttributeDefinitions = [...attributes.values()].map((a) => ({
+    AttributeName: a.name,
+    AttributeType: a.type,
+  }));
+  return input;
+}
+
+export interface TableInputs {
+  tables: CreateTableCommandInput[];
+  /** UpdateTimeToLive inputs, sent once the tables are active. */
+  timeToLive: UpdateTimeToLiveCommandInput[];
+}
+
+/** Every table's CreateTable input and the TTL settings, for the given physical names. */
+export function createTableInputs(names: TableNames): TableInputs {
+  const tables: CreateTableCommandInput[] = [];
+  const timeToLive: UpdateTimeToLiveCommandInput[] = [];
+  for (const id of TABLE_IDS) {
+    const table = TABLES[id];
+    tables.push(createTableInput(names[id], table));
+    if (table.timeToLiveAttribute !== null) {
+      timeToLive.push({
+        TableName: names[id],
+        TimeToLiveSpecification: { AttributeName: table.timeToLiveAttribute, Enabled: true },
+      });
+    }
+  }
+  return { tables, timeToLive };
+}

@@ -1,0 +1,254 @@
+/**
+ * DynamoDbCustomerStore against DynamoDB Local: the codec on engine-made states, conditional writes,
+ * index moves, and the sparse sharded due index — checked against the in-memory store's answers over
+ * the same writes, across shards, buckets, pages and a dispatcher outage.
+ */
+import { GetItemCommand } from '@aws-sdk/client-dynamodb';
+import { unmarshall } from '@aws-sdk/util-dynamodb';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { RequestRecorder } from '../../functions/adapters/aws/recorder.ts';
+import {
+  decodeImage,
+  decodeStreamRecord,
+  encodeCustomer,
+  itemBytes,
+} from '../../functions/adapters/dynamodb/customer-codec.ts';
+import { DueRangeError, DynamoDbCustomerStore } from '../../functions/adapters/dynamodb/customer-store.ts';
+import { BUCKET_MS, DUE_SHARDS, shardOf } from '../../functions/adapters/dynamodb/due-keys.ts';
+import { DynamoDbWatermarkStore } from '../../functions/adapters/dynamodb/watermark-store.ts';
+import type { CustomerState } from '../../functions/domain/customer-state.ts';
+import { customerKey, emptyState } from '../../functions/domain/customer-state.ts';
+import { nextDue } from '../../functions/domain/engine.ts';
+import type { CustomerRef } from '../../functions/ports/customer-store.ts';
+import { MemoryCustomerStore } from '../../local/memory-stores.ts';
+import type { DynamoDbLocal } from './dynamodb-local.ts';
+import { startDynamoDbLocal } from './dynamodb-local.ts';
+import { at, ctx, drainStream, simulatedStates } from './fixtures.ts';
+
+let local: DynamoDbLocal;
+
+beforeAll(async () => {
+  local = await startDynamoDbLocal();
+});
+
+afterAll(async () => {
+  await local?.stop();
+});
+
+/** A store on its own client (and its own brand, so tests do not see each other's customers). */
+function store(options: { queryPageSize?: number; maxBucketsPerCall?: number } = {}) {
+  const recorder = new RequestRecorder();
+  const client = recorder.attach(local.client());
+  return {
+    recorder,
+    client,
+    store: new DynamoDbCustomerStore({ client, tableName: local.names.customers, ...options }),
+  };
+}
+
+const stateOf = (brand: string, customerId: string, version: number): CustomerState => ({
+  ...emptyState(brand, customerId),
+  version,
+});
+const sortRefs = (refs: CustomerRef[]) => refs.map((r) => `${r.brand}#${r.customerId}`).toSorted();
+
+describe('customer codec on states the engine made', () => {
+  it('round-trips every state of a simulated shop through PutItem, GetItem and the stream', async () => {
+    // Prepare
+    const states = (await simulatedStates()).map((s) => ({ ...s, brand: 'codec' }));
+    const { store: s } = store();
+    const end = at('2026-05-31T00:00:00Z');
+    // Act
+    for (const state of states) expect(await s.put(state, 0, nextDue(state, ctx, end))).toBe(true);
+    // Assess: GetItem gives the state back
+    for (const state of states) expect(await s.get(state.brand, state.customerId)).toEqual(state);
+    // … and so does every INSERT record of the stream, with its due attributes
+    const records = await drainStream(
+      local.streams(),
+      await local.customersStreamArn(),
+      (r) => r.filter((x) => x.dynamodb?.Keys?.pk?.S?.startsWith('codec#')).length >= states.length,
+    );
+    const byPk = new Map(states.map((st) => [customerKey(st.brand, st.customerId), st]));
+    for (const record of records.filter((x) => x.dynamodb?.Keys?.pk?.S?.startsWith('codec#'))) {
+      const change = decodeStreamRecord(record);
+      const expected = byPk.get(change.pk);
+      expect(change.eventName).toBe('INSERT');
+      expect(change.oldImage).toBeNull();
+      expect(change.newImage?.state).toEqual(expected);
+      expect(change.newImage?.dueMs).toBe(expected ? nextDue(expected, ctx, end) : undefined);
+    }
+  });
+
+  it('reads all three image shapes: SDK raw, Lambda event (base64) and unmarshalled', async () => {
+    const [state] = await simulatedStates();
+    if (state === undefined) throw new Error('no simulated state');
+    const item = encodeCustomer(state, at('2026-06-01T10:07:00Z'));
+    const lambdaImage = Object.fromEntries(
+      Object.entries(item).map(([k, v]) => [k, v.B ? { B: Buffer.from(v.B).toString('base64') } : v]),
+    );
+    for (const image of [item, lambdaImage, unmarshall(item)]) {
+      expect(decodeImage(image)).toEqual({
+        state,
+        dueMs: at('2026-06-01T10:07:00Z'),
+        dueKey: `2026-06-01T10:15Z#${String(shardOf(customerKey(state.brand, state.customerId))).padStart(2, '0')}`,
+      });
+    }
+    expect(decodeImage(undefined)).toBeNull();
+    expect(decodeImage({})).toBeNull();
+  });
+
+  it('stores a realistic state in a fraction of its JSON size', async () => {
+    const states = await simulatedStates();
+    const json = states.reduce((sum, s) => sum + Buffer.byteLength(JSON.stringify(s)), 0);
+    const stored = states.reduce((sum, s) => sum + itemBytes(encodeCustomer(s, 0)), 0);
+    // Measured ≈ 4–5× on the synthetic shop (docs/data-model.md); assert a conservative bound.
+    expect(json / stored).toBeGreaterThan(3);
+  });
+
+  it('skips index moves in the stream without inflating the state', () => {
+    const state = stateOf('default', 'c-1', 3);
+    const before = encodeCustomer(state, at('2026-03-17T00:00:00Z'));
+    const after = encodeCustomer(state, at('2026-03-18T00:00:00Z'));
+    const change = decodeStreamRecord({
+      eventName: 'MODIFY',
+      dynamodb: { Keys: { pk: { S: 'default#c-1' } }, OldImage: before, NewImage: after },
+    });
+    expect(change).toMatchObject({ indexMoveOnly: true, oldImage: null, newImage: null, pk: 'default#c-1' });
+  });
+});
+
+describe('DynamoDbCustomerStore writes', () => {
+  it('writes only on the version read, and only a newer version', async () => {
+    const { store: s, recorder } = store();
+    expect(await s.get('cond', 'c-1')).toBeNull();
+    expect(await s.put(stateOf('cond', 'c-1', 1), 0, null)).toBe(true);
+    // A writer that read nothing lost the race; a stale version loses; the version must move forward.
+    expect(await s.put(stateOf('cond', 'c-1', 1), 0, null)).toBe(false);
+    expect(await s.put(stateOf('cond', 'c-1', 3), 2, null)).toBe(false);
+    expect(await s.put(stateOf('cond', 'c-1', 1), 1, null)).toBe(false);
+    expect(await s.put(stateOf('cond', 'c-1', 2), 1, null)).toBe(true);
+    expect((await s.get('cond', 'c-1'))?.version).toBe(2);
+    // The no-progress write never left the process; the two conflicts were refused by DynamoDB.
+    expect(recorder.get('DynamoDB', 'PutItem', local.names.customers)).toMatchObject({
+      requests: 4,
+      errors: { ConditionalCheckFailedException: 2 },
+    });
+  });
+
+  it('moves the index entry on the current version only, and never creates an item', async () => {
+    const { store: s, client } = store();
+    const t = at('2026-03-17T10:00:00Z');
+    await s.put(stateOf('move', 'c-1', 1), 0, t);
+    expect(await s.setDue('move', 'c-1', 2, t + BUCKET_MS)).toBe(false);
+    expect(sortRefs(await s.due(t - 1, t))).toEqual(['move#c-1']);
+    expect(await s.setDue('move', 'c-1', 1, t + BUCKET_MS)).toBe(true);
+    expect(await s.due(t - 1, t)).toEqual([]);
+    expect(sortRefs(await s.due(t, t + BUCKET_MS))).toEqual(['move#c-1']);
+    expect(await s.setDue('move', 'c-1', 1, null)).toBe(true);
+    expect(await s.due(t - BUCKET_MS, t + 4 * BUCKET_MS)).toEqual([]);
+    // A customer that does not exist: version 0 is right (nothing to index), any other is stale.
+    expect(await s.setDue('move', 'ghost', 0, t)).toBe(true);
+    expect(await s.setDue('move', 'ghost', 4, t)).toBe(false);
+    const ghost = await client.send(
+      new GetItemCommand({ TableName: local.names.customers, Key: { pk: { S: 'move#ghost' } } }),
+    );
+    expect(ghost.Item).toBeUndefined();
+    // Version 0 against an existing item: the caller's read is stale.
+    expect(await s.setDue('move', 'c-1', 0, t)).toBe(false);
+    // The state itself was never touched by the index moves.
+    expect(await s.get('move', 'c-1')).toEqual(stateOf('move', 'c-1', 1));
+  });
+});
+
+describe('the due index', () => {
+  // The index spans every brand of the table: each test works in its own day.
+  const DAY = 86_400_000;
+  const T0 = at('2026-04-01T06:00:00Z');
+
+  /** 200 customers of one brand, due at uneven instants over 12 buckets from T, also written to memory. */
+  async function populate(brand: string, T: number) {
+    const { store: s, recorder } = store();
+    const memory = new MemoryCustomerStore();
+    const writes = Array.from({ length: 200 }, (_, i) => ({
+      state: stateOf(brand, `c-${i}`, 1),
+      due: i % 10 === 9 ? null : T + ((i * 7919) % (12 * BUCKET_MS)),
+    }));
+    for (const { state, due } of writes) await memory.put(state, 0, due);
+    await Promise.all(writes.map(({ state, due }) => s.put(state, 0, due)));
+    return { s, memory, recorder };
+  }
+
+  it('answers every range like the in-memory index, over all 16 shards', async () => {
+    const T = T0;
+    const { s, memory } = await populate('gsi', T);
+    const shards = new Set(Array.from({ length: 200 }, (_, i) => shardOf(`gsi#c-${i}`)));
+    expect(shards.size).toBe(DUE_SHARDS);
+    const ranges: [number, number][] = [
+      [T - BUCKET_MS, T],
+      [T, T + BUCKET_MS],
+      [T + 3 * BUCKET_MS - 1, T + 5 * BUCKET_MS + 1],
+      [T - 1, T + 12 * BUCKET_MS],
+      [T + 12 * BUCKET_MS, T + 20 * BUCKET_MS],
+    ];
+    for (const [after, upto] of ranges) {
+      const expected = sortRefs(await memory.due(after, upto));
+      expect(sortRefs(await s.due(after, upto))).toEqual(expected);
+    }
+    // The customers without a due instant are not in the index at all (the GSI is sparse).
+    expect((await s.due(T - 1, T + 12 * BUCKET_MS)).length).toBe(180);
+  });
+
+  it('reads every page of a crowded shard', async () => {
+    // Prepare: 7 customers in one shard and bucket, read 2 per page
+    const T = T0 + DAY;
+    const { store: s, recorder } = store({ queryPageSize: 2 });
+    const ids: string[] = [];
+    for (let i = 0; ids.length < 7; i++) if (shardOf(`page#c-${i}`) === 3) ids.push(`c-${i}`);
+    for (const id of ids) await s.put(stateOf('page', id, 1), 0, T);
+    recorder.reset();
+    // Act
+    const refs = await s.due(T - 1, T);
+    // Assess: 15 empty shards in one query each, the crowded one in 4 pages
+    expect(sortRefs(refs)).toEqual(ids.map((id) => `page#${id}`).toSorted());
+    expect(recorder.get('DynamoDB', 'Query', local.names.customers).requests).toBe(15 + 4);
+  });
+
+  it('recovers a missed range after a dispatcher outage, from the stored watermark', async () => {
+    // Prepare: the dispatcher last ran at T; it is down for three hours
+    const T = T0 + 2 * DAY;
+    const { s, memory } = await populate('outage', T);
+    const watermark = new DynamoDbWatermarkStore(local.client(), local.names.dispatch);
+    const NAME = 'outage-test';
+    expect(await watermark.read(NAME)).toBeNull();
+    expect(await watermark.advance(NAME, null, T)).toBe(true);
+    const now = T + 3 * BUCKET_MS * 4 + 42_000;
+    // Act: the first run after the outage reads from the watermark in slices of 5 buckets
+    const seen: string[] = [];
+    const slices: boolean[] = [];
+    for (;;) {
+      const from = (await watermark.read(NAME)) ?? now;
+      const slice = await s.dueSlice(from, now, 5);
+      seen.push(...sortRefs(slice.refs));
+      expect(await watermark.advance(NAME, from, slice.throughMs)).toBe(true);
+      slices.push(slice.complete);
+      if (slice.complete) break;
+    }
+    // Assess: every bucket of the outage read once, none twice, in 3 slices (5 + 5 + 2 buckets)
+    expect(seen.toSorted()).toEqual(sortRefs(await memory.due(T, now)));
+    expect(new Set(seen).size).toBe(seen.length);
+    expect(slices).toEqual([false, false, true]);
+    expect(await watermark.read(NAME)).toBe(now);
+    // A slow run that read the watermark before the outage cannot move it any more.
+    expect(await watermark.advance(NAME, T, T + BUCKET_MS)).toBe(false);
+    expect(await watermark.read(NAME)).toBe(now);
+  });
+
+  it('refuses a range over its cap or open-ended, instead of answering part of it', async () => {
+    const T = T0 + 3 * DAY;
+    const { store: s } = store({ maxBucketsPerCall: 4 });
+    await expect(s.due(T, T + 5 * BUCKET_MS)).rejects.toBeInstanceOf(DueRangeError);
+    await expect(s.due(Number.NEGATIVE_INFINITY, T)).rejects.toBeInstanceOf(DueRangeError);
+    await expect(s.due(T, T + 4 * BUCKET_MS)).resolves.toEqual([]);
+    expect(await s.dueSlice(T, T + 10)).toEqual({ refs: [], throughMs: T + 10, complete: true });
+  });
+});
