@@ -192,6 +192,7 @@ export async function runMemorySimulation(options: SimulationOptions): Promise<S
   const end = clock + options.days * MS_PER_DAY;
   const total = shop.events.length;
   let line = 0;
+  let watermark = clock;
   for (let tick = clock + BUCKET_MS; tick <= end; tick += BUCKET_MS) {
     while (queue.peekAt() < tick) {
       const raw = queue.pop();
@@ -219,11 +220,19 @@ export async function runMemorySimulation(options: SimulationOptions): Promise<S
       ctx.model = fitReplenishmentModel(purchases);
       nextRefit += refitMs;
       for (const state of store.all()) {
-        await store.setDue(state.brand, state.customerId, state.version, nextDue(state, ctx, tick));
+        const due = nextDue(state, ctx, tick);
+        await store.setDue(
+          state.brand,
+          state.customerId,
+          state.version,
+          due === null ? null : Math.max(due, tick),
+        );
       }
     }
-    // Buckets missed are not lost: the dispatcher reads every bucket up to now from its watermark.
-    for (const { brand, customerId } of await store.due(Number.NEGATIVE_INFINITY, tick)) {
+    // The dispatcher reads the buckets after its watermark up to now, as the dispatch Lambda does.
+    const due = await store.due(watermark, tick);
+    watermark = tick;
+    for (const { brand, customerId } of due) {
       result.evaluations++;
       const outcome = await evaluateCustomer(ports, ctx, brand, customerId, tick);
       record(outcome.decisions, outcome.messages, tick);

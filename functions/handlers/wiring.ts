@@ -7,8 +7,11 @@
  * side effects: tests and the local runtime import `makeHandler` without AWS configuration, and a
  * missing variable still fails the first request naming it.
  */
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import type { Context } from 'aws-lambda';
+import { RequestRecorder } from '../adapters/aws/recorder.ts';
+import { dynamoDbDataLayer, tableNamesFromEnv } from '../adapters/dynamodb/data-layer.ts';
 import { SqsMessageQueue, SqsRejectedQueue } from '../adapters/sqs/message-queue.ts';
 import { customerWorkQueue } from '../adapters/sqs/work-queue.ts';
 import type { EngineContext } from '../domain/engine.ts';
@@ -35,13 +38,6 @@ export interface DataLayer {
   scanner: CustomerScanner;
 }
 
-export class NotWiredError extends Error {
-  constructor(what: string) {
-    super(`${what} is not wired into functions/handlers/wiring.ts yet`);
-    this.name = 'NotWiredError';
-  }
-}
-
 /** Memoizes a factory: the first call builds, later calls reuse (one instance per container). */
 export function once<T>(build: () => T): () => T {
   let built: { value: T } | undefined;
@@ -62,7 +58,7 @@ export function lazyHandler<TEvent, TResult>(
 export const engineContext = once((): EngineContext => loadEngineContext());
 
 /** One SQS client per container, traced; the data layer's request recorder is attached here too. */
-export const sqsClient = once(() => tracer.captureAWSv3Client(new SQSClient({})));
+export const sqsClient = once(() => requestRecorder().attach(tracer.captureAWSv3Client(new SQSClient({}))));
 
 export const sqsMessageQueue = once(
   () =>
@@ -82,11 +78,15 @@ export const workQueue = once(
     customerWorkQueue({ client: sqsClient(), queueUrl: requireEnv(ENV.workQueueUrl) }),
 );
 
+/** Counts requests and consumed capacity per operation and table on every client built here. */
+export const requestRecorder = once(() => new RequestRecorder());
+
 /**
- * The DynamoDB adapters (functions/adapters/dynamodb, built alongside these handlers): the customer
- * store and due index, ledger, dedupe, watermark and held-message stores, and the stream image codec.
- * Until they are plugged in here, a deployed handler fails its first request with NotWiredError.
+ * The DynamoDB adapters: the customer store and due index, ledger, dedupe, watermark and held-message
+ * stores, the stream image codec and the scanner, on one traced client; table names from the
+ * environment (a missing one fails the first request, naming the variable).
  */
 export const awsDataLayer = once((): DataLayer => {
-  throw new NotWiredError('the DynamoDB data layer');
+  const client = requestRecorder().attach(tracer.captureAWSv3Client(new DynamoDBClient({})));
+  return dynamoDbDataLayer({ client, names: tableNamesFromEnv() });
 });

@@ -39,7 +39,10 @@ async function withCustomer(
   for (let attempt = 1; attempt <= MAX_ATTEMPTS; attempt++) {
     const state = (await ports.store.get(brand, customerId)) ?? emptyState(brand, customerId);
     const outcome = step(state);
-    const after = nextDue(outcome.state, ctx, nowMs);
+    // Due now means due at the next dispatch: the bucket of `now` may already be behind the dispatcher's
+    // watermark, so an entry there would wait for the next sweep instead of the next tick.
+    const due = nextDue(outcome.state, ctx, nowMs);
+    const after = due === null ? null : Math.max(due, nowMs + 1);
     if (outcome.state !== state) {
       // The item and its index entry go in one conditional write.
       if (await ports.store.put(outcome.state, state.version, after)) return outcome;
