@@ -6,15 +6,11 @@
 import type { CustomerState } from '../functions/domain/customer-state.ts';
 import { customerKey } from '../functions/domain/customer-state.ts';
 import type { CustomerRef, CustomerStore, DueIndex } from '../functions/ports/customer-store.ts';
+import { bucketOf } from '../functions/ports/customer-store.ts';
 
 export type ChangeListener = (oldImage: CustomerState | null, newImage: CustomerState) => void;
 
-export const BUCKET_MS = 15 * 60_000;
-
-/** The first bucket boundary at or after the due instant: a customer is never evaluated before due. */
-export function bucketOf(dueMs: number): number {
-  return Math.ceil(dueMs / BUCKET_MS) * BUCKET_MS;
-}
+export { BUCKET_MS, bucketOf } from '../functions/ports/customer-store.ts';
 
 export class MemoryCustomerStore implements CustomerStore, DueIndex {
   private readonly items = new Map<string, CustomerState>();

@@ -15,6 +15,14 @@ export interface CustomerStore {
   setDue(brand: string, customerId: string, version: number, dueMs: number | null): Promise<boolean>;
 }
 
+/** Granularity of the due index: the dispatcher runs every 15 minutes. */
+export const BUCKET_MS = 15 * 60_000;
+
+/** The first bucket boundary at or after the due instant: a customer is never evaluated before due. */
+export function bucketOf(dueMs: number): number {
+  return Math.ceil(dueMs / BUCKET_MS) * BUCKET_MS;
+}
+
 export interface CustomerRef {
   brand: string;
   customerId: string;

@@ -4,15 +4,12 @@
  * by a stable hash of its key. A dispatcher reads a bucket as 16 small queries, one per shard.
  */
 
-export const BUCKET_MS = 15 * 60_000;
+import { BUCKET_MS, bucketOf } from '../../ports/customer-store.ts';
+
+export { BUCKET_MS, bucketOf } from '../../ports/customer-store.ts';
 
 /** Shards per bucket: spreads one bucket's index writes and reads over 16 GSI partition keys. */
 export const DUE_SHARDS = 16;
-
-/** The first bucket boundary at or after the due instant (the same rule as the in-memory store). */
-export function bucketOf(dueMs: number): number {
-  return Math.ceil(dueMs / BUCKET_MS) * BUCKET_MS;
-}
 
 /**
  * FNV-1a (32 bit) of the key's UTF-8 bytes, modulo the shard count: stable across processes, Node
