@@ -338,6 +338,14 @@ function settle(before: CustomerState, outcome: Outcome, ctx: EngineContext, now
   return { state: current.state, decisions, messages, ledger: [] };
 }
 
+/** Shared, frozen empty lists: a sweep returns "nothing" millions of times without allocating them. */
+const NONE: never[] = Object.freeze([]) as never[];
+
+/** The outcome of a step that changed nothing. */
+function idle(state: CustomerState): Outcome {
+  return { state, decisions: NONE, messages: NONE, ledger: NONE };
+}
+
 /** Applies an event and runs the event-driven triggers on it: one read, one write in the data layer. */
 export function processEvent(
   state: CustomerState,
@@ -346,7 +354,7 @@ export function processEvent(
   nowMs: number,
 ): Outcome {
   const next = apply(state, event, ctx.pack);
-  if (next === state) return { state, decisions: [], messages: [], ledger: [] };
+  if (next === state) return idle(state);
   const input = { prev: state, next, event, program: ctx.pack.program, nowMs };
   const candidates: Candidate[] = [];
   for (const campaign of campaignsOf(ctx.pack, next.brand).realtime)
@@ -359,7 +367,7 @@ export function processEvent(
 /** Expires points and runs the scheduled triggers open at `now`. */
 export function evaluateScheduled(state: CustomerState, ctx: EngineContext, nowMs: number): Outcome {
   // Fast path: the customer's compiled schedule says no window is open (the common case in a sweep).
-  if (!isDueNow(state, ctx, nowMs)) return { state, decisions: [], messages: [], ledger: [] };
+  if (!isDueNow(state, ctx, nowMs)) return idle(state);
   let current = state;
   const first = state.points.buckets[0];
   if (first !== undefined && Date.parse(`${first.expiresOn}T00:00:00.000Z`) <= nowMs) {
