@@ -1,0 +1,201 @@
+/**
+ * Alarms and the dashboard: every DLQ with a message in it, function errors and throttles, the relay's
+ * stream iterator age, all to one encrypted SNS topic (with the stage's alarm email subscribed when
+ * set); a dashboard with the functions, the queues and the engine's own metrics (Powertools EMF).
+ */
+import { Duration } from 'aws-cdk-lib';
+import type { IMetric } from 'aws-cdk-lib/aws-cloudwatch';
+import {
+  Alarm,
+  ComparisonOperator,
+  Dashboard,
+  GraphWidget,
+  MathExpression,
+  Metric,
+  TextWidget,
+  TreatMissingData,
+} from 'aws-cdk-lib/aws-cloudwatch';
+import { SnsAction } from 'aws-cdk-lib/aws-cloudwatch-actions';
+import { ServicePrincipal } from 'aws-cdk-lib/aws-iam';
+import { Key } from 'aws-cdk-lib/aws-kms';
+import { Topic } from 'aws-cdk-lib/aws-sns';
+import { EmailSubscription } from 'aws-cdk-lib/aws-sns-subscriptions';
+import { Construct } from 'constructs';
+import type { Config, Stage } from '../config/stages.ts';
+import type { StatefulStack } from '../stacks/stateful-stack.ts';
+import { pascal } from '../stacks/stateful-stack.ts';
+import type { FunctionId, QueueId } from '../wiring.ts';
+import {
+  FUNCTION_IDS,
+  FUNCTIONS,
+  POWERTOOLS_METRICS_NAMESPACE,
+  POWERTOOLS_SERVICE_NAME,
+  QUEUE_IDS,
+} from '../wiring.ts';
+import type { EngineFunction } from './engine-function.ts';
+
+export interface ObservabilityProps {
+  readonly stage: Stage;
+  readonly config: Config;
+  readonly data: StatefulStack;
+  readonly functions: Readonly<Record<FunctionId, EngineFunction>>;
+}
+
+/** The engine's own metrics (functions/**: metrics.addMetric), shown on the dashboard. */
+export const ENGINE_METRICS = {
+  Events: ['EventsIngested', 'EventsDuplicate', 'EventsRejected'],
+  Rewards: ['OccurrencesIssued', 'LedgerEntriesWritten'],
+  Messages: [
+    'MessagesQueued',
+    'MessagesHeld',
+    'HeldMessagesReleased',
+    'MessagesUndeliverable',
+    'MessageTooLarge',
+  ],
+  Scheduling: ['CustomersDispatched', 'CustomersEvaluated', 'CustomersScanned', 'CustomersReindexed'],
+  Failures: ['RecordsFailed'],
+} as const;
+
+/** Iterator age above this means the relay is falling behind the customers stream. */
+export const ITERATOR_AGE_THRESHOLD = Duration.minutes(5);
+
+export class Observability extends Construct {
+  readonly topic: Topic;
+  readonly alarms: Alarm[] = [];
+
+  constructor(scope: Construct, id: string, props: ObservabilityProps) {
+    super(scope, id);
+    const { config, data, functions, stage } = props;
+
+    const key = new Key(this, 'AlarmTopicKey', {
+      description: 'loyalty-triggers alarm topic',
+      enableKeyRotation: true,
+      removalPolicy: config.removalPolicy,
+    });
+    key.grant(new ServicePrincipal('cloudwatch.amazonaws.com'), 'kms:Decrypt', 'kms:GenerateDataKey*');
+    this.topic = new Topic(this, 'AlarmTopic', {
+      displayName: `loyalty-triggers ${stage} alarms`,
+      masterKey: key,
+      enforceSSL: true,
+    });
+    if (config.alarmEmail !== undefined) this.topic.addSubscription(new EmailSubscription(config.alarmEmail));
+    const action = new SnsAction(this.topic);
+    const alarm = (alarmId: string, props: ConstructorParameters<typeof Alarm>[2]) => {
+      const created = new Alarm(this, alarmId, props);
+      created.addAlarmAction(action);
+      created.addOkAction(action);
+      this.alarms.push(created);
+      return created;
+    };
+
+    for (const queueId of QUEUE_IDS) {
+      const dlq = dlqOf(data, queueId);
+      if (dlq === undefined) continue;
+      alarm(`${pascal(queueId)}DlqNotEmpty`, {
+        alarmDescription: `${dlq.name}: messages in a dead-letter queue (inspect, fix, redrive)`,
+        metric: dlq.queue.metricApproximateNumberOfMessagesVisible({
+          period: Duration.minutes(1),
+          statistic: 'Maximum',
+        }),
+        threshold: 0,
+        comparisonOperator: ComparisonOperator.GREATER_THAN_THRESHOLD,
+        evaluationPeriods: 1,
+        treatMissingData: TreatMissingData.NOT_BREACHING,
+      });
+    }
+
+    for (const fnId of FUNCTION_IDS) {
+      const fn = functions[fnId];
+      alarm(`${pascal(fnId)}Errors`, {
+        alarmDescription: `${fnId}: invocation errors (failed batches, timeouts, crashes)`,
+        metric: fn.metricErrors({ period: Duration.minutes(5), statistic: 'Sum' }),
+        threshold: 0,
+        comparisonOperator: ComparisonOperator.GREATER_THAN_THRESHOLD,
+        evaluationPeriods: 1,
+        treatMissingData: TreatMissingData.NOT_BREACHING,
+      });
+      alarm(`${pascal(fnId)}Throttles`, {
+        alarmDescription: `${fnId}: throttled invocations`,
+        metric: fn.metricThrottles({ period: Duration.minutes(5), statistic: 'Sum' }),
+        threshold: 0,
+        comparisonOperator: ComparisonOperator.GREATER_THAN_THRESHOLD,
+        evaluationPeriods: 1,
+        treatMissingData: TreatMissingData.NOT_BREACHING,
+      });
+      if (FUNCTIONS[fnId].triggers.some((t) => t.kind === 'stream')) {
+        alarm(`${pascal(fnId)}IteratorAge`, {
+          alarmDescription: `${fnId}: stream iterator age above ${ITERATOR_AGE_THRESHOLD.toMinutes()} min (falling behind)`,
+          metric: fn.metric('IteratorAge', { period: Duration.minutes(1), statistic: 'Maximum' }),
+          threshold: ITERATOR_AGE_THRESHOLD.toMilliseconds(),
+          comparisonOperator: ComparisonOperator.GREATER_THAN_THRESHOLD,
+          evaluationPeriods: 5,
+          treatMissingData: TreatMissingData.NOT_BREACHING,
+        });
+      }
+    }
+
+    const dashboard = new Dashboard(this, 'Dashboard', {
+      dashboardName: `loyalty-triggers-${stage}`,
+      defaultInterval: Duration.hours(6),
+    });
+    const perFunction = (title: string, metric: (fn: EngineFunction) => IMetric) =>
+      new GraphWidget({ title, width: 8, left: FUNCTION_IDS.map((fnId) => metric(functions[fnId])) });
+    dashboard.addWidgets(new TextWidget({ markdown: `# loyalty-triggers (${stage})`, width: 24, height: 1 }));
+    dashboard.addWidgets(
+      perFunction('Invocations', (fn) => fn.metricInvocations({ label: fn.wiring.id, statistic: 'Sum' })),
+      perFunction('Errors', (fn) => fn.metricErrors({ label: fn.wiring.id, statistic: 'Sum' })),
+      perFunction('Duration p99', (fn) => fn.metricDuration({ label: fn.wiring.id, statistic: 'p99' })),
+    );
+    dashboard.addWidgets(
+      perFunction('Throttles', (fn) => fn.metricThrottles({ label: fn.wiring.id, statistic: 'Sum' })),
+      new GraphWidget({
+        title: 'Relay iterator age',
+        width: 8,
+        left: [functions.relay.metric('IteratorAge', { statistic: 'Maximum' })],
+      }),
+      new GraphWidget({
+        title: 'Queue depth',
+        width: 8,
+        left: QUEUE_IDS.map((queueId) =>
+          data.queues[queueId].metricApproximateNumberOfMessagesVisible({
+            label: queueId,
+            statistic: 'Maximum',
+          }),
+        ),
+      }),
+    );
+    const engine = (name: string) =>
+      new Metric({
+        namespace: POWERTOOLS_METRICS_NAMESPACE,
+        metricName: name,
+        dimensionsMap: { service: POWERTOOLS_SERVICE_NAME },
+        statistic: 'Sum',
+        period: Duration.minutes(5),
+        label: name,
+      });
+    dashboard.addWidgets(
+      ...Object.entries(ENGINE_METRICS).map(
+        ([title, names]) =>
+          new GraphWidget({ title: `Campaigns: ${title}`, width: 8, left: names.map(engine) }),
+      ),
+      new GraphWidget({
+        title: 'Campaigns: rejected share of events',
+        width: 8,
+        left: [
+          new MathExpression({
+            expression: '100 * rejected / (rejected + ingested)',
+            usingMetrics: { rejected: engine('EventsRejected'), ingested: engine('EventsIngested') },
+            label: 'rejected %',
+          }),
+        ],
+      }),
+    );
+  }
+}
+
+function dlqOf(data: StatefulStack, queueId: QueueId) {
+  const queue = data.deadLetterQueues[queueId];
+  if (queue !== undefined) return { name: `${queueId} DLQ`, queue };
+  // Terminal queues: anything in them needs a look (rejected input, relay batches given up on).
+  return { name: `${queueId} queue`, queue: data.queues[queueId] };
+}

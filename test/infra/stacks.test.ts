@@ -1,0 +1,169 @@
+import { Match, Template } from 'aws-cdk-lib/assertions';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createTableInput, TABLE_IDS, TABLES, tableNames } from '../../functions/adapters/dynamodb/tables.ts';
+import { DETAIL_TYPES } from '../../functions/domain/events.ts';
+import { buildTestEngine, cleanUp } from './support.ts';
+
+let data: Template;
+let service: Template;
+
+beforeAll(() => {
+  const { engine } = buildTestEngine();
+  data = Template.fromStack(engine.data);
+  service = Template.fromStack(engine.service);
+});
+afterAll(cleanUp);
+
+/** The logical id of the only resource of `type` whose properties match `props`. */
+function logicalId(template: Template, type: string, props: Record<string, unknown>): string {
+  const found = Object.keys(template.findResources(type, { Properties: props }));
+  expect(found).toHaveLength(1);
+  return found[0] ?? '';
+}
+
+describe('stateful stack', () => {
+  it('builds every table from the tables.ts definitions', () => {
+    const names = tableNames('loyalty-triggers-dev');
+    data.resourceCountIs('AWS::DynamoDB::Table', TABLE_IDS.length);
+    for (const id of TABLE_IDS) {
+      const input = createTableInput(names[id], TABLES[id]);
+      const ttl = TABLES[id].timeToLiveAttribute;
+      data.hasResourceProperties('AWS::DynamoDB::Table', {
+        TableName: names[id],
+        BillingMode: 'PAY_PER_REQUEST',
+        KeySchema: input.KeySchema,
+        AttributeDefinitions: Match.arrayWith(input.AttributeDefinitions ?? []),
+        GlobalSecondaryIndexes:
+          input.GlobalSecondaryIndexes === undefined
+            ? Match.absent()
+            : input.GlobalSecondaryIndexes.map((gsi) => Match.objectLike(gsi)),
+        StreamSpecification:
+          TABLES[id].stream === null ? Match.absent() : { StreamViewType: TABLES[id].stream },
+        TimeToLiveSpecification: ttl === null ? Match.absent() : { AttributeName: ttl, Enabled: true },
+        PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: true },
+        SSESpecification: { SSEEnabled: true },
+      });
+    }
+  });
+
+  it('keeps dev tables deletable and prod tables protected', () => {
+    data.hasResource('AWS::DynamoDB::Table', { DeletionPolicy: 'Delete' });
+    const { engine } = buildTestEngine({ stage: 'prod' });
+    const prod = Template.fromStack(engine.data);
+    const tables = prod.findResources('AWS::DynamoDB::Table');
+    for (const table of Object.values(tables)) {
+      expect(table.DeletionPolicy).toBe('Retain');
+      expect(table.Properties.DeletionProtectionEnabled).toBe(true);
+    }
+  });
+
+  it('encrypts every queue, enforces TLS and gives consumed queues a DLQ', () => {
+    const queues = data.findResources('AWS::SQS::Queue');
+    for (const queue of Object.values(queues)) expect(queue.Properties.SqsManagedSseEnabled).toBe(true);
+    data.resourceCountIs('AWS::SQS::QueuePolicy', Object.keys(queues).length);
+    for (const name of ['ingest', 'work', 'maintenance', 'email', 'sms', 'push']) {
+      data.hasResourceProperties('AWS::SQS::Queue', {
+        QueueName: `loyalty-triggers-dev-${name}`,
+        RedrivePolicy: { deadLetterTargetArn: Match.anyValue(), maxReceiveCount: Match.anyValue() },
+      });
+      data.hasResourceProperties('AWS::SQS::Queue', { QueueName: `loyalty-triggers-dev-${name}-dlq` });
+    }
+    data.hasResourceProperties('AWS::SQS::QueuePolicy', {
+      PolicyDocument: {
+        Statement: Match.arrayWith([
+          Match.objectLike({ Effect: 'Deny', Condition: { Bool: { 'aws:SecureTransport': 'false' } } }),
+        ]),
+      },
+    });
+  });
+
+  it('routes the shop detail-types from the bus to the ingest queue, and archives the bus', () => {
+    const ingest = logicalId(data, 'AWS::SQS::Queue', { QueueName: 'loyalty-triggers-dev-ingest' });
+    data.hasResourceProperties('AWS::Events::Rule', {
+      EventPattern: { 'detail-type': [...DETAIL_TYPES] },
+      Targets: [
+        Match.objectLike({
+          Arn: { 'Fn::GetAtt': [ingest, 'Arn'] },
+          DeadLetterConfig: { Arn: Match.anyValue() },
+          RetryPolicy: Match.anyValue(),
+        }),
+      ],
+    });
+    data.hasResourceProperties('AWS::Events::Archive', { RetentionDays: 7 });
+    data.hasOutput('EventBusName', {});
+    for (const q of ['Email', 'Sms', 'Push', 'Rejected']) data.hasOutput(`${q}QueueUrl`, {});
+  });
+});
+
+describe('stateless stack', () => {
+  it('runs every function on ARM64 Node 22 with tracing and its own log group', () => {
+    const fns = service.findResources('AWS::Lambda::Function');
+    expect(Object.keys(fns)).toHaveLength(5);
+    for (const fn of Object.values(fns)) {
+      expect(fn.Properties).toMatchObject({
+        Architectures: ['arm64'],
+        Runtime: 'nodejs22.x',
+        TracingConfig: { Mode: 'Active' },
+        LoggingConfig: { LogGroup: expect.anything() },
+      });
+    }
+    service.resourceCountIs('AWS::Logs::LogGroup', 5);
+    service.hasResourceProperties('AWS::Logs::LogGroup', { RetentionInDays: 7 });
+  });
+
+  it('consumes the SQS queues with partial batch responses and bounded concurrency', () => {
+    for (const [batch, window] of [
+      [100, 1],
+      [50, 2],
+      [1, 0],
+    ] as const) {
+      service.hasResourceProperties('AWS::Lambda::EventSourceMapping', {
+        BatchSize: batch,
+        ...(window === 0 ? {} : { MaximumBatchingWindowInSeconds: window }),
+        FunctionResponseTypes: ['ReportBatchItemFailures'],
+        ScalingConfig: { MaximumConcurrency: Match.anyValue() },
+      });
+    }
+  });
+
+  it('reads the customers stream with bisect, bounded retries and an on-failure destination', () => {
+    service.hasResourceProperties('AWS::Lambda::EventSourceMapping', {
+      EventSourceArn: Match.anyValue(),
+      StartingPosition: 'TRIM_HORIZON',
+      BatchSize: 100,
+      BisectBatchOnFunctionError: true,
+      MaximumRetryAttempts: 10,
+      MaximumRecordAgeInSeconds: 6 * 3600,
+      ParallelizationFactor: 2,
+      FunctionResponseTypes: ['ReportBatchItemFailures'],
+      DestinationConfig: { OnFailure: { Destination: Match.anyValue() } },
+    });
+  });
+
+  it('schedules dispatch at minute 1, 16, 31, 46 and a daily sweep', () => {
+    service.hasResourceProperties('AWS::Scheduler::Schedule', {
+      ScheduleExpression: 'cron(1,16,31,46 * * * ? *)',
+      State: 'ENABLED',
+      Target: Match.objectLike({
+        Input: '{}',
+        RetryPolicy: { MaximumRetryAttempts: 2, MaximumEventAgeInSeconds: 600 },
+      }),
+    });
+    service.hasResourceProperties('AWS::Scheduler::Schedule', {
+      ScheduleExpression: 'cron(0 3 * * ? *)',
+      Target: Match.objectLike({ Input: JSON.stringify({ action: 'start-sweep' }) }),
+    });
+  });
+
+  it('alarms on every DLQ, function errors, throttles and the stream iterator age; has a dashboard', () => {
+    const alarms = Object.values(service.findResources('AWS::CloudWatch::Alarm'));
+    const byMetric = (name: string) => alarms.filter((a) => a.Properties.MetricName === name).length;
+    expect(byMetric('ApproximateNumberOfMessagesVisible')).toBe(8);
+    expect(byMetric('Errors')).toBe(5);
+    expect(byMetric('Throttles')).toBe(5);
+    expect(byMetric('IteratorAge')).toBe(1);
+    for (const alarm of alarms) expect(alarm.Properties.AlarmActions).toHaveLength(1);
+    service.resourceCountIs('AWS::CloudWatch::Dashboard', 1);
+    service.hasResourceProperties('AWS::SNS::Topic', { KmsMasterKeyId: Match.anyValue() });
+  });
+});
