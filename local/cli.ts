@@ -1,31 +1,126 @@
 #!/usr/bin/env -S npx tsx
 /**
- * loyalty-triggers command line. `demo` (what `npm start` runs) drives a seeded synthetic shop through
- * the engine on a simulated clock and prints what every campaign did.
+ * loyalty-triggers command line, on the in-memory runtime:
+ * - `demo` (what `npm start` runs) and `simulate`: a seeded synthetic shop driven through the engine on a
+ *   simulated clock;
+ * - `replay`: a backtest of recorded shop events (JSONL) through the same runner;
+ * - `import-online-retail`: the real UCI Online Retail II data → shop events for `replay`.
+ * `main` returns the exit code (2 for usage errors) so tests can call it in-process.
  */
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
+import type { CampaignFile } from '../functions/domain/campaign.ts';
 import { parseCampaignPack } from '../functions/domain/campaign-pack.ts';
 import type { SimulationResult } from './memory-simulation.ts';
 import { runMemorySimulation } from './memory-simulation.ts';
+import { CREDIT, importOnlineRetail } from './online-retail-import.ts';
+import type { Progress } from './outputs.ts';
+import { progressBar, summaryJson, writeOutputs } from './outputs.ts';
+import { replayEvents } from './replay.ts';
 import { formatTable } from './summary.ts';
 
 const DEFAULT_CAMPAIGNS = new URL('../campaigns/default.yaml', import.meta.url);
+const OUTPUTS = 'messages.jsonl, bonuses.jsonl, suppressed.jsonl, rejected.jsonl, summary.json';
 
-const HELP = `loyalty-triggers — trigger campaigns for loyalty programs
+const SIMULATE_USAGE = `[--customers N] [--days D] [--seed S] [--start ISO] [--campaigns FILE] [--out DIR] [--json]`;
 
-Usage:
-  loyalty-triggers demo [--customers N] [--days D] [--seed S] [--start ISO] [--campaigns FILE] [--out DIR] [--json]
+const HELP_DEMO = `Usage:
+  loyalty-triggers demo ${SIMULATE_USAGE}
       Simulates a synthetic shop (default: 1000 customers over 365 days, seed 42) through the engine with
       in-memory stores and prints a per-campaign table. Writes messages.jsonl, bonuses.jsonl,
       suppressed.jsonl, rejected.jsonl and summary.json to DIR (default out/demo).
-  loyalty-triggers --help
 `;
 
-function fail(message: string): never {
-  process.stderr.write(`loyalty-triggers: ${message}\n\n${HELP}`);
-  process.exit(2);
+const HELP_SIMULATE = `Usage:
+  loyalty-triggers simulate ${SIMULATE_USAGE}
+      The same run as demo: a seeded synthetic shop (default 1000 customers, 365 days, seed 42, starting
+      2026-01-01T00:00:00Z) through the engine on a simulated clock; writes ${OUTPUTS} to DIR
+      (default out/simulate) and prints the per-campaign table (or, with --json, the summary JSON).
+`;
+
+const HELP_REPLAY = `Usage:
+  loyalty-triggers replay --events FILE.jsonl [--campaigns FILE] [--from ISO] [--until ISO] --out DIR [--json]
+      Backtest: one EventBridge envelope per line, in any order (FILE may be gzipped). Bad lines go to
+      rejected.jsonl ({ line, eventId, reason, path, rule }) and the run goes on; valid events are sorted by
+      event time, kept when --from <= time < --until, and driven through the same runner as simulate
+      (ingest at event time, dispatcher every 15 simulated minutes, relay, model refit every 30 days).
+      Validation's "now" is the latest event time + 1 day. Writes ${OUTPUTS} to DIR.
+`;
+
+const HELP_IMPORT = `Usage:
+  loyalty-triggers import-online-retail FILE.csv.gz --out EVENTS.jsonl [--seed S]
+      Converts the UCI Online Retail II transactions to shop events, sorted by time, for replay.
+      Source: ${CREDIT}.
+      - invoice times are UK local times (Europe/London), written as UTC;
+      - one OrderPlaced per invoice: product lines only (5-digit codes with an optional letter suffix; POST,
+        M, BANK CHARGES, … dropped), positive quantities, category = first word of the description (else a
+        stable hash bucket cat-NN), currency GBP, total = sum of the lines;
+      - invoices starting with C → OrderCancelled for the latest earlier invoice of the same customer that
+        contains all the cancelled codes; unmatched ones are skipped and counted; guests are skipped;
+      - one CustomerRegistered per customer 1 s before their first invoice, with derived attributes from a
+        hash of (seed, customer id): birthday for 85% (1950..2001), time zone and ISO country from the
+        country (unknown → Europe/London, GB), locale en, contacts c<id>@example.com, consents email 80%,
+        push 30% (with a push token), no sms. Same file and seed → identical output (default seed 1).
+`;
+
+const HELP = `loyalty-triggers — trigger campaigns for loyalty programs
+
+Commands:
+  demo                  what npm start runs: simulate with defaults, writes to out/demo
+  simulate              a seeded synthetic shop through the engine
+  replay                backtest recorded shop events (JSONL)
+  import-online-retail  the UCI Online Retail II data → shop events
+
+${HELP_DEMO}  loyalty-triggers simulate ${SIMULATE_USAGE}
+  loyalty-triggers replay --events FILE.jsonl [--campaigns FILE] [--from ISO] [--until ISO] --out DIR [--json]
+  loyalty-triggers import-online-retail FILE.csv.gz --out EVENTS.jsonl [--seed S]
+  loyalty-triggers <command> --help
+`;
+
+export interface Io {
+  stdout: (text: string) => void;
+  stderr: (text: string) => void;
+  /** Progress bars are drawn only when given (the CLI passes the TTY-only bar). */
+  progress?: (label: string) => Progress;
+}
+
+const processIo: Io = {
+  stdout: (t) => process.stdout.write(t),
+  stderr: (t) => process.stderr.write(t),
+  progress: (label) => progressBar(label),
+};
+
+/** A usage error: printed with the command's help, exit code 2. */
+export class UsageError extends Error {
+  constructor(
+    message: string,
+    readonly help: string,
+  ) {
+    super(message);
+  }
+}
+
+function parse(
+  args: string[],
+  options: Record<string, { type: 'string' | 'boolean'; short?: string }>,
+  help: string,
+  allowPositionals = false,
+): { values: Record<string, string | boolean | undefined>; positionals: string[] } {
+  try {
+    return parseArgs({
+      args,
+      options: { ...options, help: { type: 'boolean', short: 'h' } },
+      strict: true,
+      allowPositionals,
+    });
+  } catch (error) {
+    // node:util reports unknown options and missing values with its own wording; keep it, add the help.
+    throw new UsageError(error instanceof Error ? error.message : String(error), help);
+  }
+}
+
+function str(value: string | boolean | undefined): string | undefined {
+  return typeof value === 'string' ? value : undefined;
 }
 
 function intOption(
@@ -34,67 +129,39 @@ function intOption(
   fallback: number,
   min: number,
   max: number,
+  help: string,
 ): number {
   if (value === undefined) return fallback;
   const n = Number(value);
-  if (!Number.isInteger(n) || n < min || n > max)
-    fail(`--${name} must be an integer from ${min} to ${max} (got "${value}")`);
+  if (value.trim() === '' || !Number.isInteger(n) || n < min || n > max)
+    throw new UsageError(`--${name} must be an integer from ${min} to ${max} (got "${value}")`, help);
   return n;
 }
 
-function progressBar(label: string): (done: number, total: number) => void {
-  const started = performance.now();
-  let lastDraw = 0;
-  return (done, total) => {
-    if (!process.stderr.isTTY) return;
-    const now = performance.now();
-    if (now - lastDraw < 100 && done < total) return;
-    lastDraw = now;
-    const seconds = (now - started) / 1000;
-    const rate = done / Math.max(seconds, 1e-3);
-    const eta = rate > 0 ? (total - done) / rate : 0;
-    const width = 30;
-    const filled = Math.round((done / Math.max(total, 1)) * width);
-    process.stderr.write(
-      `\r${label} [${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ${done}/${total} ${Math.round(rate)}/s ETA ${eta.toFixed(0)}s   `,
-    );
-    if (done >= total) process.stderr.write('\n');
-  };
+function instantOption(value: string | undefined, name: string, help: string): number | undefined {
+  if (value === undefined) return undefined;
+  const ms = Date.parse(value);
+  if (Number.isNaN(ms)) throw new UsageError(`--${name} must be an ISO instant (got "${value}")`, help);
+  return ms;
 }
 
-function writeJsonl(path: string, rows: readonly unknown[]): void {
-  writeFileSync(path, rows.map((r) => JSON.stringify(r)).join('\n') + (rows.length > 0 ? '\n' : ''));
-}
-
-function writeOutputs(dir: string, result: SimulationResult, meta: Record<string, unknown>): void {
-  mkdirSync(dir, { recursive: true });
-  writeJsonl(join(dir, 'messages.jsonl'), result.messages);
-  writeJsonl(join(dir, 'bonuses.jsonl'), result.bonuses);
-  writeJsonl(join(dir, 'suppressed.jsonl'), result.suppressed);
-  writeJsonl(join(dir, 'rejected.jsonl'), result.rejected);
-  writeFileSync(join(dir, 'summary.json'), `${JSON.stringify(summaryJson(result, meta), null, 2)}\n`);
-}
-
-function summaryJson(result: SimulationResult, meta: Record<string, unknown>) {
+function loadPack(path: string | undefined): { pack: CampaignFile; path: string } {
+  const file = path ?? DEFAULT_CAMPAIGNS.pathname;
   return {
-    ...meta,
-    events: result.events,
-    customers: result.customers,
-    evaluations: result.evaluations,
-    messages: result.messages.length,
-    bonuses: result.bonuses.length,
-    suppressed: result.suppressed.length,
-    rejected: result.rejected.length,
-    requests: result.counts,
-    campaigns: result.summary.rows(),
-    totals: result.summary.totals(),
+    pack: parseCampaignPack(readFileSync(file, 'utf8'), path ?? 'campaigns/default.yaml'),
+    path: file,
   };
 }
 
-async function demo(args: string[]): Promise<void> {
-  const { values } = parseArgs({
+function noProgress(): Progress {
+  return () => {};
+}
+
+async function simulate(command: 'demo' | 'simulate', args: string[], io: Io): Promise<number> {
+  const help = command === 'demo' ? HELP_DEMO : HELP_SIMULATE;
+  const { values } = parse(
     args,
-    options: {
+    {
       customers: { type: 'string' },
       days: { type: 'string' },
       seed: { type: 'string' },
@@ -102,25 +169,20 @@ async function demo(args: string[]): Promise<void> {
       campaigns: { type: 'string' },
       out: { type: 'string' },
       json: { type: 'boolean' },
-      help: { type: 'boolean', short: 'h' },
     },
-    strict: true,
-  });
-  if (values.help) {
-    process.stdout.write(HELP);
-    return;
-  }
-  const customers = intOption(values.customers, 'customers', 1000, 1, 10_000_000);
-  const days = intOption(values.days, 'days', 365, 1, 3650);
-  const seed = intOption(values.seed, 'seed', 42, 0, 2 ** 31 - 1);
-  const start = values.start ?? '2026-01-01T00:00:00.000Z';
-  if (Number.isNaN(Date.parse(start))) fail(`--start must be an ISO instant (got "${start}")`);
-  const campaignsPath = values.campaigns ?? DEFAULT_CAMPAIGNS.pathname;
-  const pack = parseCampaignPack(
-    readFileSync(campaignsPath, 'utf8'),
-    values.campaigns ?? 'campaigns/default.yaml',
+    help,
   );
-  const out = values.out ?? 'out/demo';
+  if (values.help) {
+    io.stdout(help);
+    return 0;
+  }
+  const customers = intOption(str(values.customers), 'customers', 1000, 1, 10_000_000, help);
+  const days = intOption(str(values.days), 'days', 365, 1, 3650, help);
+  const seed = intOption(str(values.seed), 'seed', 42, 0, 2 ** 31 - 1, help);
+  const start = str(values.start) ?? '2026-01-01T00:00:00.000Z';
+  instantOption(start, 'start', help);
+  const { pack, path: campaignsPath } = loadPack(str(values.campaigns));
+  const out = str(values.out) ?? `out/${command}`;
   const started = performance.now();
   const result = await runMemorySimulation({
     customers,
@@ -128,11 +190,11 @@ async function demo(args: string[]): Promise<void> {
     seed,
     start,
     pack,
-    onProgress: progressBar('simulating'),
+    onProgress: (io.progress ?? noProgress)('simulating'),
   });
   const seconds = (performance.now() - started) / 1000;
   const meta = {
-    command: 'demo',
+    command,
     customers,
     days,
     seed,
@@ -142,37 +204,150 @@ async function demo(args: string[]): Promise<void> {
   };
   writeOutputs(out, result, meta);
   if (values.json) {
-    process.stdout.write(`${JSON.stringify(summaryJson(result, meta))}\n`);
-    return;
+    io.stdout(`${JSON.stringify(summaryJson(result, meta))}\n`);
+    return 0;
   }
-  process.stdout.write(
+  io.stdout(
     `\nSimulated ${customers} customers over ${days} days (seed ${seed}): ${result.events} events, ` +
       `${result.evaluations} scheduled evaluations, ${result.messages.length} messages, ` +
       `${result.bonuses.length} ledger entries, ${result.rejected.length} rejected, in ${seconds.toFixed(1)} s.\n\n`,
   );
-  process.stdout.write(`${formatTable(result.summary)}\n\n`);
-  process.stdout.write(
-    `Outputs in ${out}/: messages.jsonl, bonuses.jsonl, suppressed.jsonl, rejected.jsonl, summary.json\n`,
-  );
+  printTable(result, out, io);
+  return 0;
 }
 
-async function main(argv: string[]): Promise<void> {
+function printTable(result: SimulationResult, out: string, io: Io): void {
+  io.stdout(`${formatTable(result.summary)}\n\n`);
+  io.stdout(`Outputs in ${out}/: ${OUTPUTS}\n`);
+}
+
+async function replay(args: string[], io: Io): Promise<number> {
+  const { values } = parse(
+    args,
+    {
+      events: { type: 'string' },
+      campaigns: { type: 'string' },
+      from: { type: 'string' },
+      until: { type: 'string' },
+      out: { type: 'string' },
+      json: { type: 'boolean' },
+    },
+    HELP_REPLAY,
+  );
+  if (values.help) {
+    io.stdout(HELP_REPLAY);
+    return 0;
+  }
+  const events = str(values.events);
+  if (events === undefined) throw new UsageError('--events FILE.jsonl is required', HELP_REPLAY);
+  const out = str(values.out);
+  if (out === undefined) throw new UsageError('--out DIR is required', HELP_REPLAY);
+  const fromMs = instantOption(str(values.from), 'from', HELP_REPLAY);
+  const untilMs = instantOption(str(values.until), 'until', HELP_REPLAY);
+  if (fromMs !== undefined && untilMs !== undefined && untilMs <= fromMs)
+    throw new UsageError('--until must be after --from', HELP_REPLAY);
+  const { pack, path: campaignsPath } = loadPack(str(values.campaigns));
+  const started = performance.now();
+  const result = await replayEvents({
+    eventsPath: events,
+    pack,
+    ...(fromMs === undefined ? {} : { fromMs }),
+    ...(untilMs === undefined ? {} : { untilMs }),
+    onProgress: (io.progress ?? noProgress)('replaying'),
+  });
+  const seconds = (performance.now() - started) / 1000;
+  const meta = {
+    command: 'replay',
+    eventsFile: events,
+    campaigns: campaignsPath,
+    from: fromMs === undefined ? null : new Date(fromMs).toISOString(),
+    until: untilMs === undefined ? null : new Date(untilMs).toISOString(),
+    lines: result.lines,
+    outsideWindow: result.outsideWindow,
+    validationNow: new Date(result.validationNowMs).toISOString(),
+    seconds: Math.round(seconds * 10) / 10,
+  };
+  writeOutputs(out, result, meta);
+  if (values.json) {
+    io.stdout(`${JSON.stringify(summaryJson(result, meta))}\n`);
+    return 0;
+  }
+  io.stdout(
+    `\nReplayed ${result.events} events of ${result.lines} lines (${result.rejected.length} rejected, ` +
+      `${result.outsideWindow} outside the window) for ${result.customers} customers: ` +
+      `${result.evaluations} scheduled evaluations, ${result.messages.length} messages, ` +
+      `${result.bonuses.length} ledger entries, in ${seconds.toFixed(1)} s.\n\n`,
+  );
+  printTable(result, out, io);
+  return 0;
+}
+
+async function importRetail(args: string[], io: Io): Promise<number> {
+  const { values, positionals } = parse(
+    args,
+    { out: { type: 'string' }, seed: { type: 'string' } },
+    HELP_IMPORT,
+    true,
+  );
+  if (values.help) {
+    io.stdout(HELP_IMPORT);
+    return 0;
+  }
+  const [input, ...extra] = positionals;
+  if (input === undefined) throw new UsageError('the input FILE.csv.gz is required', HELP_IMPORT);
+  if (extra.length > 0) throw new UsageError(`unexpected argument "${extra[0]}"`, HELP_IMPORT);
+  const out = str(values.out);
+  if (out === undefined) throw new UsageError('--out EVENTS.jsonl is required', HELP_IMPORT);
+  const seed = intOption(str(values.seed), 'seed', 1, 0, 2 ** 31 - 1, HELP_IMPORT);
+  const started = performance.now();
+  const counts = await importOnlineRetail(input, out, seed);
+  const seconds = (performance.now() - started) / 1000;
+  io.stdout(
+    `Wrote ${counts.events} events to ${out} in ${seconds.toFixed(1)} s (source: ${CREDIT}).\n` +
+      `  rows ${counts.rows}: guests skipped ${counts.guestRows}, non-product lines dropped ${counts.nonProductLines}, ` +
+      `non-positive lines dropped ${counts.nonPositiveLines}, unreadable ${counts.badRows}, lines over 500 dropped ${counts.truncatedLines}\n` +
+      `  invoices ${counts.invoices}: orders ${counts.orders}, empty skipped ${counts.emptyInvoices}, ` +
+      `cancellations ${counts.cancellations} (matched → OrderCancelled ${counts.cancelled}, unmatched skipped ${counts.unmatchedCancellations})\n` +
+      `  customers registered ${counts.registered}\n`,
+  );
+  return 0;
+}
+
+/** Runs one command line; returns the exit code. */
+export async function main(argv: readonly string[], io: Io = processIo): Promise<number> {
   const [command, ...rest] = argv;
-  switch (command) {
-    case 'demo':
-      return demo(rest);
-    case undefined:
-    case '--help':
-    case '-h':
-    case 'help':
-      process.stdout.write(HELP);
-      return;
-    default:
-      fail(`unknown command "${command}"`);
+  try {
+    switch (command) {
+      case 'demo':
+      case 'simulate':
+        return await simulate(command, rest, io);
+      case 'replay':
+        return await replay(rest, io);
+      case 'import-online-retail':
+        return await importRetail(rest, io);
+      case undefined:
+      case '--help':
+      case '-h':
+      case 'help':
+        io.stdout(HELP);
+        return 0;
+      default:
+        throw new UsageError(`unknown command "${command}"`, HELP);
+    }
+  } catch (error) {
+    if (error instanceof UsageError) {
+      io.stderr(`loyalty-triggers: ${error.message}\n\n${error.help}`);
+      return 2;
+    }
+    io.stderr(`loyalty-triggers: ${error instanceof Error ? error.message : String(error)}\n`);
+    return 1;
   }
 }
 
-main(process.argv.slice(2)).catch((error: unknown) => {
-  process.stderr.write(`loyalty-triggers: ${error instanceof Error ? error.message : String(error)}\n`);
-  process.exit(1);
-});
+/** The entry point used by `tsx local/cli.ts` and by the bin shim. */
+export async function runCli(argv: readonly string[] = process.argv.slice(2)): Promise<void> {
+  process.exitCode = await main(argv);
+}
+
+const entry = process.argv[1];
+if (entry !== undefined && import.meta.url === new URL(`file://${entry}`).href) await runCli();

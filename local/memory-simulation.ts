@@ -8,6 +8,7 @@ import type { CampaignFile } from '../functions/domain/campaign.ts';
 import type { CustomerState, LedgerEntry } from '../functions/domain/customer-state.ts';
 import type { Decision, EngineContext } from '../functions/domain/engine.ts';
 import { nextDue } from '../functions/domain/engine.ts';
+import type { DomainEvent } from '../functions/domain/events.ts';
 import { parseEvent } from '../functions/domain/events.ts';
 import type { Message } from '../functions/domain/message.ts';
 import { relay } from '../functions/domain/relay.ts';
@@ -44,6 +45,9 @@ export interface RejectedRecord {
   line: number;
   eventId: string | null;
   reason: string;
+  /** The field path the rule applies to ('' for the whole line) and the rule's name. */
+  path: string;
+  rule: string;
 }
 
 export interface SimulationResult {
@@ -120,14 +124,37 @@ class EventQueue {
   }
 }
 
-export async function runMemorySimulation(options: SimulationOptions): Promise<SimulationResult> {
-  const shop = generateShop({
-    customers: options.customers,
-    days: options.days,
-    seed: options.seed,
-    start: options.start,
-  });
-  const truthById = new Map<string, CustomerTruth>(shop.truth.map((t) => [t.customerId, t]));
+/** Where the runner takes its events from: the next event's time, and the next event (parsed or rejected). */
+export interface EventSource {
+  /** Time of the next event in ms, or +Infinity when there is none (yet). */
+  peekAt(): number;
+  /** The next event; `clock` is the simulated now at which it is processed. */
+  next(clock: number): SourcedEvent | undefined;
+  /** How many events the source expects to deliver, for progress. */
+  readonly total: number;
+}
+
+export type SourcedEvent = { ok: true; event: DomainEvent } | { ok: false; record: RejectedRecord };
+
+export interface RunnerOptions {
+  pack: CampaignFile;
+  /** The simulated clock starts here; the first dispatcher tick is one bucket later. */
+  startMs: number;
+  /** The last dispatcher tick is at or before this instant. */
+  endMs: number;
+  refitEveryDays?: number;
+  onProgress?: (done: number, total: number) => void;
+  /** Called for every message the relay queues (the simulation feeds engagement back through it). */
+  onMessage?: (message: Message) => void;
+}
+
+/**
+ * The shared runner of `simulate` and `replay`: events are ingested at their time (the clock is the
+ * event's time); every 15 simulated minutes the dispatcher evaluates the due customers from its
+ * watermark; messages and ledger entries leave through the relay on the store's change feed; the
+ * replenishment model is refitted from the purchases seen so far every `refitEveryDays` (30) days.
+ */
+export async function runEvents(source: EventSource, options: RunnerOptions): Promise<SimulationResult> {
   const store = new MemoryCustomerStore();
   const ports: Ports = { store };
   const ctx: EngineContext = { pack: options.pack, model: null };
@@ -140,17 +167,14 @@ export async function runMemorySimulation(options: SimulationOptions): Promise<S
     suppressed: [],
     rejected: [],
     events: 0,
-    customers: shop.truth.length,
+    customers: 0,
     evaluations: 0,
     counts: { reads: 0, writes: 0, conflicts: 0, indexWrites: 0 },
     states: [],
     model: null,
-    endMs: Date.parse(options.start),
+    endMs: options.startMs,
   };
-  const queue = new EventQueue();
-  for (const e of shop.events) queue.push(Date.parse(e.time), e);
-  let engagementSeq = 0;
-  let clock = Date.parse(options.start);
+  let clock = options.startMs;
 
   // The relay: a consumer of the store's change feed, like the Lambda on the DynamoDB stream.
   store.onChange((oldImage, newImage) => {
@@ -158,16 +182,7 @@ export async function runMemorySimulation(options: SimulationOptions): Promise<S
     result.bonuses.push(...out.ledger);
     for (const m of out.messages) {
       result.messages.push(m);
-      const truth = truthById.get(m.customerId);
-      const engaged = truth ? engagementFor(truth, m.messageId, m.sendAt, options.seed) : null;
-      if (engaged === null) continue;
-      queue.push(Date.parse(engaged.at), {
-        id: `eng-${options.seed}-${engagementSeq++}`,
-        source: 'shop.synthetic',
-        'detail-type': 'MessageEngaged',
-        time: engaged.at,
-        detail: { messageId: m.messageId, customerId: m.customerId, kind: engaged.kind },
-      });
+      options.onMessage?.(m);
     }
   });
 
@@ -189,22 +204,22 @@ export async function runMemorySimulation(options: SimulationOptions): Promise<S
   const purchases: Purchase[] = [];
   const refitMs = (options.refitEveryDays ?? 30) * MS_PER_DAY;
   let nextRefit = clock + refitMs;
-  const end = clock + options.days * MS_PER_DAY;
-  const total = shop.events.length;
-  let line = 0;
+  const end = options.endMs;
+  let seen = 0;
   let watermark = clock;
   for (let tick = clock + BUCKET_MS; tick <= end; tick += BUCKET_MS) {
-    while (queue.peekAt() < tick) {
-      const raw = queue.pop();
-      if (raw === undefined) break;
-      clock = Math.max(clock, Date.parse(raw.time));
-      line++;
-      const parsed = parseEvent(raw, clock);
-      if (!parsed.ok) {
-        result.rejected.push({ line, eventId: raw.id, reason: parsed.reason });
+    while (source.peekAt() < tick) {
+      const at = source.peekAt();
+      clock = Math.max(clock, at);
+      const next = source.next(clock);
+      if (next === undefined) break;
+      seen++;
+      if (seen % 1000 === 0) options.onProgress?.(Math.min(seen, source.total), source.total);
+      if (!next.ok) {
+        result.rejected.push(next.record);
         continue;
       }
-      const event = parsed.event;
+      const event = next.event;
       result.events++;
       if (event.type === 'OrderPlaced') {
         const day = event.at.slice(0, 10);
@@ -212,7 +227,6 @@ export async function runMemorySimulation(options: SimulationOptions): Promise<S
       }
       const outcome = await ingestEvent(ports, ctx, event, clock);
       record(outcome.decisions, outcome.messages, clock);
-      if (line % 1000 === 0) options.onProgress?.(Math.min(line, total), total);
     }
     clock = tick;
     if (tick >= nextRefit) {
@@ -238,7 +252,7 @@ export async function runMemorySimulation(options: SimulationOptions): Promise<S
       record(outcome.decisions, outcome.messages, tick);
     }
   }
-  options.onProgress?.(total, total);
+  options.onProgress?.(source.total, source.total);
   result.counts = {
     reads: store.counts.reads,
     writes: store.counts.writes,
@@ -246,7 +260,58 @@ export async function runMemorySimulation(options: SimulationOptions): Promise<S
     indexWrites: store.counts.indexWrites,
   };
   result.states = [...store.all()];
+  result.customers = result.states.length;
   result.model = ctx.model;
   result.endMs = end;
+  return result;
+}
+
+export async function runMemorySimulation(options: SimulationOptions): Promise<SimulationResult> {
+  const shop = generateShop({
+    customers: options.customers,
+    days: options.days,
+    seed: options.seed,
+    start: options.start,
+  });
+  const truthById = new Map<string, CustomerTruth>(shop.truth.map((t) => [t.customerId, t]));
+  const queue = new EventQueue();
+  for (const e of shop.events) queue.push(Date.parse(e.time), e);
+  let engagementSeq = 0;
+  let line = 0;
+  const source: EventSource = {
+    total: shop.events.length,
+    peekAt: () => queue.peekAt(),
+    next(clock) {
+      const raw = queue.pop();
+      if (raw === undefined) return undefined;
+      line++;
+      const parsed = parseEvent(raw, clock);
+      if (parsed.ok) return parsed;
+      const { reason, path, rule } = parsed;
+      return { ok: false, record: { line, eventId: raw.id, reason, path, rule } };
+    },
+  };
+  const startMs = Date.parse(options.start);
+  const result = await runEvents(source, {
+    pack: options.pack,
+    startMs,
+    endMs: startMs + options.days * MS_PER_DAY,
+    ...(options.refitEveryDays === undefined ? {} : { refitEveryDays: options.refitEveryDays }),
+    ...(options.onProgress === undefined ? {} : { onProgress: options.onProgress }),
+    // Messages the simulated customers open come back as MessageEngaged events.
+    onMessage(m) {
+      const truth = truthById.get(m.customerId);
+      const engaged = truth ? engagementFor(truth, m.messageId, m.sendAt, options.seed) : null;
+      if (engaged === null) return;
+      queue.push(Date.parse(engaged.at), {
+        id: `eng-${options.seed}-${engagementSeq++}`,
+        source: 'shop.synthetic',
+        'detail-type': 'MessageEngaged',
+        time: engaged.at,
+        detail: { messageId: m.messageId, customerId: m.customerId, kind: engaged.kind },
+      });
+    },
+  });
+  result.customers = shop.truth.length;
   return result;
 }

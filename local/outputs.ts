@@ -1,0 +1,92 @@
+/**
+ * The run outputs DESIGN.md lists, shared by `demo`, `simulate` and `replay`: `messages.jsonl` (every SQS
+ * body queued), `bonuses.jsonl`, `suppressed.jsonl`, `rejected.jsonl` and `summary.json` (per campaign
+ * counts and the store request counts); plus the progress bar the long-running commands draw on stderr.
+ */
+import { closeSync, mkdirSync, openSync, writeFileSync, writeSync } from 'node:fs';
+import { join } from 'node:path';
+import type { SimulationResult } from './memory-simulation.ts';
+
+export const OUTPUT_FILES = [
+  'messages.jsonl',
+  'bonuses.jsonl',
+  'suppressed.jsonl',
+  'rejected.jsonl',
+  'summary.json',
+] as const;
+
+/** Writes one JSON value per line, in chunks, so large outputs never become one huge string. */
+export function writeJsonl(path: string, rows: readonly unknown[]): void {
+  const fd = openSync(path, 'w');
+  try {
+    let chunk = '';
+    for (const row of rows) {
+      chunk += `${JSON.stringify(row)}\n`;
+      if (chunk.length > 1 << 20) {
+        writeSync(fd, chunk);
+        chunk = '';
+      }
+    }
+    if (chunk !== '') writeSync(fd, chunk);
+  } finally {
+    closeSync(fd);
+  }
+}
+
+export function summaryJson(result: SimulationResult, meta: Record<string, unknown>) {
+  return {
+    ...meta,
+    events: result.events,
+    customers: result.customers,
+    evaluations: result.evaluations,
+    messages: result.messages.length,
+    bonuses: result.bonuses.length,
+    suppressed: result.suppressed.length,
+    rejected: result.rejected.length,
+    requests: result.counts,
+    campaigns: result.summary.rows(),
+    totals: result.summary.totals(),
+  };
+}
+
+export function writeOutputs(dir: string, result: SimulationResult, meta: Record<string, unknown>): void {
+  mkdirSync(dir, { recursive: true });
+  writeJsonl(join(dir, 'messages.jsonl'), result.messages);
+  writeJsonl(join(dir, 'bonuses.jsonl'), result.bonuses);
+  writeJsonl(join(dir, 'suppressed.jsonl'), result.suppressed);
+  writeJsonl(join(dir, 'rejected.jsonl'), result.rejected);
+  writeFileSync(join(dir, 'summary.json'), `${JSON.stringify(summaryJson(result, meta), null, 2)}\n`);
+}
+
+export type Progress = (done: number, total: number) => void;
+
+/**
+ * A progress bar with rate and ETA on stderr, only when stderr is a terminal and only once the run has
+ * taken more than `afterMs` (2 s), so short runs and piped output stay clean.
+ */
+export function progressBar(
+  label: string,
+  stream: NodeJS.WriteStream = process.stderr,
+  afterMs = 2000,
+): Progress {
+  const started = performance.now();
+  let lastDraw = 0;
+  let drawn = false;
+  return (done, total) => {
+    if (!stream.isTTY) return;
+    const now = performance.now();
+    if (now - started < afterMs) return;
+    if (now - lastDraw < 100 && done < total) return;
+    lastDraw = now;
+    drawn = true;
+    const seconds = (now - started) / 1000;
+    const rate = done / Math.max(seconds, 1e-3);
+    const eta = rate > 0 ? (total - done) / rate : 0;
+    const width = 30;
+    const filled = Math.min(width, Math.round((done / Math.max(total, 1)) * width));
+    stream.write(
+      `\r${label} [${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ${done}/${total} ${Math.round(rate)}/s ETA ${eta.toFixed(0)}s   `,
+    );
+    if (done >= total && drawn) stream.write('\n');
+  };
+}

@@ -1,0 +1,134 @@
+/**
+ * `replay`: a backtest of campaigns on recorded shop events. The file holds one EventBridge envelope per
+ * line (JSONL, optionally gzipped), in any order. It is streamed twice, line by line: the first pass finds
+ * the latest event time, so validation can use `now` = that time + 1 day (historic files are not "future");
+ * the second validates every line against it, rejecting bad lines (with line number, reason, field path and
+ * rule, and the event id when the line is JSON with an id — never the line's contents, which may carry
+ * contacts) and keeping the rest. The valid events are sorted by event time (`at`; ties by id), cut to
+ * `[from, until)`, then driven through the same runner as the simulation: ingested at their own time, the
+ * dispatcher every 15 simulated minutes, relay on the change feed, model refits every 30 days.
+ */
+import { createReadStream } from 'node:fs';
+import { createInterface } from 'node:readline';
+import { createGunzip } from 'node:zlib';
+import type { CampaignFile } from '../functions/domain/campaign.ts';
+import type { DomainEvent } from '../functions/domain/events.ts';
+import { parseEventLine } from '../functions/domain/events.ts';
+import { MS_PER_DAY } from '../functions/domain/time.ts';
+import type { EventSource, RejectedRecord, SimulationResult } from './memory-simulation.ts';
+import { runEvents } from './memory-simulation.ts';
+import { BUCKET_MS } from './memory-stores.ts';
+
+export interface ReplayOptions {
+  /** Path of the JSONL file (`.gz` is decompressed on the fly). */
+  eventsPath: string;
+  pack: CampaignFile;
+  /** Keep events with `from <= at < until` (ms since the epoch). */
+  fromMs?: number;
+  untilMs?: number;
+  refitEveryDays?: number;
+  onProgress?: (done: number, total: number) => void;
+}
+
+export interface ReplayResult extends SimulationResult {
+  /** Lines read from the file, valid events kept before the time window, and those outside it. */
+  lines: number;
+  valid: number;
+  outsideWindow: number;
+  /** The `now` validation used: the latest event time + 1 day. */
+  validationNowMs: number;
+  startMs: number;
+}
+
+/** Far enough ahead that the first pass rejects nothing for being in the future. */
+const NO_FUTURE_LIMIT = 8.64e15 - MS_PER_DAY;
+
+async function* linesOf(path: string): AsyncGenerator<string> {
+  const file = createReadStream(path);
+  const input = path.endsWith('.gz') ? file.pipe(createGunzip()) : file;
+  yield* createInterface({ input, crlfDelay: Number.POSITIVE_INFINITY });
+}
+
+const ID_SHAPE = /^[^\p{Cc}]{1,128}$/u;
+
+/** The envelope id of a rejected line when it is JSON with a plausible id; nothing else of the line. */
+function eventIdOf(line: string): string | null {
+  if (line.length > 256 * 1024) return null;
+  try {
+    const raw: unknown = JSON.parse(line);
+    if (typeof raw !== 'object' || raw === null) return null;
+    const id: unknown = Reflect.get(raw, 'id');
+    return typeof id === 'string' && ID_SHAPE.test(id) ? id : null;
+  } catch {
+    return null;
+  }
+}
+
+const floorBucket = (ms: number) => Math.floor(ms / BUCKET_MS) * BUCKET_MS;
+const ceilBucket = (ms: number) => Math.ceil(ms / BUCKET_MS) * BUCKET_MS;
+
+export async function replayEvents(options: ReplayOptions): Promise<ReplayResult> {
+  // Pass 1: the latest event time among the lines that are valid events.
+  let maxAt = Number.NEGATIVE_INFINITY;
+  for await (const line of linesOf(options.eventsPath)) {
+    const parsed = parseEventLine(line, NO_FUTURE_LIMIT);
+    if (parsed.ok) maxAt = Math.max(maxAt, Date.parse(parsed.event.at));
+  }
+  const validationNowMs = Number.isFinite(maxAt) ? maxAt + MS_PER_DAY : Date.now();
+
+  // Pass 2: validate against that now; keep the events in the window.
+  const rejected: RejectedRecord[] = [];
+  const kept: { ms: number; event: DomainEvent }[] = [];
+  let lines = 0;
+  let valid = 0;
+  const from = options.fromMs ?? Number.NEGATIVE_INFINITY;
+  const until = options.untilMs ?? Number.POSITIVE_INFINITY;
+  for await (const line of linesOf(options.eventsPath)) {
+    lines++;
+    const parsed = parseEventLine(line, validationNowMs);
+    if (!parsed.ok) {
+      const { reason, path, rule } = parsed;
+      rejected.push({ line: lines, eventId: eventIdOf(line), reason, path, rule });
+      continue;
+    }
+    valid++;
+    const ms = Date.parse(parsed.event.at);
+    if (ms >= from && ms < until) kept.push({ ms, event: parsed.event });
+  }
+  kept.sort((a, b) => a.ms - b.ms || (a.event.id < b.event.id ? -1 : a.event.id > b.event.id ? 1 : 0));
+
+  const first = kept[0];
+  const last = kept[kept.length - 1];
+  const startMs = floorBucket(options.fromMs ?? first?.ms ?? 0);
+  // One bucket after the last event so the dispatcher runs once more; a window's end is rounded up so
+  // every event before `until` is ingested.
+  const endMs =
+    options.untilMs !== undefined ? ceilBucket(options.untilMs) : ceilBucket((last?.ms ?? 0) + BUCKET_MS);
+  let next = 0;
+  const source: EventSource = {
+    total: kept.length,
+    peekAt: () => kept[next]?.ms ?? Number.POSITIVE_INFINITY,
+    next() {
+      const item = kept[next];
+      if (item === undefined) return undefined;
+      next++;
+      return { ok: true, event: item.event };
+    },
+  };
+  const result = await runEvents(source, {
+    pack: options.pack,
+    startMs,
+    endMs: Math.max(endMs, startMs),
+    ...(options.refitEveryDays === undefined ? {} : { refitEveryDays: options.refitEveryDays }),
+    ...(options.onProgress === undefined ? {} : { onProgress: options.onProgress }),
+  });
+  result.rejected = rejected;
+  return {
+    ...result,
+    lines,
+    valid,
+    outsideWindow: valid - kept.length,
+    validationNowMs,
+    startMs,
+  };
+}

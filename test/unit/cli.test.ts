@@ -1,0 +1,92 @@
+/** The CLI (local/cli.ts): help on every command, usage errors (exit 2), a small simulate run. */
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { main } from '../../local/cli.ts';
+import { OUTPUT_FILES } from '../../local/outputs.ts';
+
+let dir: string;
+beforeAll(() => {
+  dir = mkdtempSync(join(tmpdir(), 'cli-test-'));
+});
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+async function run(...argv: string[]) {
+  let stdout = '';
+  let stderr = '';
+  const code = await main(argv, { stdout: (t) => (stdout += t), stderr: (t) => (stderr += t) });
+  return { code, stdout, stderr };
+}
+
+describe('cli', () => {
+  it.each(['demo', 'simulate', 'replay', 'import-online-retail'])('%s --help', async (command) => {
+    const r = await run(command, '--help');
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain(`loyalty-triggers ${command}`);
+  });
+
+  it('credits the UCI data in the import help', async () => {
+    expect((await run('import-online-retail', '--help')).stdout).toContain('doi:10.24432/C5CG6D');
+  });
+
+  it.each([
+    [['nope'], 'unknown command "nope"'],
+    [['replay', '--events', 'x.jsonl', '--out', 'd', '--bogus'], "Unknown option '--bogus'"],
+    [['replay', '--out', 'd'], '--events FILE.jsonl is required'],
+    [['replay', '--events', 'x.jsonl'], '--out DIR is required'],
+    [['replay', '--events', 'x', '--out', 'd', '--from', 'yesterday'], '--from must be an ISO instant'],
+    [
+      ['replay', '--events', 'x', '--out', 'd', '--from', '2011-01-02', '--until', '2011-01-01'],
+      'after --from',
+    ],
+    [['simulate', '--customers', 'many'], '--customers must be an integer'],
+    [['simulate', '--days'], "Option '--days <value>' argument missing"],
+    [['demo', '--colour'], "Unknown option '--colour'"],
+    [['import-online-retail', '--out', 'e.jsonl'], 'the input FILE.csv.gz is required'],
+    [['import-online-retail', 'a.csv.gz'], '--out EVENTS.jsonl is required'],
+    [['import-online-retail', 'a.csv.gz', 'b.csv.gz', '--out', 'e'], 'unexpected argument "b.csv.gz"'],
+    [['import-online-retail', 'a.csv.gz', '--out', 'e', '--seed=-1'], '--seed must be an integer'],
+  ])('%j fails with exit 2', async (argv, message) => {
+    const r = await run(...argv);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain(message);
+    expect(r.stderr).toContain('Usage:');
+    expect(r.stdout).toBe('');
+  });
+
+  it('reports a missing events file with exit 1', async () => {
+    const r = await run('replay', '--events', join(dir, 'missing.jsonl'), '--out', join(dir, 'x'));
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain('ENOENT');
+  });
+
+  it('simulate --json writes the outputs and prints the summary', async () => {
+    const out = join(dir, 'sim');
+    const r = await run(
+      'simulate',
+      '--customers',
+      '30',
+      '--days',
+      '30',
+      '--seed',
+      '3',
+      '--out',
+      out,
+      '--json',
+    );
+    expect(r.code).toBe(0);
+    const summary = JSON.parse(r.stdout);
+    expect(summary).toMatchObject({ command: 'simulate', customers: 30, days: 30, seed: 3 });
+    for (const f of OUTPUT_FILES) expect(existsSync(join(out, f))).toBe(true);
+    expect(JSON.parse(readFileSync(join(out, 'summary.json'), 'utf8')).events).toBe(summary.events);
+  });
+
+  it('runs as a script under tsx', () => {
+    const stdout = execFileSync(process.execPath, ['--import', 'tsx', 'local/cli.ts', '--help'], {
+      encoding: 'utf8',
+    });
+    expect(stdout).toContain('import-online-retail');
+  });
+});
