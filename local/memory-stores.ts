@@ -6,7 +6,7 @@
 import type { CustomerState } from '../functions/domain/customer-state.ts';
 import { customerKey } from '../functions/domain/customer-state.ts';
 import type { CustomerRef, CustomerStore, DueIndex } from '../functions/ports/customer-store.ts';
-import { bucketOf } from '../functions/ports/customer-store.ts';
+import { BUCKET_MS, bucketOf } from '../functions/ports/customer-store.ts';
 
 export type ChangeListener = (oldImage: CustomerState | null, newImage: CustomerState) => void;
 
@@ -57,17 +57,25 @@ export class MemoryCustomerStore implements CustomerStore, DueIndex {
 
   async due(afterMs: number, uptoMs: number): Promise<CustomerRef[]> {
     const out: CustomerRef[] = [];
-    for (const [bucket, keys] of this.buckets) {
-      if (bucket <= afterMs || bucket > uptoMs) continue;
-      if (keys.size === 0) {
-        this.buckets.delete(bucket);
-        continue;
-      }
+    const take = (bucket: number, keys: Set<string>) => {
       for (const key of keys) {
         this.counts.indexReads++;
         const at = key.indexOf('#');
         out.push({ brand: key.slice(0, at), customerId: key.slice(at + 1) });
       }
+      if (keys.size === 0) this.buckets.delete(bucket);
+    };
+    // A dispatcher tick reads a few buckets: look them up; a long range walks the map instead.
+    const first = Math.floor(afterMs / BUCKET_MS) * BUCKET_MS + BUCKET_MS;
+    if (Number.isFinite(afterMs) && (uptoMs - first) / BUCKET_MS < this.buckets.size) {
+      for (let bucket = first; bucket <= uptoMs; bucket += BUCKET_MS) {
+        const keys = this.buckets.get(bucket);
+        if (keys !== undefined) take(bucket, keys);
+      }
+      return out;
+    }
+    for (const [bucket, keys] of this.buckets) {
+      if (bucket > afterMs && bucket <= uptoMs) take(bucket, keys);
     }
     return out;
   }
