@@ -298,6 +298,10 @@ function pointsExpiringWindows(
     const expiresMs = Date.parse(`${bucket.expiresOn}T00:00:00.000Z`);
     if (expiresMs <= ctx.nowMs) continue;
     const fromMs = nextLocalHourAtOrAfter(expiresMs - t.withinDays * MS_PER_DAY, ctx.zone, hour);
+    // Windows of later buckets overlap earlier ones. A schedule trusts the list up to the end of the
+    // last window listed, so keep listing until the next window opens after that (two at least).
+    const last = out[out.length - 1];
+    if (out.length >= 2 && last !== undefined && fromMs >= last.untilMs) break;
     if (fromMs >= expiresMs) continue;
     if (bucket.points < t.minPoints) continue;
     out.push({
@@ -307,7 +311,6 @@ function pointsExpiringWindows(
       variables: { expiringPoints: bucket.points, expiresOn: bucket.expiresOn },
       onceEver: false,
     });
-    if (out.length >= 2) break;
   }
   return out;
 }
