@@ -181,15 +181,20 @@ function anniversaryWindows(
   const out: Window[] = [];
   // The period running now is at most one behind the month count; look one ahead for nextDue.
   const last = t.maxTimes ?? 10_000;
-  for (let n = Math.max(1, Math.floor(months / t.everyMonths) - 1); out.length < 2 && n <= last; n++) {
+  for (let n = Math.max(1, Math.floor(months / t.everyMonths) - 1); n <= last; n++) {
     // From the registration date each time (not period to period), so Jan 31 → Feb 28 → Mar 31.
     const day = addMonthsClamped(reg, n * t.everyMonths);
     const untilMs = startOfLocalDay(ctx.zone, addDays(day, t.daysAfter + 1));
     if (untilMs <= ctx.nowMs) continue;
+    const fromMs = atLocalHour(ctx.zone, day, hour);
+    // Two at least, and every window that opens before the last listed one ends (monthly anniversaries
+    // with a long catch-up overlap): a compiled schedule trusts the list up to that end.
+    const previous = out[out.length - 1];
+    if (out.length >= 2 && previous !== undefined && fromMs >= previous.untilMs) break;
     const total = n * t.everyMonths;
     out.push({
       occurrence: String(n),
-      fromMs: atLocalHour(ctx.zone, day, hour),
+      fromMs,
       untilMs,
       variables: { months: total, years: total % 12 === 0 ? total / 12 : Math.round((total / 12) * 10) / 10 },
       onceEver: false,

@@ -4,6 +4,7 @@
  * open before the second one ends.
  */
 import { describe, expect, it } from 'vitest';
+import { parseCampaignPack } from '../../functions/domain/campaign-pack.ts';
 import type { CustomerState } from '../../functions/domain/customer-state.ts';
 import { emptyState } from '../../functions/domain/customer-state.ts';
 import type { EngineContext } from '../../functions/domain/engine.ts';
@@ -59,5 +60,33 @@ describe('compiled schedule horizon', () => {
     const third = decidedAt.get('points-expiring-30-days#2026-07-25');
     expect(third, 'third bucket decided').toBeDefined();
     expect(third).toBeLessThanOrEqual(at('2026-06-25T08:00:00Z'));
+  });
+
+  it('lists every monthly anniversary window that opens before the horizon (long catch-up)', () => {
+    // Prepare: monthly anniversaries with 30 days of catch-up overlap their neighbours.
+    const pack = parseCampaignPack(
+      [
+        'version: 1',
+        'campaigns:',
+        '  - id: monthly',
+        '    name: Monthly thank-you points',
+        '    trigger: { type: anniversary, everyMonths: 1, daysAfter: 30 }',
+        '    reward: { points: 10 }',
+      ].join('\n'),
+      'monthly.yaml',
+    );
+    const ctx: EngineContext = { pack, model: null };
+    const state = emptyState('default', 'c-monthly');
+    state.profile.timeZone = 'Europe/Moscow';
+    state.profile.registeredAt = '2026-01-30T21:00:00.000Z';
+
+    // Act
+    const schedule = compileSchedule(state, ctx, at('2026-02-01T00:00:00Z'));
+    const starts: number[] = [];
+    for (let i = 0; i < schedule.pairs.length; i += 2) starts.push(schedule.pairs[i] as number);
+
+    // Assess: the third month's window opens before the second one ends, so it is listed too.
+    expect(starts.length).toBeGreaterThanOrEqual(3);
+    expect(starts.every((s) => s < schedule.horizon)).toBe(true);
   });
 });
