@@ -186,14 +186,14 @@ export async function runEvents(source: EventSource, options: RunnerOptions): Pr
     }
   });
 
-  const record = (decisions: Decision[], messages: Message[], nowMs: number) => {
+  const record = (customerId: string, decisions: Decision[], messages: Message[], nowMs: number) => {
     summary.record(decisions, messages);
     for (const d of decisions) {
       const reason = d.type === 'Suppressed' ? d.reason : d.type === 'Issued' ? d.messageSuppressed : null;
       if (reason === null) continue;
       result.suppressed.push({
         occurrenceKey: d.occurrenceKey,
-        customerId: d.occurrenceKey.split('#')[1] ?? '',
+        customerId,
         campaignId: d.campaign.id,
         reason: d.type === 'Issued' ? `message:${reason}` : reason,
         at: new Date(nowMs).toISOString(),
@@ -226,7 +226,7 @@ export async function runEvents(source: EventSource, options: RunnerOptions): Pr
         for (const l of event.detail.lines) purchases.push({ customerId: event.customerId, sku: l.sku, day });
       }
       const outcome = await ingestEvent(ports, ctx, event, clock);
-      record(outcome.decisions, outcome.messages, clock);
+      record(outcome.state.customerId, outcome.decisions, outcome.messages, clock);
     }
     clock = tick;
     if (tick >= nextRefit) {
@@ -249,7 +249,7 @@ export async function runEvents(source: EventSource, options: RunnerOptions): Pr
     for (const { brand, customerId } of due) {
       result.evaluations++;
       const outcome = await evaluateCustomer(ports, ctx, brand, customerId, tick);
-      record(outcome.decisions, outcome.messages, tick);
+      record(outcome.state.customerId, outcome.decisions, outcome.messages, tick);
     }
   }
   options.onProgress?.(source.total, source.total);

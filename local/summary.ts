@@ -17,22 +17,26 @@ export interface CampaignSummary {
   suppressed: Record<string, number>;
 }
 
+type Counts = Omit<CampaignSummary, 'campaignId' | 'trigger'>;
+
+function zeroCounts(): Counts {
+  return {
+    fired: 0,
+    messages: { email: 0, sms: 0, push: 0 },
+    points: 0,
+    deferred: 0,
+    converted: 0,
+    suppressed: {},
+  };
+}
+
 export class RunSummary {
   readonly campaigns = new Map<string, CampaignSummary>();
 
   private of(campaignId: string, trigger: string): CampaignSummary {
     let s = this.campaigns.get(campaignId);
     if (s === undefined) {
-      s = {
-        campaignId,
-        trigger,
-        fired: 0,
-        messages: { email: 0, sms: 0, push: 0 },
-        points: 0,
-        deferred: 0,
-        converted: 0,
-        suppressed: {},
-      };
+      s = { campaignId, trigger, ...zeroCounts() };
       this.campaigns.set(campaignId, s);
     }
     return s;
@@ -71,15 +75,8 @@ export class RunSummary {
     return [...this.campaigns.values()];
   }
 
-  totals(): Omit<CampaignSummary, 'campaignId' | 'trigger'> {
-    const t: Omit<CampaignSummary, 'campaignId' | 'trigger'> = {
-      fired: 0,
-      messages: { email: 0, sms: 0, push: 0 },
-      points: 0,
-      deferred: 0,
-      converted: 0,
-      suppressed: {},
-    };
+  totals(): Counts {
+    const t = zeroCounts();
     for (const s of this.campaigns.values()) {
       t.fired += s.fired;
       t.points += s.points;

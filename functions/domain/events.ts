@@ -7,6 +7,7 @@
  * a first name, and string values are clipped.
  */
 import { z } from 'zod';
+import { assertUnreachable } from './assert.ts';
 import { DEFAULT_BRAND } from './customer-state.ts';
 
 export const DETAIL_TYPES = [
@@ -457,10 +458,6 @@ function build<T extends DetailType>(
     source: e.source,
     detail,
   };
-}
-
-function assertUnreachable(x: never): never {
-  throw new Error(`unexpected value ${JSON.stringify(x)}`);
 }
 
 // ---------------------------------------------------------------------------------------------------------

@@ -155,21 +155,6 @@ export function expirePoints(state: CustomerState, nowMs: number): number {
   return expired;
 }
 
-/** Points in buckets expiring before `untilMs` (and not yet expired at `nowMs`). */
-export function pointsExpiringBetween(state: CustomerState, nowMs: number, untilMs: number) {
-  const from = new Date(nowMs).toISOString().slice(0, 10);
-  const until = new Date(untilMs).toISOString().slice(0, 10);
-  let points = 0;
-  let firstOn: string | null = null;
-  for (const b of state.points.buckets) {
-    if (b.expiresOn > from && b.expiresOn <= until) {
-      points += b.points;
-      firstOn ??= b.expiresOn;
-    }
-  }
-  return { points, firstOn };
-}
-
 function monthIndex(key: string): number {
   return Number(key.slice(0, 4)) * 12 + Number(key.slice(5, 7)) - 1;
 }

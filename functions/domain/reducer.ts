@@ -5,6 +5,7 @@
  * consent fields are last-writer-wins by event time, order stats are sums / min / max, and a cancellation
  * that arrives before its order leaves a tombstone so the late order is never counted.
  */
+import { assertUnreachable } from './assert.ts';
 import type { CampaignFile } from './campaign.ts';
 import { occurrenceKey } from './candidate.ts';
 import type { Channel, CustomerState, OrderRecord } from './customer-state.ts';
@@ -76,10 +77,6 @@ export function apply(state: CustomerState, event: DomainEvent, settings: Progra
   next.rfm = rfmClass(next, settings.program, asOf);
   next.version = state.version + 1;
   return next;
-}
-
-export function assertUnreachable(value: never): never {
-  throw new Error(`Unreachable: ${JSON.stringify(value)}`);
 }
 
 /** A field's write stamp: event time, then event id, so equal times still order the same way everywhere. */

@@ -8,6 +8,7 @@ import { occurrenceKey } from './candidate.ts';
 import type { CustomerState, LedgerEntry } from './customer-state.ts';
 import type { Message } from './message.ts';
 import { buildMessages } from './message.ts';
+import { campaignsOf } from './schedule.ts';
 
 export interface RelayOutput {
   messages: Message[];
@@ -21,9 +22,10 @@ export function relay(
   createdAt: string,
 ): RelayOutput {
   const messages: Message[] = [];
+  const { byId } = campaignsOf(pack, newImage.brand);
   for (const [key, occ] of Object.entries(newImage.occurrences)) {
     if (occ.status !== 'issued' || oldImage?.occurrences[key] !== undefined) continue;
-    const campaign = pack.campaigns.find((c) => c.id === occ.campaignId);
+    const campaign = byId.get(occ.campaignId);
     if (campaign === undefined) continue;
     messages.push(
       ...buildMessages(newImage, occurrenceKey(newImage, key), occ, campaign, pack.guardrails, createdAt),

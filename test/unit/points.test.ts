@@ -9,7 +9,6 @@ import {
   expirePoints,
   expiryDay,
   pointsEarnedInWindow,
-  pointsExpiringBetween,
   tierAt,
   tierRank,
   wholePoints,
@@ -380,26 +379,6 @@ describe('expirePoints', () => {
     const ids = state.ledger.filter((e) => e.reason === 'expiry').map((e) => e.entryId);
     expect(ids).toEqual(['expiry:2025-01-31', 'expiry:2025-02-01', 'expiry:2025-01-31#2']);
     expect(state.points.balance).toBe(40);
-  });
-});
-
-describe('pointsExpiringBetween', () => {
-  it('sums the buckets expiring after today and up to the end day, with the first day', () => {
-    // Prepare
-    const state = fresh();
-    earn(state, 'a', 10, '2025-01-01T00:00:00.000Z', 10);
-    earn(state, 'b', 20, '2025-01-01T00:00:00.000Z', 20);
-    earn(state, 'c', 30, '2025-01-01T00:00:00.000Z', 40);
-
-    // Act
-    const result = pointsExpiringBetween(
-      state,
-      Date.parse('2025-01-11T08:00:00Z'),
-      Date.parse('2025-01-31T08:00:00Z'),
-    );
-
-    // Assess
-    expect(result).toEqual({ points: 20, firstOn: '2025-01-21' });
   });
 });
 
