@@ -7,6 +7,7 @@
  */
 import type { TableId } from '../functions/adapters/dynamodb/tables.ts';
 import { TABLE_ENV } from '../functions/adapters/dynamodb/tables.ts';
+import { DETAIL_TYPES } from '../functions/domain/events.ts';
 import { ENV } from '../functions/shared/env.ts';
 
 export type FunctionId = 'ingest' | 'relay' | 'dispatch' | 'evaluate' | 'maintenance';
@@ -149,6 +150,29 @@ export const QUEUES: Readonly<Record<QueueId, QueueWiring>> = {
 };
 
 export const QUEUE_IDS = Object.keys(QUEUES) as QueueId[];
+
+/** A rule of the event bus: events matching `pattern` go to `queue` (EventBridge retries, then its DLQ). */
+export interface BusRuleWiring {
+  /** The construct id is `<id>Rule`. */
+  readonly id: string;
+  readonly description: string;
+  /** An EventBridge event pattern, with the event's own field names (`detail-type`, `source` …). */
+  readonly pattern: Readonly<Record<string, readonly string[]>>;
+  readonly queue: QueueId;
+  readonly retryAttempts: number;
+  readonly maxEventAgeSeconds: number;
+}
+
+export const BUS_RULES: readonly BusRuleWiring[] = [
+  {
+    id: 'ShopEvents',
+    description: 'Shop events → ingest queue',
+    pattern: { 'detail-type': DETAIL_TYPES },
+    queue: 'ingest',
+    retryAttempts: 185,
+    maxEventAgeSeconds: 24 * 3600,
+  },
+];
 export const CHANNEL_QUEUES = ['email', 'sms', 'push'] as const satisfies readonly QueueId[];
 
 const SQS_BATCH = { reportBatchItemFailures: true } as const;

@@ -18,16 +18,25 @@ import {
   Table,
   TableEncryption,
 } from 'aws-cdk-lib/aws-dynamodb';
+import type { EventPattern } from 'aws-cdk-lib/aws-events';
 import { EventBus, Rule } from 'aws-cdk-lib/aws-events';
 import { SqsQueue } from 'aws-cdk-lib/aws-events-targets';
 import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
 import type { Construct } from 'constructs';
 import type { KeyAttribute, TableId } from '../../functions/adapters/dynamodb/tables.ts';
 import { TABLE_IDS, TABLES, tableNames } from '../../functions/adapters/dynamodb/tables.ts';
-import { DETAIL_TYPES } from '../../functions/domain/events.ts';
 import type { Config, Stage } from '../config/stages.ts';
-import type { QueueId } from '../wiring.ts';
-import { FUNCTIONS, QUEUE_IDS, QUEUES } from '../wiring.ts';
+import type { BusRuleWiring, QueueId } from '../wiring.ts';
+import { BUS_RULES, FUNCTIONS, QUEUE_IDS, QUEUES } from '../wiring.ts';
+
+/** The wiring's pattern (the event's own field names) as CDK's EventPattern (camelCase keys). */
+function eventPatternOf(pattern: BusRuleWiring['pattern']): EventPattern {
+  const out: Record<string, string[]> = {};
+  for (const [field, values] of Object.entries(pattern)) {
+    out[field.replace(/-([a-z])/g, (_, c: string) => c.toUpperCase())] = [...values];
+  }
+  return out as EventPattern;
+}
 
 export interface StatefulStackProps extends StackProps {
   readonly stage: Stage;
@@ -130,19 +139,22 @@ export class StatefulStack extends Stack {
       eventPattern: { account: [this.account] },
       retention: config.archiveRetention,
     });
-    new Rule(this, 'ShopEventsRule', {
-      eventBus: this.bus,
-      description: 'Shop events → ingest queue',
-      eventPattern: { detailType: [...DETAIL_TYPES] },
-      targets: [
-        new SqsQueue(queues.ingest, {
-          // Events EventBridge could not put on the queue land next to the ones ingest gave up on.
-          ...(dlqs.ingest === undefined ? {} : { deadLetterQueue: dlqs.ingest }),
-          retryAttempts: 185,
-          maxEventAge: Duration.hours(24),
-        }),
-      ],
-    });
+    for (const rule of BUS_RULES) {
+      const dlq = dlqs[rule.queue];
+      new Rule(this, `${rule.id}Rule`, {
+        eventBus: this.bus,
+        description: rule.description,
+        eventPattern: eventPatternOf(rule.pattern),
+        targets: [
+          new SqsQueue(queues[rule.queue], {
+            // Events EventBridge could not put on the queue land next to the ones its consumer gave up on.
+            ...(dlq === undefined ? {} : { deadLetterQueue: dlq }),
+            retryAttempts: rule.retryAttempts,
+            maxEventAge: Duration.seconds(rule.maxEventAgeSeconds),
+          }),
+        ],
+      });
+    }
 
     new CfnOutput(this, 'EventBusName', { value: this.bus.eventBusName, description: 'PutEvents target' });
     new CfnOutput(this, 'EventBusArn', { value: this.bus.eventBusArn });

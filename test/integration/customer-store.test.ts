@@ -20,9 +20,9 @@ import type { CustomerState } from '../../functions/domain/customer-state.ts';
 import { customerKey, emptyState } from '../../functions/domain/customer-state.ts';
 import { nextDue } from '../../functions/domain/engine.ts';
 import type { CustomerRef } from '../../functions/ports/customer-store.ts';
+import type { DynamoDbLocal } from '../../local/aws/dynamodb-local.ts';
+import { startDynamoDbLocal } from '../../local/aws/dynamodb-local.ts';
 import { MemoryCustomerStore } from '../../local/memory-stores.ts';
-import type { DynamoDbLocal } from './dynamodb-local.ts';
-import { startDynamoDbLocal } from './dynamodb-local.ts';
 import { at, ctx, drainStream, simulatedStates } from './fixtures.ts';
 
 let local: DynamoDbLocal;
@@ -36,7 +36,7 @@ afterAll(async () => {
 });
 
 /** A store on its own client (and its own brand, so tests do not see each other's customers). */
-function store(options: { queryPageSize?: number; maxBucketsPerCall?: number } = {}) {
+function store(options: { queryPageSize?: number; maxBucketsPerCall?: number; dueShards?: number } = {}) {
   const recorder = new RequestRecorder();
   const client = recorder.attach(local.client());
   return {
@@ -166,8 +166,8 @@ describe('the due index', () => {
   const T0 = at('2026-04-01T06:00:00Z');
 
   /** 200 customers of one brand, due at uneven instants over 12 buckets from T, also written to memory. */
-  async function populate(brand: string, T: number) {
-    const { store: s, recorder } = store();
+  async function populate(brand: string, T: number, dueShards?: number) {
+    const { store: s, recorder } = store(dueShards === undefined ? {} : { dueShards });
     const memory = new MemoryCustomerStore();
     const writes = Array.from({ length: 200 }, (_, i) => ({
       state: stateOf(brand, `c-${i}`, 1),
@@ -196,6 +196,18 @@ describe('the due index', () => {
     }
     // The customers without a due instant are not in the index at all (the GSI is sparse).
     expect((await s.due(T - 1, T + 12 * BUCKET_MS)).length).toBe(180);
+  });
+
+  it('with one shard (the embedded runtime), reads a bucket in one query and answers the same', async () => {
+    const T = T0 + 5 * DAY;
+    const { s, memory, recorder } = await populate('one-shard', T, 1);
+    recorder.reset();
+    const expected = sortRefs(await memory.due(T - 1, T + 12 * BUCKET_MS));
+    expect(sortRefs(await s.due(T - 1, T + 12 * BUCKET_MS))).toEqual(expected);
+    expect(expected.length).toBe(180);
+    // (T - 1, T + 12 buckets] holds 13 bucket boundaries: one query each, not 13 × 16.
+    expect(recorder.get('DynamoDB', 'Query', local.names.customers).requests).toBe(13);
+    expect(() => store({ dueShards: 0 })).toThrow(/shard count must be an integer from 1 to 100/);
   });
 
   it('reads every page of a crowded shard', async () => {

@@ -23,8 +23,8 @@ import { TABLE_ENV } from '../../functions/adapters/dynamodb/tables.ts';
 import { emptyState } from '../../functions/domain/customer-state.ts';
 import type { Message } from '../../functions/domain/message.ts';
 import type { DataLayer } from '../../functions/handlers/wiring.ts';
-import type { DynamoDbLocal } from './dynamodb-local.ts';
-import { startDynamoDbLocal } from './dynamodb-local.ts';
+import type { DynamoDbLocal } from '../../local/aws/dynamodb-local.ts';
+import { startDynamoDbLocal } from '../../local/aws/dynamodb-local.ts';
 import { at, iso } from './fixtures.ts';
 
 let local: DynamoDbLocal;

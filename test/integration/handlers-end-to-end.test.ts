@@ -15,10 +15,10 @@ import { makeHandler as makeDispatch } from '../../functions/handlers/dispatch.t
 import { makeHandler as makeEvaluate } from '../../functions/handlers/evaluate.ts';
 import { makeHandler as makeIngest } from '../../functions/handlers/ingest.ts';
 import { makeHandler as makeRelay } from '../../functions/handlers/relay.ts';
+import type { DynamoDbLocal } from '../../local/aws/dynamodb-local.ts';
+import { startDynamoDbLocal } from '../../local/aws/dynamodb-local.ts';
 import { MemoryMessageQueue, MemoryWorkQueue, NO_EARLY_TIMEOUT, stubContext } from '../handlers/support.ts';
 import { DEFAULT_PACK } from '../unit/fixtures.ts';
-import type { DynamoDbLocal } from './dynamodb-local.ts';
-import { startDynamoDbLocal } from './dynamodb-local.ts';
 import { drainStream } from './fixtures.ts';
 
 let local: DynamoDbLocal;

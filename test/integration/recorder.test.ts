@@ -21,8 +21,8 @@ import { DynamoDbCustomerStore } from '../../functions/adapters/dynamodb/custome
 import { DynamoDbLedgerStore, encodeLedgerEntry } from '../../functions/adapters/dynamodb/ledger-store.ts';
 import { StreamReader } from '../../functions/adapters/dynamodb/stream-reader.ts';
 import type { CustomerState } from '../../functions/domain/customer-state.ts';
-import type { DynamoDbLocal } from './dynamodb-local.ts';
-import { startDynamoDbLocal } from './dynamodb-local.ts';
+import type { DynamoDbLocal } from '../../local/aws/dynamodb-local.ts';
+import { startDynamoDbLocal } from '../../local/aws/dynamodb-local.ts';
 import { at, simulatedStates } from './fixtures.ts';
 
 let local: DynamoDbLocal;

@@ -18,8 +18,8 @@ import { DynamoDbDedupeStore, dedupeItem } from '../../functions/adapters/dynamo
 import { DynamoDbLedgerStore } from '../../functions/adapters/dynamodb/ledger-store.ts';
 import { DynamoDbWatermarkStore } from '../../functions/adapters/dynamodb/watermark-store.ts';
 import type { LedgerEntry } from '../../functions/domain/customer-state.ts';
-import type { DynamoDbLocal } from './dynamodb-local.ts';
-import { startDynamoDbLocal } from './dynamodb-local.ts';
+import type { DynamoDbLocal } from '../../local/aws/dynamodb-local.ts';
+import { startDynamoDbLocal } from '../../local/aws/dynamodb-local.ts';
 import { at } from './fixtures.ts';
 
 let local: DynamoDbLocal;

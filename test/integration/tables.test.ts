@@ -19,9 +19,9 @@ import {
   shardOf,
 } from '../../functions/adapters/dynamodb/due-keys.ts';
 import { createTableInputs, DUE_INDEX, TABLE_IDS, TABLES } from '../../functions/adapters/dynamodb/tables.ts';
+import type { DynamoDbLocal } from '../../local/aws/dynamodb-local.ts';
+import { startDynamoDbLocal } from '../../local/aws/dynamodb-local.ts';
 import { bucketOf as memoryBucketOf } from '../../local/memory-stores.ts';
-import type { DynamoDbLocal } from './dynamodb-local.ts';
-import { startDynamoDbLocal } from './dynamodb-local.ts';
 import { at } from './fixtures.ts';
 
 let local: DynamoDbLocal;

@@ -20,10 +20,10 @@ import { relay } from '../../functions/domain/relay.ts';
 import type { CustomerStore } from '../../functions/ports/customer-store.ts';
 import type { Ports } from '../../functions/use-cases/customer-use-cases.ts';
 import { evaluateCustomer, ingestEvent } from '../../functions/use-cases/customer-use-cases.ts';
+import type { DynamoDbLocal } from '../../local/aws/dynamodb-local.ts';
+import { startDynamoDbLocal } from '../../local/aws/dynamodb-local.ts';
 import { MemoryCustomerStore } from '../../local/memory-stores.ts';
 import { DEFAULT_PACK, orderPlaced } from '../unit/fixtures.ts';
-import type { DynamoDbLocal } from './dynamodb-local.ts';
-import { startDynamoDbLocal } from './dynamodb-local.ts';
 import { activeCustomerId, at, BIRTHDAY, ctx, drainStream, REGISTERED_AT, registration } from './fixtures.ts';
 
 let local: DynamoDbLocal;

@@ -14,7 +14,7 @@ import type { AttributeValue } from '@aws-sdk/client-dynamodb';
 import type { CustomerState } from '../../domain/customer-state.ts';
 import { customerKey } from '../../domain/customer-state.ts';
 import type { DecodeImage } from '../../ports/customer-image.ts';
-import { dueKeyFor } from './due-keys.ts';
+import { DUE_SHARDS, dueKeyFor } from './due-keys.ts';
 import { CUSTOMER_ATTRS as A } from './tables.ts';
 
 export type Item = Record<string, AttributeValue>;
@@ -60,19 +60,23 @@ export function decodeState(bytes: Uint8Array, pk: string | null = null): Custom
 }
 
 /** The due attributes of an item (empty when not indexed: the GSI is sparse). */
-export function dueAttributes(pk: string, dueMs: number | null): Item {
+export function dueAttributes(pk: string, dueMs: number | null, shards: number = DUE_SHARDS): Item {
   if (dueMs === null) return {};
-  return { [A.due]: { N: String(dueMs) }, [A.dueKey]: { S: dueKeyFor(pk, dueMs) } };
+  return { [A.due]: { N: String(dueMs) }, [A.dueKey]: { S: dueKeyFor(pk, dueMs, shards) } };
 }
 
 /** The full customer item for a PutItem. */
-export function encodeCustomer(state: CustomerState, dueMs: number | null): Item {
+export function encodeCustomer(
+  state: CustomerState,
+  dueMs: number | null,
+  shards: number = DUE_SHARDS,
+): Item {
   const pk = customerKey(state.brand, state.customerId);
   return {
     [A.pk]: { S: pk },
     [A.version]: { N: String(state.version) },
     [A.state]: { B: encodeState(state) },
-    ...dueAttributes(pk, dueMs),
+    ...dueAttributes(pk, dueMs, shards),
   };
 }
 

@@ -10,7 +10,15 @@ import { customerKey } from '../../domain/customer-state.ts';
 import type { CustomerRef, CustomerStore, DueIndex } from '../../ports/customer-store.ts';
 import { isConditionFailure } from './conditional.ts';
 import { decodeCustomer, encodeCustomer } from './customer-codec.ts';
-import { BUCKET_MS, bucketCount, bucketsIn, DUE_SHARDS, dueKeyFor, dueKeyOf } from './due-keys.ts';
+import {
+  BUCKET_MS,
+  bucketCount,
+  bucketsIn,
+  checkShards,
+  DUE_SHARDS,
+  dueKeyFor,
+  dueKeyOf,
+} from './due-keys.ts';
 import { CUSTOMER_ATTRS as A, DUE_INDEX } from './tables.ts';
 
 export interface DynamoDbCustomerStoreOptions {
@@ -23,6 +31,8 @@ export interface DynamoDbCustomerStoreOptions {
   maxBucketsPerCall?: number;
   /** Queries in flight at once while reading buckets × shards (default 16). */
   queryConcurrency?: number;
+  /** Due-index shards of this table (default 16; see due-keys.ts). */
+  dueShards?: number;
   /** Page size of each index query (default: DynamoDB's 1 MB pages). */
   queryPageSize?: number;
 }
@@ -61,8 +71,10 @@ export class DynamoDbCustomerStore implements CustomerStore, DueIndex {
   readonly maxBucketsPerCall: number;
   private readonly concurrency: number;
   private readonly pageSize: number | undefined;
+  readonly shards: number;
 
   constructor(options: DynamoDbCustomerStoreOptions) {
+    this.shards = checkShards(options.dueShards ?? DUE_SHARDS);
     this.client = options.client;
     this.table = options.tableName;
     this.maxBucketsPerCall = options.maxBucketsPerCall ?? 96;
@@ -89,7 +101,7 @@ export class DynamoDbCustomerStore implements CustomerStore, DueIndex {
       await this.client.send(
         new PutItemCommand({
           TableName: this.table,
-          Item: encodeCustomer(state, dueMs),
+          Item: encodeCustomer(state, dueMs, this.shards),
           ConditionExpression: first ? 'attribute_not_exists(#pk)' : '#v = :v',
           ExpressionAttributeNames: first ? { '#pk': A.pk } : { '#v': A.version },
           ...(first ? {} : { ExpressionAttributeValues: { ':v': { N: String(expectedVersion) } } }),
@@ -132,7 +144,7 @@ export class DynamoDbCustomerStore implements CustomerStore, DueIndex {
             ':v': { N: String(version) },
             ...(dueMs === null
               ? {}
-              : { ':due': { N: String(dueMs) }, ':dueKey': { S: dueKeyFor(pk, dueMs) } }),
+              : { ':due': { N: String(dueMs) }, ':dueKey': { S: dueKeyFor(pk, dueMs, this.shards) } }),
           },
         }),
       );
@@ -171,7 +183,7 @@ export class DynamoDbCustomerStore implements CustomerStore, DueIndex {
   }
 
   private async readBuckets(buckets: number[]): Promise<CustomerRef[]> {
-    const keys = buckets.flatMap((b) => Array.from({ length: DUE_SHARDS }, (_, s) => dueKeyOf(b, s)));
+    const keys = buckets.flatMap((b) => Array.from({ length: this.shards }, (_, s) => dueKeyOf(b, s)));
     const results: CustomerRef[][] = new Array(keys.length);
     let next = 0;
     const worker = async () => {

@@ -17,17 +17,27 @@ import { DynamoDbWatermarkStore } from './watermark-store.ts';
 export interface DynamoDbDataLayerOptions {
   client: DynamoDBClient;
   names: TableNames;
-  customers?: Omit<DynamoDbCustomerStoreOptions, 'client' | 'tableName'>;
+  customers?: Omit<DynamoDbCustomerStoreOptions, 'client' | 'tableName' | 'dueShards'>;
+  /**
+   * Write shards of the due index and the held messages (default 16, what the stack deploys). A
+   * property of the database: the embedded runtime creates its own and uses 1.
+   */
+  dueShards?: number;
 }
 
 export function dynamoDbDataLayer(options: DynamoDbDataLayerOptions) {
   const { client, names } = options;
   return {
-    customers: new DynamoDbCustomerStore({ client, tableName: names.customers, ...options.customers }),
+    customers: new DynamoDbCustomerStore({
+      client,
+      tableName: names.customers,
+      ...options.customers,
+      ...(options.dueShards === undefined ? {} : { dueShards: options.dueShards }),
+    }),
     ledger: new DynamoDbLedgerStore(client, names.ledger),
     dedupe: new DynamoDbDedupeStore(client, names.dedupe),
     watermark: new DynamoDbWatermarkStore(client, names.dispatch),
-    held: new DynamoDbHeldMessages(client, names.held),
+    held: new DynamoDbHeldMessages(client, names.held, {}, options.dueShards),
     decodeImage: decodeCustomerImage,
     scanner: new DynamoDbCustomerScanner(client, names.customers),
   };

@@ -2,6 +2,10 @@
  * Keys of the sparse, write-sharded "next due" index: a customer due at instant t is filed under the
  * first 15-minute boundary at or after t (never evaluated before it is due), in one of 16 shards chosen
  * by a stable hash of its key. A dispatcher reads a bucket as 16 small queries, one per shard.
+ *
+ * The shard count is a property of a database, fixed when it is created: the deployed stack uses 16;
+ * the embedded runtime (a fresh DynamoDB Local per run, a few thousand customers) uses 1, so a
+ * dispatcher tick is one query there. Writers and readers of one table must agree on it.
  */
 
 import { BUCKET_MS, bucketOf } from '../../ports/customer-store.ts';
@@ -11,17 +15,30 @@ export { BUCKET_MS, bucketOf } from '../../ports/customer-store.ts';
 /** Shards per bucket: spreads one bucket's index writes and reads over 16 GSI partition keys. */
 export const DUE_SHARDS = 16;
 
+export class ShardCountError extends RangeError {
+  constructor(shards: number) {
+    super(`the due-index shard count must be an integer from 1 to 100, got ${shards}`);
+    this.name = 'ShardCountError';
+  }
+}
+
+/** Checks a shard count (1..100, two digits in the key) and returns it. */
+export function checkShards(shards: number): number {
+  if (!Number.isInteger(shards) || shards < 1 || shards > 100) throw new ShardCountError(shards);
+  return shards;
+}
+
 /**
  * FNV-1a (32 bit) of the key's UTF-8 bytes, modulo the shard count: stable across processes, Node
  * versions and languages, so a backfill written elsewhere files a customer in the same shard.
  */
-export function shardOf(pk: string): number {
+export function shardOf(pk: string, shards: number = DUE_SHARDS): number {
   let hash = 0x811c9dc5;
   for (const byte of Buffer.from(pk, 'utf8')) {
     hash ^= byte;
     hash = Math.imul(hash, 0x01000193);
   }
-  return (hash >>> 0) % DUE_SHARDS;
+  return (hash >>> 0) % shards;
 }
 
 /** `<bucket ISO minute>Z#<shard 00..15>`, e.g. `2026-03-17T00:15Z#07`. */
@@ -30,8 +47,8 @@ export function dueKeyOf(bucketMs: number, shard: number): string {
 }
 
 /** The index key of a customer item due at `dueMs`. */
-export function dueKeyFor(pk: string, dueMs: number): string {
-  return dueKeyOf(bucketOf(dueMs), shardOf(pk));
+export function dueKeyFor(pk: string, dueMs: number, shards: number = DUE_SHARDS): string {
+  return dueKeyOf(bucketOf(dueMs), shardOf(pk, shards));
 }
 
 /** Bucket boundaries in (afterMs, uptoMs], oldest first; both bounds must be finite. */

