@@ -15,8 +15,9 @@ import type { SimulationResult } from './memory-simulation.ts';
 import { runMemorySimulation } from './memory-simulation.ts';
 import { CREDIT, importOnlineRetail } from './online-retail-import.ts';
 import type { Progress } from './outputs.ts';
-import { progressBar, summaryJson, writeOutputs } from './outputs.ts';
+import { progressBar, summaryJson, writeSummary } from './outputs.ts';
 import { replayEvents } from './replay.ts';
+import { RunRecorder } from './run-recorder.ts';
 import { formatTable } from './summary.ts';
 
 const DEFAULT_CAMPAIGNS = new URL('../campaigns/default.yaml', import.meta.url);
@@ -184,14 +185,16 @@ async function simulate(command: 'demo' | 'simulate', args: string[], io: Io): P
   const { pack, path: campaignsPath } = loadPack(str(values.campaigns));
   const out = str(values.out) ?? `out/${command}`;
   const started = performance.now();
+  const recorder = new RunRecorder(pack, { dir: out });
   const result = await runMemorySimulation({
     customers,
     days,
     seed,
     start,
     pack,
+    recorder,
     onProgress: (io.progress ?? noProgress)('simulating'),
-  });
+  }).finally(() => recorder.close());
   const seconds = (performance.now() - started) / 1000;
   const meta = {
     command,
@@ -202,15 +205,15 @@ async function simulate(command: 'demo' | 'simulate', args: string[], io: Io): P
     campaigns: campaignsPath,
     seconds: Math.round(seconds * 10) / 10,
   };
-  writeOutputs(out, result, meta);
+  writeSummary(out, result, meta);
   if (values.json) {
     io.stdout(`${JSON.stringify(summaryJson(result, meta))}\n`);
     return 0;
   }
   io.stdout(
     `\nSimulated ${customers} customers over ${days} days (seed ${seed}): ${result.events} events, ` +
-      `${result.evaluations} scheduled evaluations, ${result.messages.length} messages, ` +
-      `${result.bonuses.length} ledger entries, ${result.rejected.length} rejected, in ${seconds.toFixed(1)} s.\n\n`,
+      `${result.evaluations} scheduled evaluations, ${result.outputs.messages} messages, ` +
+      `${result.outputs.bonuses} ledger entries, ${result.outputs.rejected} rejected, in ${seconds.toFixed(1)} s.\n\n`,
   );
   printTable(result, out, io);
   return 0;
@@ -248,13 +251,15 @@ async function replay(args: string[], io: Io): Promise<number> {
     throw new UsageError('--until must be after --from', HELP_REPLAY);
   const { pack, path: campaignsPath } = loadPack(str(values.campaigns));
   const started = performance.now();
+  const recorder = new RunRecorder(pack, { dir: out });
   const result = await replayEvents({
     eventsPath: events,
     pack,
+    recorder,
     ...(fromMs === undefined ? {} : { fromMs }),
     ...(untilMs === undefined ? {} : { untilMs }),
     onProgress: (io.progress ?? noProgress)('replaying'),
-  });
+  }).finally(() => recorder.close());
   const seconds = (performance.now() - started) / 1000;
   const meta = {
     command: 'replay',
@@ -267,16 +272,16 @@ async function replay(args: string[], io: Io): Promise<number> {
     validationNow: new Date(result.validationNowMs).toISOString(),
     seconds: Math.round(seconds * 10) / 10,
   };
-  writeOutputs(out, result, meta);
+  writeSummary(out, result, meta);
   if (values.json) {
     io.stdout(`${JSON.stringify(summaryJson(result, meta))}\n`);
     return 0;
   }
   io.stdout(
-    `\nReplayed ${result.events} events of ${result.lines} lines (${result.rejected.length} rejected, ` +
+    `\nReplayed ${result.events} events of ${result.lines} lines (${result.outputs.rejected} rejected, ` +
       `${result.outsideWindow} outside the window) for ${result.customers} customers: ` +
-      `${result.evaluations} scheduled evaluations, ${result.messages.length} messages, ` +
-      `${result.bonuses.length} ledger entries, in ${seconds.toFixed(1)} s.\n\n`,
+      `${result.evaluations} scheduled evaluations, ${result.outputs.messages} messages, ` +
+      `${result.outputs.bonuses} ledger entries, in ${seconds.toFixed(1)} s.\n\n`,
   );
   printTable(result, out, io);
   return 0;

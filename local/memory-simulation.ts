@@ -6,7 +6,7 @@
  */
 import type { CampaignFile } from '../functions/domain/campaign.ts';
 import type { CustomerState, LedgerEntry } from '../functions/domain/customer-state.ts';
-import type { Decision, EngineContext } from '../functions/domain/engine.ts';
+import type { EngineContext } from '../functions/domain/engine.ts';
 import { nextDue } from '../functions/domain/engine.ts';
 import type { DomainEvent } from '../functions/domain/events.ts';
 import { parseEvent } from '../functions/domain/events.ts';
@@ -18,9 +18,13 @@ import { MS_PER_DAY } from '../functions/domain/time.ts';
 import type { Ports } from '../functions/use-cases/customer-use-cases.ts';
 import { evaluateCustomer, ingestEvent } from '../functions/use-cases/customer-use-cases.ts';
 import { BUCKET_MS, MemoryCustomerStore } from './memory-stores.ts';
+import type { RejectedRecord, SuppressedRecord } from './run-recorder.ts';
+import { RunRecorder } from './run-recorder.ts';
 import type { CustomerTruth, ShopEvent } from './sim/synthetic-shop.ts';
 import { engagementFor, generateShop } from './sim/synthetic-shop.ts';
-import { RunSummary } from './summary.ts';
+import type { RunSummary } from './summary.ts';
+
+export type { RejectedRecord, SuppressedRecord } from './run-recorder.ts';
 
 export interface SimulationOptions {
   customers: number;
@@ -31,31 +35,19 @@ export interface SimulationOptions {
   /** Refit the replenishment model from the purchases seen so far every this many days. */
   refitEveryDays?: number;
   onProgress?: (done: number, total: number) => void;
-}
-
-export interface SuppressedRecord {
-  occurrenceKey: string;
-  customerId: string;
-  campaignId: string;
-  reason: string;
-  at: string;
-}
-
-export interface RejectedRecord {
-  line: number;
-  eventId: string | null;
-  reason: string;
-  /** The field path the rule applies to ('' for the whole line) and the rule's name. */
-  path: string;
-  rule: string;
+  /** Where the outputs go (default: kept in memory). */
+  recorder?: RunRecorder;
 }
 
 export interface SimulationResult {
   summary: RunSummary;
+  /** The outputs, when the recorder kept them in memory (empty when it streamed them to files). */
   messages: Message[];
   bonuses: LedgerEntry[];
   suppressed: SuppressedRecord[];
   rejected: RejectedRecord[];
+  /** How many of each the run produced, kept or streamed. */
+  outputs: { messages: number; bonuses: number; suppressed: number; rejected: number };
   events: number;
   customers: number;
   evaluations: number;
@@ -146,6 +138,8 @@ export interface RunnerOptions {
   onProgress?: (done: number, total: number) => void;
   /** Called for every message the relay queues (the simulation feeds engagement back through it). */
   onMessage?: (message: Message) => void;
+  /** Where the outputs go (default: kept in memory). */
+  recorder?: RunRecorder;
 }
 
 /**
@@ -158,14 +152,14 @@ export async function runEvents(source: EventSource, options: RunnerOptions): Pr
   const store = new MemoryCustomerStore();
   const ports: Ports = { store };
   const ctx: EngineContext = { pack: options.pack, model: null };
-  const summary = new RunSummary();
-  summary.register(options.pack.campaigns);
+  const recorder = options.recorder ?? new RunRecorder(options.pack);
   const result: SimulationResult = {
-    summary,
-    messages: [],
-    bonuses: [],
-    suppressed: [],
-    rejected: [],
+    summary: recorder.summary,
+    messages: recorder.messages,
+    bonuses: recorder.bonuses,
+    suppressed: recorder.suppressed,
+    rejected: recorder.rejected,
+    outputs: recorder.counts,
     events: 0,
     customers: 0,
     evaluations: 0,
@@ -179,27 +173,13 @@ export async function runEvents(source: EventSource, options: RunnerOptions): Pr
   // The relay: a consumer of the store's change feed, like the Lambda on the DynamoDB stream.
   store.onChange((oldImage, newImage) => {
     const out = relay(oldImage, newImage, options.pack, new Date(clock).toISOString());
-    result.bonuses.push(...out.ledger);
+    recorder.customerWritten(oldImage, newImage);
+    for (const entry of out.ledger) recorder.bonus(entry);
     for (const m of out.messages) {
-      result.messages.push(m);
+      recorder.message(m);
       options.onMessage?.(m);
     }
   });
-
-  const record = (customerId: string, decisions: Decision[], messages: Message[], nowMs: number) => {
-    summary.record(decisions, messages);
-    for (const d of decisions) {
-      const reason = d.type === 'Suppressed' ? d.reason : d.type === 'Issued' ? d.messageSuppressed : null;
-      if (reason === null) continue;
-      result.suppressed.push({
-        occurrenceKey: d.occurrenceKey,
-        customerId,
-        campaignId: d.campaign.id,
-        reason: d.type === 'Issued' ? `message:${reason}` : reason,
-        at: new Date(nowMs).toISOString(),
-      });
-    }
-  };
 
   const purchases: Purchase[] = [];
   const refitMs = (options.refitEveryDays ?? 30) * MS_PER_DAY;
@@ -216,7 +196,7 @@ export async function runEvents(source: EventSource, options: RunnerOptions): Pr
       seen++;
       if (seen % 1000 === 0) options.onProgress?.(Math.min(seen, source.total), source.total);
       if (!next.ok) {
-        result.rejected.push(next.record);
+        recorder.rejectedInput(next.record);
         continue;
       }
       const event = next.event;
@@ -225,8 +205,7 @@ export async function runEvents(source: EventSource, options: RunnerOptions): Pr
         const day = event.at.slice(0, 10);
         for (const l of event.detail.lines) purchases.push({ customerId: event.customerId, sku: l.sku, day });
       }
-      const outcome = await ingestEvent(ports, ctx, event, clock);
-      record(outcome.state.customerId, outcome.decisions, outcome.messages, clock);
+      await ingestEvent(ports, ctx, event, clock);
     }
     clock = tick;
     if (tick >= nextRefit) {
@@ -248,8 +227,7 @@ export async function runEvents(source: EventSource, options: RunnerOptions): Pr
     watermark = tick;
     for (const { brand, customerId } of due) {
       result.evaluations++;
-      const outcome = await evaluateCustomer(ports, ctx, brand, customerId, tick);
-      record(outcome.state.customerId, outcome.decisions, outcome.messages, tick);
+      await evaluateCustomer(ports, ctx, brand, customerId, tick);
     }
   }
   options.onProgress?.(source.total, source.total);
@@ -298,6 +276,7 @@ export async function runMemorySimulation(options: SimulationOptions): Promise<S
     endMs: startMs + options.days * MS_PER_DAY,
     ...(options.refitEveryDays === undefined ? {} : { refitEveryDays: options.refitEveryDays }),
     ...(options.onProgress === undefined ? {} : { onProgress: options.onProgress }),
+    ...(options.recorder === undefined ? {} : { recorder: options.recorder }),
     // Messages the simulated customers open come back as MessageEngaged events.
     onMessage(m) {
       const truth = truthById.get(m.customerId);

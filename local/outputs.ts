@@ -3,9 +3,10 @@
  * body queued), `bonuses.jsonl`, `suppressed.jsonl`, `rejected.jsonl` and `summary.json` (per campaign
  * counts and the store request counts); plus the progress bar the long-running commands draw on stderr.
  */
-import { closeSync, mkdirSync, openSync, writeFileSync, writeSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { SimulationResult } from './memory-simulation.ts';
+import { writeJsonl } from './run-recorder.ts';
 
 export const OUTPUT_FILES = [
   'messages.jsonl',
@@ -15,47 +16,36 @@ export const OUTPUT_FILES = [
   'summary.json',
 ] as const;
 
-/** Writes one JSON value per line, in chunks, so large outputs never become one huge string. */
-export function writeJsonl(path: string, rows: readonly unknown[]): void {
-  const fd = openSync(path, 'w');
-  try {
-    let chunk = '';
-    for (const row of rows) {
-      chunk += `${JSON.stringify(row)}\n`;
-      if (chunk.length > 1 << 20) {
-        writeSync(fd, chunk);
-        chunk = '';
-      }
-    }
-    if (chunk !== '') writeSync(fd, chunk);
-  } finally {
-    closeSync(fd);
-  }
-}
-
 export function summaryJson(result: SimulationResult, meta: Record<string, unknown>) {
   return {
     ...meta,
     events: result.events,
     customers: result.customers,
     evaluations: result.evaluations,
-    messages: result.messages.length,
-    bonuses: result.bonuses.length,
-    suppressed: result.suppressed.length,
-    rejected: result.rejected.length,
+    messages: result.outputs.messages,
+    bonuses: result.outputs.bonuses,
+    suppressed: result.outputs.suppressed,
+    rejected: result.outputs.rejected,
     requests: result.counts,
     campaigns: result.summary.rows(),
     totals: result.summary.totals(),
   };
 }
 
+/** `summary.json` of a run whose other outputs were streamed by its recorder. */
+export function writeSummary(dir: string, result: SimulationResult, meta: Record<string, unknown>): void {
+  mkdirSync(dir, { recursive: true });
+  writeFileSync(join(dir, 'summary.json'), `${JSON.stringify(summaryJson(result, meta), null, 2)}\n`);
+}
+
+/** Every output of a run whose recorder kept them in memory. */
 export function writeOutputs(dir: string, result: SimulationResult, meta: Record<string, unknown>): void {
   mkdirSync(dir, { recursive: true });
   writeJsonl(join(dir, 'messages.jsonl'), result.messages);
   writeJsonl(join(dir, 'bonuses.jsonl'), result.bonuses);
   writeJsonl(join(dir, 'suppressed.jsonl'), result.suppressed);
   writeJsonl(join(dir, 'rejected.jsonl'), result.rejected);
-  writeFileSync(join(dir, 'summary.json'), `${JSON.stringify(summaryJson(result, meta), null, 2)}\n`);
+  writeSummary(dir, result, meta);
 }
 
 export type Progress = (done: number, total: number) => void;

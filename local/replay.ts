@@ -15,9 +15,10 @@ import type { CampaignFile } from '../functions/domain/campaign.ts';
 import type { DomainEvent } from '../functions/domain/events.ts';
 import { parseEventLine } from '../functions/domain/events.ts';
 import { MS_PER_DAY } from '../functions/domain/time.ts';
-import type { EventSource, RejectedRecord, SimulationResult } from './memory-simulation.ts';
+import type { EventSource, SimulationResult } from './memory-simulation.ts';
 import { runEvents } from './memory-simulation.ts';
 import { BUCKET_MS } from './memory-stores.ts';
+import { RunRecorder } from './run-recorder.ts';
 
 export interface ReplayOptions {
   /** Path of the JSONL file (`.gz` is decompressed on the fly). */
@@ -28,6 +29,8 @@ export interface ReplayOptions {
   untilMs?: number;
   refitEveryDays?: number;
   onProgress?: (done: number, total: number) => void;
+  /** Where the outputs go (default: kept in memory). */
+  recorder?: RunRecorder;
 }
 
 export interface ReplayResult extends SimulationResult {
@@ -46,7 +49,12 @@ const NO_FUTURE_LIMIT = 8.64e15 - MS_PER_DAY;
 async function* linesOf(path: string): AsyncGenerator<string> {
   const file = createReadStream(path);
   const input = path.endsWith('.gz') ? file.pipe(createGunzip()) : file;
-  yield* createInterface({ input, crlfDelay: Number.POSITIVE_INFINITY });
+  let first = true;
+  for await (const line of createInterface({ input, crlfDelay: Number.POSITIVE_INFINITY })) {
+    // A byte-order mark some editors write at the start of a UTF-8 file marks the file, not the event.
+    yield first && line.charCodeAt(0) === 0xfeff ? line.slice(1) : line;
+    first = false;
+  }
 }
 
 const ID_SHAPE = /^[^\p{Cc}]{1,128}$/u;
@@ -77,7 +85,7 @@ export async function replayEvents(options: ReplayOptions): Promise<ReplayResult
   const validationNowMs = Number.isFinite(maxAt) ? maxAt + MS_PER_DAY : Date.now();
 
   // Pass 2: validate against that now; keep the events in the window.
-  const rejected: RejectedRecord[] = [];
+  const recorder = options.recorder ?? new RunRecorder(options.pack);
   const kept: { ms: number; event: DomainEvent }[] = [];
   let lines = 0;
   let valid = 0;
@@ -88,7 +96,7 @@ export async function replayEvents(options: ReplayOptions): Promise<ReplayResult
     const parsed = parseEventLine(line, validationNowMs);
     if (!parsed.ok) {
       const { reason, path, rule } = parsed;
-      rejected.push({ line: lines, eventId: eventIdOf(line), reason, path, rule });
+      recorder.rejectedInput({ line: lines, eventId: eventIdOf(line), reason, path, rule });
       continue;
     }
     valid++;
@@ -121,8 +129,8 @@ export async function replayEvents(options: ReplayOptions): Promise<ReplayResult
     endMs: Math.max(endMs, startMs),
     ...(options.refitEveryDays === undefined ? {} : { refitEveryDays: options.refitEveryDays }),
     ...(options.onProgress === undefined ? {} : { onProgress: options.onProgress }),
+    recorder,
   });
-  result.rejected = rejected;
   return {
     ...result,
     lines,

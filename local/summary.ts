@@ -1,9 +1,9 @@
 /**
  * Per-campaign counters for a run: what fired, on which channels, the points it cost and why the rest
- * was suppressed. Fed by engine decisions; printed as a table and written as `summary.json`.
+ * was suppressed. Fed by the occurrence records each customer write stored and by the messages
+ * queued; printed as a table and written as `summary.json`.
  */
-import type { Channel } from '../functions/domain/customer-state.ts';
-import type { Decision } from '../functions/domain/engine.ts';
+import type { Channel, OccurrenceRecord } from '../functions/domain/customer-state.ts';
 import type { Message } from '../functions/domain/message.ts';
 
 export interface CampaignSummary {
@@ -47,28 +47,29 @@ export class RunSummary {
     for (const c of campaigns) this.of(c.id, c.trigger.type);
   }
 
-  record(decisions: readonly Decision[], messages: readonly Message[]): void {
-    for (const d of decisions) {
-      const s = this.of(d.campaign.id, d.campaign.trigger.type);
-      if (d.type === 'Converted') {
-        s.converted += 1;
-        s.points += d.points;
-      } else if (d.type === 'Suppressed') {
-        s.suppressed[d.reason] = (s.suppressed[d.reason] ?? 0) + 1;
-      } else {
-        s.fired += 1;
-        s.points += d.candidate.points;
-        if (d.deferred) s.deferred += 1;
-        if (d.messageSuppressed !== null) {
-          const reason = `message:${d.messageSuppressed}`;
-          s.suppressed[reason] = (s.suppressed[reason] ?? 0) + 1;
-        }
+  /** An occurrence record a customer write stored (new, or rewritten with a new status). */
+  recordOccurrence(occ: OccurrenceRecord): void {
+    const s = this.of(occ.campaignId, occ.trigger);
+    if (occ.status === 'converted') {
+      s.converted += 1;
+      s.points += occ.points;
+    } else if (occ.status === 'suppressed') {
+      const reason = occ.reason ?? 'unknown';
+      s.suppressed[reason] = (s.suppressed[reason] ?? 0) + 1;
+    } else if (occ.status === 'issued') {
+      s.fired += 1;
+      s.points += occ.points;
+      if (occ.deferred) s.deferred += 1;
+      if (occ.reason !== null) {
+        const reason = `message:${occ.reason}`;
+        s.suppressed[reason] = (s.suppressed[reason] ?? 0) + 1;
       }
     }
-    for (const m of messages) {
-      const s = this.of(m.campaignId, m.trigger);
-      s.messages[m.channel] += 1;
-    }
+  }
+
+  /** A message queued on its channel's queue. */
+  recordMessage(m: Message): void {
+    this.of(m.campaignId, m.trigger).messages[m.channel] += 1;
   }
 
   rows(): CampaignSummary[] {
