@@ -20,7 +20,8 @@ import type { WorkQueue } from '../ports/work-queue.ts';
 import { routeMessages } from '../shared/message-routing.ts';
 import type { HandlerOptions } from '../shared/powertools.ts';
 import { logger, MetricUnit, metrics, withPowertools } from '../shared/powertools.ts';
-import { awsDataLayer, lazyHandler, sqsMessageQueue, workQueue } from './wiring.ts';
+import type { Services } from './wiring.ts';
+import { awsServices, commonDeps, lazyHandler, messageQueueOf, workQueueOf } from './wiring.ts';
 
 export const WATERMARK = 'dispatch';
 const MINUTE = 60_000;
@@ -134,16 +135,18 @@ async function releaseHeld(deps: DispatchDeps, nowMs: number, pageSize: number):
   return released;
 }
 
-/** The Lambda entry point: composed once per container, on the first invocation. */
-export const handler = lazyHandler(() => {
-  const data = awsDataLayer();
-  const queue = sqsMessageQueue();
+export function compose(s: Services) {
+  const queue = messageQueueOf(s);
   return makeHandler({
-    due: data.customers,
-    watermark: data.watermark,
-    work: workQueue(),
-    held: data.held,
+    due: s.data.customers,
+    watermark: s.data.watermark,
+    work: workQueueOf(s),
+    held: s.data.held,
     queue,
     rejected: queue,
+    ...commonDeps(s),
   });
-});
+}
+
+/** The Lambda entry point: composed once per container, on the first invocation. */
+export const handler = lazyHandler(() => compose(awsServices()));

@@ -11,12 +11,12 @@ import { customerKey } from '../domain/customer-state.ts';
 import type { EngineContext } from '../domain/engine.ts';
 import type { CustomerStore } from '../ports/customer-store.ts';
 import { WorkItem } from '../ports/work-queue.ts';
-import { ENV, intEnv } from '../shared/env.ts';
 import { processBatchInOrder } from '../shared/ordered-batch.ts';
 import type { HandlerOptions } from '../shared/powertools.ts';
 import { errorFields, logger, MetricUnit, metrics, withPowertools } from '../shared/powertools.ts';
 import { evaluateCustomer } from '../use-cases/customer-use-cases.ts';
-import { awsDataLayer, engineContext, lazyHandler } from './wiring.ts';
+import type { Services } from './wiring.ts';
+import { awsServices, commonDeps, concurrencyOf, lazyHandler } from './wiring.ts';
 
 export interface EvaluateDeps extends HandlerOptions {
   store: CustomerStore;
@@ -122,10 +122,13 @@ export function makeHandler(deps: EvaluateDeps) {
 }
 
 /** The Lambda entry point: composed once per container, on the first invocation. */
-export const handler = lazyHandler(() =>
-  makeHandler({
-    store: awsDataLayer().customers,
-    ctx: engineContext(),
-    concurrency: intEnv(ENV.concurrency, 10),
-  }),
-);
+export function compose(s: Services) {
+  return makeHandler({
+    store: s.data.customers,
+    ctx: s.ctx,
+    concurrency: concurrencyOf(s),
+    ...commonDeps(s),
+  });
+}
+
+export const handler = lazyHandler(() => compose(awsServices()));

@@ -12,12 +12,12 @@ import { parseEventLine } from '../domain/events.ts';
 import type { CustomerStore } from '../ports/customer-store.ts';
 import type { EventDedupe } from '../ports/event-dedupe.ts';
 import type { RejectedSink, Rejection } from '../ports/message-queue.ts';
-import { ENV, intEnv } from '../shared/env.ts';
 import { processBatchInOrder } from '../shared/ordered-batch.ts';
 import type { HandlerOptions } from '../shared/powertools.ts';
 import { errorFields, logger, MetricUnit, metrics, withPowertools } from '../shared/powertools.ts';
 import { ingestEvent } from '../use-cases/customer-use-cases.ts';
-import { awsDataLayer, engineContext, lazyHandler, rejectedQueue } from './wiring.ts';
+import type { Services } from './wiring.ts';
+import { awsServices, commonDeps, concurrencyOf, lazyHandler, rejectedQueueOf } from './wiring.ts';
 
 export interface IngestDeps extends HandlerOptions {
   store: CustomerStore;
@@ -166,13 +166,15 @@ async function rememberKeys(dedupe: EventDedupe | undefined, keys: string[], now
 }
 
 /** The Lambda entry point: composed once per container, on the first invocation. */
-export const handler = lazyHandler(() => {
-  const data = awsDataLayer();
+export function compose(s: Services) {
   return makeHandler({
-    store: data.customers,
-    ctx: engineContext(),
-    rejected: rejectedQueue(),
-    ...(data.dedupe === undefined ? {} : { dedupe: data.dedupe }),
-    concurrency: intEnv(ENV.concurrency, 10),
+    store: s.data.customers,
+    ctx: s.ctx,
+    rejected: rejectedQueueOf(s),
+    ...(s.data.dedupe === undefined ? {} : { dedupe: s.data.dedupe }),
+    concurrency: concurrencyOf(s),
+    ...commonDeps(s),
   });
-});
+}
+
+export const handler = lazyHandler(() => compose(awsServices()));

@@ -15,19 +15,19 @@
 import { randomUUID } from 'node:crypto';
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 import { z } from 'zod';
-import { SqsWorkQueue } from '../adapters/sqs/work-queue.ts';
 import { customerKey } from '../domain/customer-state.ts';
 import type { EngineContext } from '../domain/engine.ts';
 import { evaluateScheduled, nextDue } from '../domain/engine.ts';
 import type { CustomerScanner, ScannedCustomer } from '../ports/customer-scanner.ts';
 import type { CustomerStore } from '../ports/customer-store.ts';
 import type { WorkQueue } from '../ports/work-queue.ts';
-import { ENV, intEnv, requireEnv } from '../shared/env.ts';
+import { ENV, intEnv } from '../shared/env.ts';
 import { KeyedRunner, processBatchInOrder } from '../shared/ordered-batch.ts';
 import type { HandlerOptions } from '../shared/powertools.ts';
 import { errorFields, logger, MetricUnit, metrics, withPowertools } from '../shared/powertools.ts';
 import { evaluateCustomer } from '../use-cases/customer-use-cases.ts';
-import { awsDataLayer, engineContext, lazyHandler, sqsClient } from './wiring.ts';
+import type { Services } from './wiring.ts';
+import { awsServices, commonDeps, concurrencyOf, lazyHandler, maintenanceQueueOf } from './wiring.ts';
 
 /** Starts a sweep: one task per Scan segment. */
 export const StartSweep = z.strictObject({
@@ -186,18 +186,16 @@ export function makeHandler(deps: MaintenanceDeps) {
 }
 
 /** The Lambda entry point: composed once per container, on the first invocation. */
-export const handler = lazyHandler(() => {
-  const data = awsDataLayer();
+export function compose(s: Services) {
   return makeHandler({
-    scanner: data.scanner,
-    store: data.customers,
-    ctx: engineContext(),
-    tasks: new SqsWorkQueue<ScanTask>({
-      client: sqsClient(),
-      queueUrl: requireEnv(ENV.maintenanceQueueUrl),
-      keyOf: (t) => `${t.runId}#${t.segment}#${t.cursor ?? ''}`,
-    }),
-    segments: intEnv(ENV.sweepSegments, 16),
-    concurrency: intEnv(ENV.concurrency, 10),
+    scanner: s.data.scanner,
+    store: s.data.customers,
+    ctx: s.ctx,
+    tasks: maintenanceQueueOf(s),
+    segments: intEnv(ENV.sweepSegments, 16, s.env),
+    concurrency: concurrencyOf(s),
+    ...commonDeps(s),
   });
-});
+}
+
+export const handler = lazyHandler(() => compose(awsServices()));

@@ -15,12 +15,12 @@ import type { DecodeImage } from '../ports/customer-image.ts';
 import type { HeldMessages } from '../ports/held-messages.ts';
 import type { LedgerWriter } from '../ports/ledger-writer.ts';
 import type { MessageQueue, RejectedSink } from '../ports/message-queue.ts';
-import { ENV, intEnv } from '../shared/env.ts';
 import { routeMessages } from '../shared/message-routing.ts';
 import { processBatchInOrder } from '../shared/ordered-batch.ts';
 import type { HandlerOptions } from '../shared/powertools.ts';
 import { errorFields, logger, MetricUnit, metrics, withPowertools } from '../shared/powertools.ts';
-import { awsDataLayer, engineContext, lazyHandler, sqsMessageQueue } from './wiring.ts';
+import type { Services } from './wiring.ts';
+import { awsServices, commonDeps, concurrencyOf, lazyHandler, messageQueueOf } from './wiring.ts';
 
 export interface RelayDeps extends HandlerOptions {
   pack: CampaignFile;
@@ -35,6 +35,41 @@ export interface RelayDeps extends HandlerOptions {
   concurrency?: number;
 }
 
+/**
+ * A stream record that cannot be what a NEW_AND_OLD_IMAGES stream sends: an unknown eventName, an
+ * INSERT or MODIFY without its new image, a MODIFY without its old one. Acting on it could only lose
+ * messages (no new image) or send every past message again (no old image), so it fails its record, and
+ * the event source mapping's retries and on-failure destination take over.
+ */
+export class InvalidStreamRecordError extends Error {
+  constructor(
+    readonly sequenceNumber: string,
+    problem: string,
+  ) {
+    super(`stream record ${sequenceNumber}: ${problem}`);
+    this.name = 'InvalidStreamRecordError';
+  }
+}
+
+/** The record's images, or why it cannot be relayed; null for records with nothing to relay (REMOVE). */
+function imagesOf(record: DynamoDBRecord, sequenceNumber: string) {
+  const { eventName } = record;
+  const fail = (problem: string) => new InvalidStreamRecordError(sequenceNumber, problem);
+  if (eventName === 'REMOVE') return null;
+  if (eventName !== 'INSERT' && eventName !== 'MODIFY') {
+    throw fail(`unknown eventName ${JSON.stringify(eventName ?? null)}: expected INSERT, MODIFY or REMOVE`);
+  }
+  const image = record.dynamodb?.NewImage;
+  const oldImage = record.dynamodb?.OldImage;
+  if (image === undefined) {
+    throw fail(`${eventName} without a NewImage: the stream must send NEW_AND_OLD_IMAGES`);
+  }
+  if (eventName === 'MODIFY' && oldImage === undefined) {
+    throw fail('MODIFY without an OldImage: the stream must send NEW_AND_OLD_IMAGES');
+  }
+  return { image, oldImage };
+}
+
 interface BatchStats {
   records: number;
   ignored: number;
@@ -44,6 +79,8 @@ interface BatchStats {
   undeliverable: number;
   failed: number;
 }
+
+const sequenceOf = (r: DynamoDBRecord) => r.dynamodb?.SequenceNumber ?? r.eventID ?? '';
 
 export function makeHandler(deps: RelayDeps) {
   const clock = deps.clock ?? Date.now;
@@ -62,18 +99,19 @@ export function makeHandler(deps: RelayDeps) {
       const failures: { sequenceNumber: string; error: string; message: string }[] = [];
 
       const work = async (record: DynamoDBRecord): Promise<void> => {
-        const image = record.dynamodb?.NewImage;
-        // REMOVE (deletes, TTL expiry) has no new image and nothing to relay.
-        if (record.eventName === 'REMOVE' || image === undefined) {
+        const images = imagesOf(record, sequenceOf(record));
+        // REMOVE (deletes, TTL expiry) has nothing to relay.
+        if (images === null) {
           stats.ignored++;
           return;
         }
-        const next = deps.decodeImage(image);
+        const next = deps.decodeImage(images.image);
+        // Items of the table that are not customer items.
         if (next === null) {
           stats.ignored++;
           return;
         }
-        const oldImage = record.dynamodb?.OldImage;
+        const { oldImage } = images;
         const previous = oldImage === undefined ? null : deps.decodeImage(oldImage);
         // The record's own creation time: a redelivery builds byte-identical messages.
         const createdSec = record.dynamodb?.ApproximateCreationDateTime;
@@ -90,7 +128,6 @@ export function makeHandler(deps: RelayDeps) {
         stats.undeliverable += routed.undeliverable;
       };
 
-      const sequenceOf = (r: DynamoDBRecord) => r.dynamodb?.SequenceNumber ?? r.eventID ?? '';
       const response = await processBatchInOrder(event.Records, 'dynamodb-stream', {
         context,
         idOf: sequenceOf,
@@ -123,16 +160,18 @@ export function makeHandler(deps: RelayDeps) {
 }
 
 /** The Lambda entry point: composed once per container, on the first invocation. */
-export const handler = lazyHandler(() => {
-  const data = awsDataLayer();
-  const queue = sqsMessageQueue();
+export function compose(s: Services) {
+  const queue = messageQueueOf(s);
   return makeHandler({
-    pack: engineContext().pack,
-    decodeImage: data.decodeImage,
-    ledger: data.ledger,
+    pack: s.ctx.pack,
+    decodeImage: s.data.decodeImage,
+    ledger: s.data.ledger,
     queue,
-    held: data.held,
+    held: s.data.held,
     rejected: queue,
-    concurrency: intEnv(ENV.concurrency, 10),
+    concurrency: concurrencyOf(s),
+    ...commonDeps(s),
   });
-});
+}
+
+export const handler = lazyHandler(() => compose(awsServices()));

@@ -1,7 +1,9 @@
 /**
  * The composition root shared by the Lambda entry points: SDK clients, adapters and the engine
- * context, each built once per container. Handlers export `makeHandler(deps)` (tests and the local
- * runtime pass fakes or local adapters) and a default `handler` composed from here.
+ * context, each built once per container. Every handler module exports `makeHandler(deps)` (tests pass
+ * fakes), `compose(services)` (its deps from the services below: the one place that says which adapter
+ * feeds which port) and a default `handler` = `compose(awsServices())`. The embedded local runtime
+ * calls the same `compose` with DynamoDB Local, in-process SQS and a simulated clock.
  *
  * The default handlers compose lazily, on the first invocation, so importing a handler module has no
  * side effects: tests and the local runtime import `makeHandler` without AWS configuration, and a
@@ -13,7 +15,7 @@ import type { Context } from 'aws-lambda';
 import { RequestRecorder } from '../adapters/aws/recorder.ts';
 import { dynamoDbDataLayer, tableNamesFromEnv } from '../adapters/dynamodb/data-layer.ts';
 import { SqsMessageQueue, SqsRejectedQueue } from '../adapters/sqs/message-queue.ts';
-import { customerWorkQueue } from '../adapters/sqs/work-queue.ts';
+import { customerWorkQueue, SqsWorkQueue } from '../adapters/sqs/work-queue.ts';
 import type { EngineContext } from '../domain/engine.ts';
 import type { DecodeImage } from '../ports/customer-image.ts';
 import type { CustomerScanner } from '../ports/customer-scanner.ts';
@@ -24,8 +26,11 @@ import type { LedgerWriter } from '../ports/ledger-writer.ts';
 import type { Watermark } from '../ports/watermark.ts';
 import type { WorkQueue } from '../ports/work-queue.ts';
 import { loadEngineContext } from '../shared/engine-context.ts';
-import { channelQueueUrls, ENV, requireEnv } from '../shared/env.ts';
+import type { Env } from '../shared/env.ts';
+import { channelQueueUrls, ENV, intEnv, requireEnv } from '../shared/env.ts';
+import type { HandlerOptions } from '../shared/powertools.ts';
 import { tracer } from '../shared/powertools.ts';
+import type { ScanTask } from './maintenance.ts';
 
 /** The DynamoDB side of the engine, as the handlers see it: ports only. */
 export interface DataLayer {
@@ -60,23 +65,55 @@ export const engineContext = once((): EngineContext => loadEngineContext());
 /** One SQS client per container, traced; the data layer's request recorder is attached here too. */
 export const sqsClient = once(() => requestRecorder().attach(tracer.captureAWSv3Client(new SQSClient({}))));
 
-export const sqsMessageQueue = once(
-  () =>
-    new SqsMessageQueue({
-      client: sqsClient(),
-      queueUrls: channelQueueUrls(),
-      rejectedQueueUrl: requireEnv(ENV.rejectedQueueUrl),
-    }),
+/** What a handler is composed from: in AWS, `awsServices()`; locally, the embedded stack's. */
+export interface Services {
+  data: DataLayer;
+  sqs: SQSClient;
+  ctx: EngineContext;
+  /** Queue URLs and tuning variables, as the stack sets them on the function. */
+  env: Env;
+  /** Epoch ms; the handlers default to `Date.now`. */
+  clock?: () => number;
+  handlerOptions?: HandlerOptions;
+}
+
+export const awsServices = once(
+  (): Services => ({ data: awsDataLayer(), sqs: sqsClient(), ctx: engineContext(), env: process.env }),
 );
 
-export const rejectedQueue = once(
-  () => new SqsRejectedQueue({ client: sqsClient(), queueUrl: requireEnv(ENV.rejectedQueueUrl) }),
-);
+/** The options every composed handler takes from its services: the clock and middy's settings. */
+export function commonDeps(s: Services): { clock?: () => number } & HandlerOptions {
+  return { ...(s.clock === undefined ? {} : { clock: s.clock }), ...s.handlerOptions };
+}
 
-export const workQueue = once(
-  (): WorkQueue<CustomerRef> =>
-    customerWorkQueue({ client: sqsClient(), queueUrl: requireEnv(ENV.workQueueUrl) }),
-);
+/** Items a handler processes at once (BATCH_CONCURRENCY, default 10). */
+export function concurrencyOf(s: Services): number {
+  return intEnv(ENV.concurrency, 10, s.env);
+}
+
+export function messageQueueOf(s: Services): SqsMessageQueue {
+  return new SqsMessageQueue({
+    client: s.sqs,
+    queueUrls: channelQueueUrls(s.env),
+    rejectedQueueUrl: requireEnv(ENV.rejectedQueueUrl, s.env),
+  });
+}
+
+export function rejectedQueueOf(s: Services): SqsRejectedQueue {
+  return new SqsRejectedQueue({ client: s.sqs, queueUrl: requireEnv(ENV.rejectedQueueUrl, s.env) });
+}
+
+export function workQueueOf(s: Services): WorkQueue<CustomerRef> {
+  return customerWorkQueue({ client: s.sqs, queueUrl: requireEnv(ENV.workQueueUrl, s.env) });
+}
+
+export function maintenanceQueueOf(s: Services): WorkQueue<ScanTask> {
+  return new SqsWorkQueue<ScanTask>({
+    client: s.sqs,
+    queueUrl: requireEnv(ENV.maintenanceQueueUrl, s.env),
+    keyOf: (t) => `${t.runId}#${t.segment}#${t.cursor ?? ''}`,
+  });
+}
 
 /** Counts requests and consumed capacity per operation and table on every client built here. */
 export const requestRecorder = once(() => new RequestRecorder());

@@ -20,7 +20,7 @@ export class InvalidEnvError extends Error {
   }
 }
 
-type Env = Readonly<Record<string, string | undefined>>;
+export type Env = Readonly<Record<string, string | undefined>>;
 
 /** The value of a required variable; throws {@link MissingEnvError} naming it when unset or empty. */
 export function requireEnv(name: string, env: Env = process.env): string {
