@@ -5,7 +5,8 @@
  * within the next 15 minutes into the channel queues.
  *
  * The watermark makes an outage cost latency, not birthdays: the first run after it reads every bucket
- * missed since. The range is walked in slices, the watermark advancing after each, so a run cut short
+ * missed since. A warm container remembers the mark it wrote and skips the read; when another run moved
+ * it meanwhile, the conditional advance fails, the run stops, and the next one reads it again. The range is walked in slices, the watermark advancing after each, so a run cut short
  * (timeout, crash) resumes where it stopped; a re-run over the same range dispatches nothing new
  * (evaluation is idempotent anyway: the occurrence keys are in the customer item).
  */
@@ -67,6 +68,8 @@ export function makeHandler(deps: DispatchDeps) {
   const lookbackMs = deps.initialLookbackMs ?? 24 * 60 * MINUTE;
   const pageSize = deps.heldPageSize ?? 100;
   const reserveMs = deps.reserveMs ?? MINUTE;
+  /** The mark this container last wrote (undefined: read it from the table). */
+  let remembered: { mark: number | null } | undefined;
 
   return withPowertools<DispatchEvent | null | undefined, DispatchResult>(async (event, context: Context) => {
     const nowMs = clock();
@@ -76,12 +79,14 @@ export function makeHandler(deps: DispatchDeps) {
     const requested = parsed.success && parsed.data.time !== undefined ? Date.parse(parsed.data.time) : nowMs;
     const uptoMs = Math.min(requested, nowMs);
 
-    const start = await deps.watermark.read(WATERMARK);
+    const start = remembered === undefined ? await deps.watermark.read(WATERMARK) : remembered.mark;
+    remembered = undefined;
     let mark = start;
     let cursor = start ?? uptoMs - lookbackMs;
     const fromMs = cursor;
     let dispatched = 0;
     let partial = false;
+    let overtaken = false;
     while (cursor < uptoMs) {
       if (context.getRemainingTimeInMillis() < reserveMs) {
         partial = true;
@@ -95,11 +100,13 @@ export function makeHandler(deps: DispatchDeps) {
         // Another run got here first and owns the range from here on.
         logger.warn('watermark moved by another run', { from: new Date(cursor).toISOString() });
         partial = true;
+        overtaken = true;
         break;
       }
       mark = to;
       cursor = to;
     }
+    if (!overtaken) remembered = { mark };
 
     const released = await releaseHeld(deps, nowMs, pageSize);
     metrics.addMetric('CustomersDispatched', MetricUnit.Count, dispatched);

@@ -164,6 +164,37 @@ describe('dispatch handler', () => {
     expect(await read(WATERMARK)).toBe(T0);
   });
 
+  it('a warm container reads the watermark once, and again after another run moved it', async () => {
+    // Prepare
+    const store = await indexWith({ 'c-1': 10, 'c-2': 40 });
+    const { clock, watermark, handler, ids } = setup(store);
+    await watermark.advance(WATERMARK, null, T0);
+    let reads = 0;
+    const read = watermark.read.bind(watermark);
+    watermark.read = async (name) => {
+      reads++;
+      return read(name);
+    };
+
+    // Act: two runs 15 minutes apart, then another dispatcher moves the mark, then two more runs
+    clock.ms = T0 + 15 * MIN;
+    await handler({}, stubContext());
+    clock.ms = T0 + 30 * MIN;
+    await handler({}, stubContext());
+    await watermark.advance(WATERMARK, T0 + 30 * MIN, T0 + 45 * MIN);
+    clock.ms = T0 + 45 * MIN;
+    const overtaken = await handler({}, stubContext());
+    clock.ms = T0 + 60 * MIN;
+    const after = await handler({}, stubContext());
+
+    // Assess: one read for the first run, one after the failed advance
+    expect(reads).toBe(2);
+    expect(overtaken.partial).toBe(true);
+    expect(after).toMatchObject({ from: new Date(T0 + 45 * MIN).toISOString(), partial: false });
+    expect(await read(WATERMARK)).toBe(T0 + 60 * MIN);
+    expect(ids().sort()).toEqual(['c-1', 'c-2']);
+  });
+
   it('releases held messages due before the next run, with their remaining delay', async () => {
     // Prepare
     const { held, queue, handler } = setup(await indexWith({}));
