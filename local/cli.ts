@@ -1,52 +1,62 @@
 #!/usr/bin/env -S npx tsx
 /**
- * loyalty-triggers command line, on the in-memory runtime:
+ * loyalty-triggers command line:
  * - `demo` (what `npm start` runs) and `simulate`: a seeded synthetic shop driven through the engine on a
  *   simulated clock;
  * - `replay`: a backtest of recorded shop events (JSONL) through the same runner;
  * - `import-online-retail`: the real UCI Online Retail II data → shop events for `replay`.
- * `main` returns the exit code (2 for usage errors) so tests can call it in-process.
+ * Runs use the embedded stack (the deployed handlers on DynamoDB Local, in-process SQS, EventBridge and
+ * Scheduler) by default, or the in-memory runtime (`--runtime memory`: the same use cases on in-memory
+ * stores, much faster). `main` returns the exit code (2 for usage errors) so tests can call it in-process.
  */
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import type { CampaignFile } from '../functions/domain/campaign.ts';
 import { parseCampaignPack } from '../functions/domain/campaign-pack.ts';
-import type { SimulationResult } from './memory-simulation.ts';
-import { runMemorySimulation } from './memory-simulation.ts';
+import { estimateCost } from './cost.ts';
+import { runEmbedded } from './embedded/run.ts';
+import type { Runner, SimulationResult } from './memory-simulation.ts';
+import { runEvents, runMemorySimulation } from './memory-simulation.ts';
 import { CREDIT, importOnlineRetail } from './online-retail-import.ts';
 import type { Progress } from './outputs.ts';
 import { progressBar, summaryJson, writeSummary } from './outputs.ts';
 import { replayEvents } from './replay.ts';
+import { writeReport } from './report/write-report.ts';
 import { RunRecorder } from './run-recorder.ts';
 import { formatTable } from './summary.ts';
 
 const DEFAULT_CAMPAIGNS = new URL('../campaigns/default.yaml', import.meta.url);
-const OUTPUTS = 'messages.jsonl, bonuses.jsonl, suppressed.jsonl, rejected.jsonl, summary.json';
+const OUTPUTS = 'messages.jsonl, bonuses.jsonl, suppressed.jsonl, rejected.jsonl, summary.json, report.html';
 
-const SIMULATE_USAGE = `[--customers N] [--days D] [--seed S] [--start ISO] [--campaigns FILE] [--out DIR] [--json]`;
+const SIMULATE_USAGE = `[--customers N] [--days D] [--seed S] [--start ISO] [--campaigns FILE] [--out DIR] [--runtime embedded|memory] [--json]`;
+
+const RUNTIME_HELP = `  --runtime embedded (default): the deployed handlers, composed as in AWS, on Amazon DynamoDB Local
+      (needs Java 17+) with in-process SQS, EventBridge and Scheduler, wired from lib/wiring.ts;
+      summary.json adds request counts per service and function and the AWS cost at list prices.
+  --runtime memory: the same use cases on in-memory stores (no Java; about 10× faster).
+`;
 
 const HELP_DEMO = `Usage:
   loyalty-triggers demo ${SIMULATE_USAGE}
-      Simulates a synthetic shop (default: 1000 customers over 365 days, seed 42) through the engine with
-      in-memory stores and prints a per-campaign table. Writes messages.jsonl, bonuses.jsonl,
-      suppressed.jsonl, rejected.jsonl and summary.json to DIR (default out/demo).
-`;
+      Simulates a synthetic shop (default: 1000 customers over 365 days, seed 42) through the engine on
+      the embedded stack and prints a per-campaign table. Writes ${OUTPUTS} to DIR (default out/demo).
+${RUNTIME_HELP}`;
 
 const HELP_SIMULATE = `Usage:
   loyalty-triggers simulate ${SIMULATE_USAGE}
       The same run as demo: a seeded synthetic shop (default 1000 customers, 365 days, seed 42, starting
       2026-01-01T00:00:00Z) through the engine on a simulated clock; writes ${OUTPUTS} to DIR
       (default out/simulate) and prints the per-campaign table (or, with --json, the summary JSON).
-`;
+${RUNTIME_HELP}`;
 
 const HELP_REPLAY = `Usage:
-  loyalty-triggers replay --events FILE.jsonl [--campaigns FILE] [--from ISO] [--until ISO] --out DIR [--json]
+  loyalty-triggers replay --events FILE.jsonl [--campaigns FILE] [--from ISO] [--until ISO] --out DIR [--runtime embedded|memory] [--json]
       Backtest: one EventBridge envelope per line, in any order (FILE may be gzipped). Bad lines go to
       rejected.jsonl ({ line, eventId, reason, path, rule }) and the run goes on; valid events are sorted by
       event time, kept when --from <= time < --until, and driven through the same runner as simulate
       (ingest at event time, dispatcher every 15 simulated minutes, relay, model refit every 30 days).
       Validation's "now" is the latest event time + 1 day. Writes ${OUTPUTS} to DIR.
-`;
+${RUNTIME_HELP}`;
 
 const HELP_IMPORT = `Usage:
   loyalty-triggers import-online-retail FILE.csv.gz --out EVENTS.jsonl [--seed S]
@@ -73,7 +83,7 @@ Commands:
   import-online-retail  the UCI Online Retail II data → shop events
 
 ${HELP_DEMO}  loyalty-triggers simulate ${SIMULATE_USAGE}
-  loyalty-triggers replay --events FILE.jsonl [--campaigns FILE] [--from ISO] [--until ISO] --out DIR [--json]
+  loyalty-triggers replay --events FILE.jsonl [--campaigns FILE] [--from ISO] [--until ISO] --out DIR [--runtime embedded|memory] [--json]
   loyalty-triggers import-online-retail FILE.csv.gz --out EVENTS.jsonl [--seed S]
   loyalty-triggers <command> --help
 `;
@@ -158,6 +168,12 @@ function noProgress(): Progress {
   return () => {};
 }
 
+function runtimeOption(value: string | undefined, help: string): { name: string; runner: Runner } {
+  if (value === undefined || value === 'embedded') return { name: 'embedded', runner: runEmbedded };
+  if (value === 'memory') return { name: 'memory', runner: runEvents };
+  throw new UsageError(`--runtime must be embedded or memory (got "${value}")`, help);
+}
+
 async function simulate(command: 'demo' | 'simulate', args: string[], io: Io): Promise<number> {
   const help = command === 'demo' ? HELP_DEMO : HELP_SIMULATE;
   const { values } = parse(
@@ -169,6 +185,7 @@ async function simulate(command: 'demo' | 'simulate', args: string[], io: Io): P
       start: { type: 'string' },
       campaigns: { type: 'string' },
       out: { type: 'string' },
+      runtime: { type: 'string' },
       json: { type: 'boolean' },
     },
     help,
@@ -184,6 +201,7 @@ async function simulate(command: 'demo' | 'simulate', args: string[], io: Io): P
   instantOption(start, 'start', help);
   const { pack, path: campaignsPath } = loadPack(str(values.campaigns));
   const out = str(values.out) ?? `out/${command}`;
+  const runtime = runtimeOption(str(values.runtime), help);
   const started = performance.now();
   const recorder = new RunRecorder(pack, { dir: out });
   const result = await runMemorySimulation({
@@ -193,11 +211,13 @@ async function simulate(command: 'demo' | 'simulate', args: string[], io: Io): P
     start,
     pack,
     recorder,
+    runner: runtime.runner,
     onProgress: (io.progress ?? noProgress)('simulating'),
   }).finally(() => recorder.close());
   const seconds = (performance.now() - started) / 1000;
   const meta = {
     command,
+    runtime: runtime.name,
     customers,
     days,
     seed,
@@ -206,6 +226,7 @@ async function simulate(command: 'demo' | 'simulate', args: string[], io: Io): P
     seconds: Math.round(seconds * 10) / 10,
   };
   writeSummary(out, result, meta);
+  await writeReport(out);
   if (values.json) {
     io.stdout(`${JSON.stringify(summaryJson(result, meta))}\n`);
     return 0;
@@ -221,7 +242,22 @@ async function simulate(command: 'demo' | 'simulate', args: string[], io: Io): P
 
 function printTable(result: SimulationResult, out: string, io: Io): void {
   io.stdout(`${formatTable(result.summary)}\n\n`);
-  io.stdout(`Outputs in ${out}/: ${OUTPUTS}\n`);
+  if (result.usage !== undefined) {
+    const cost = estimateCost(result.usage);
+    const t = result.usage.dynamodb.totals;
+    io.stdout(
+      `AWS usage: ${t.requests} DynamoDB requests (${t.readUnits} RRU, ${t.writeUnits} WRU), ` +
+        `${Object.values(result.usage.sqs).reduce((a, b) => a + b, 0)} SQS requests, ` +
+        `${Object.values(result.usage.functions).reduce((a, f) => a + f.invocations, 0)} Lambda invocations: ` +
+        `$${cost.usdTotal.toFixed(4)} at list prices (${cost.prices.region}, ${cost.prices.date}).\n`,
+    );
+    if (result.heldAtEnd !== undefined && result.heldAtEnd > 0) {
+      io.stdout(
+        `${result.heldAtEnd} messages are held for a send after the run's end (not in messages.jsonl).\n`,
+      );
+    }
+  }
+  io.stdout(`Outputs in ${out}/: ${OUTPUTS}\nReport: ${out}/report.html\n`);
 }
 
 async function replay(args: string[], io: Io): Promise<number> {
@@ -233,6 +269,7 @@ async function replay(args: string[], io: Io): Promise<number> {
       from: { type: 'string' },
       until: { type: 'string' },
       out: { type: 'string' },
+      runtime: { type: 'string' },
       json: { type: 'boolean' },
     },
     HELP_REPLAY,
@@ -250,9 +287,11 @@ async function replay(args: string[], io: Io): Promise<number> {
   if (fromMs !== undefined && untilMs !== undefined && untilMs <= fromMs)
     throw new UsageError('--until must be after --from', HELP_REPLAY);
   const { pack, path: campaignsPath } = loadPack(str(values.campaigns));
+  const runtime = runtimeOption(str(values.runtime), HELP_REPLAY);
   const started = performance.now();
   const recorder = new RunRecorder(pack, { dir: out });
   const result = await replayEvents({
+    runner: runtime.runner,
     eventsPath: events,
     pack,
     recorder,
@@ -263,6 +302,7 @@ async function replay(args: string[], io: Io): Promise<number> {
   const seconds = (performance.now() - started) / 1000;
   const meta = {
     command: 'replay',
+    runtime: runtime.name,
     eventsFile: events,
     campaigns: campaignsPath,
     from: fromMs === undefined ? null : new Date(fromMs).toISOString(),
@@ -273,6 +313,7 @@ async function replay(args: string[], io: Io): Promise<number> {
     seconds: Math.round(seconds * 10) / 10,
   };
   writeSummary(out, result, meta);
+  await writeReport(out);
   if (values.json) {
     io.stdout(`${JSON.stringify(summaryJson(result, meta))}\n`);
     return 0;

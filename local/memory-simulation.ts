@@ -12,12 +12,13 @@ import type { DomainEvent } from '../functions/domain/events.ts';
 import { parseEvent } from '../functions/domain/events.ts';
 import type { Message } from '../functions/domain/message.ts';
 import { relay } from '../functions/domain/relay.ts';
-import type { Purchase, ReplenishmentModel } from '../functions/domain/replenishment.ts';
-import { fitReplenishmentModel } from '../functions/domain/replenishment.ts';
+import type { ReplenishmentModel } from '../functions/domain/replenishment.ts';
 import { MS_PER_DAY } from '../functions/domain/time.ts';
 import type { Ports } from '../functions/use-cases/customer-use-cases.ts';
 import { evaluateCustomer, ingestEvent } from '../functions/use-cases/customer-use-cases.ts';
+import type { StackUsage } from './embedded/stack.ts';
 import { BUCKET_MS, MemoryCustomerStore } from './memory-stores.ts';
+import { ModelRefits } from './model-refits.ts';
 import type { RejectedRecord, SuppressedRecord } from './run-recorder.ts';
 import { RunRecorder } from './run-recorder.ts';
 import type { CustomerTruth, ShopEvent } from './sim/synthetic-shop.ts';
@@ -37,6 +38,8 @@ export interface SimulationOptions {
   onProgress?: (done: number, total: number) => void;
   /** Where the outputs go (default: kept in memory). */
   recorder?: RunRecorder;
+  /** The runtime (default: in memory). */
+  runner?: Runner;
 }
 
 export interface SimulationResult {
@@ -56,6 +59,10 @@ export interface SimulationResult {
   states: CustomerState[];
   model: ReplenishmentModel | null;
   endMs: number;
+  /** The embedded runtime's request counts per service and function (absent in memory). */
+  usage?: StackUsage;
+  /** Messages held past the run's end (embedded runtime). */
+  heldAtEnd?: number;
 }
 
 /** A binary min-heap of events by time, so engagement events can join the stream as they happen. */
@@ -126,7 +133,13 @@ export interface EventSource {
   readonly total: number;
 }
 
-export type SourcedEvent = { ok: true; event: DomainEvent } | { ok: false; record: RejectedRecord };
+/** A valid event (with its envelope as received, for runtimes that put it on a bus) or a rejection. */
+export type SourcedEvent =
+  | { ok: true; event: DomainEvent; raw?: object }
+  | { ok: false; record: RejectedRecord };
+
+/** A runtime that drives an event source: `runEvents` (in memory) or `runEmbedded` (DynamoDB Local). */
+export type Runner = (source: EventSource, options: RunnerOptions) => Promise<SimulationResult>;
 
 export interface RunnerOptions {
   pack: CampaignFile;
@@ -181,9 +194,7 @@ export async function runEvents(source: EventSource, options: RunnerOptions): Pr
     }
   });
 
-  const purchases: Purchase[] = [];
-  const refitMs = (options.refitEveryDays ?? 30) * MS_PER_DAY;
-  let nextRefit = clock + refitMs;
+  const refits = new ModelRefits(clock, options.refitEveryDays);
   const end = options.endMs;
   let seen = 0;
   let watermark = clock;
@@ -201,17 +212,13 @@ export async function runEvents(source: EventSource, options: RunnerOptions): Pr
       }
       const event = next.event;
       result.events++;
-      if (event.type === 'OrderPlaced') {
-        const day = event.at.slice(0, 10);
-        for (const l of event.detail.lines) purchases.push({ customerId: event.customerId, sku: l.sku, day });
-      }
+      refits.observe(event);
       await ingestEvent(ports, ctx, event, clock);
     }
     clock = tick;
-    if (tick >= nextRefit) {
+    if (tick >= refits.nextAt) {
       // A new model moves replenishment days: re-index everyone, as the admin reindex does in AWS.
-      ctx.model = fitReplenishmentModel(purchases);
-      nextRefit += refitMs;
+      ctx.model = refits.fit();
       for (const state of store.all()) {
         const due = nextDue(state, ctx, tick);
         await store.setDue(
@@ -264,13 +271,13 @@ export async function runMemorySimulation(options: SimulationOptions): Promise<S
       if (raw === undefined) return undefined;
       line++;
       const parsed = parseEvent(raw, clock);
-      if (parsed.ok) return parsed;
+      if (parsed.ok) return { ...parsed, raw };
       const { reason, path, rule } = parsed;
       return { ok: false, record: { line, eventId: raw.id, reason, path, rule } };
     },
   };
   const startMs = Date.parse(options.start);
-  const result = await runEvents(source, {
+  const result = await (options.runner ?? runEvents)(source, {
     pack: options.pack,
     startMs,
     endMs: startMs + options.days * MS_PER_DAY,

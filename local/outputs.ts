@@ -5,6 +5,7 @@
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { estimateCost } from './cost.ts';
 import type { SimulationResult } from './memory-simulation.ts';
 import { writeJsonl } from './run-recorder.ts';
 
@@ -14,6 +15,7 @@ export const OUTPUT_FILES = [
   'suppressed.jsonl',
   'rejected.jsonl',
   'summary.json',
+  'report.html',
 ] as const;
 
 export function summaryJson(result: SimulationResult, meta: Record<string, unknown>) {
@@ -29,6 +31,8 @@ export function summaryJson(result: SimulationResult, meta: Record<string, unkno
     requests: result.counts,
     campaigns: result.summary.rows(),
     totals: result.summary.totals(),
+    ...(result.heldAtEnd === undefined ? {} : { heldAtEnd: result.heldAtEnd }),
+    ...(result.usage === undefined ? {} : { usage: result.usage, cost: estimateCost(result.usage) }),
   };
 }
 

@@ -15,7 +15,7 @@ import type { CampaignFile } from '../functions/domain/campaign.ts';
 import type { DomainEvent } from '../functions/domain/events.ts';
 import { parseEventLine } from '../functions/domain/events.ts';
 import { MS_PER_DAY } from '../functions/domain/time.ts';
-import type { EventSource, SimulationResult } from './memory-simulation.ts';
+import type { EventSource, Runner, SimulationResult } from './memory-simulation.ts';
 import { runEvents } from './memory-simulation.ts';
 import { BUCKET_MS } from './memory-stores.ts';
 import { RunRecorder } from './run-recorder.ts';
@@ -31,6 +31,8 @@ export interface ReplayOptions {
   onProgress?: (done: number, total: number) => void;
   /** Where the outputs go (default: kept in memory). */
   recorder?: RunRecorder;
+  /** The runtime (default: in memory). */
+  runner?: Runner;
 }
 
 export interface ReplayResult extends SimulationResult {
@@ -46,16 +48,35 @@ export interface ReplayResult extends SimulationResult {
 /** Far enough ahead that the first pass rejects nothing for being in the future. */
 const NO_FUTURE_LIMIT = 8.64e15 - MS_PER_DAY;
 
-async function* linesOf(path: string): AsyncGenerator<string> {
+const UTF8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
+const NON_ASCII = /\P{ASCII}/u;
+
+/**
+ * The lines of the file, each decoded as UTF-8 on its own; null for a line that is not valid UTF-8 (a
+ * lenient decoder would turn its bytes into U+FFFD and the event would pass, altered). Lines are split
+ * on Latin-1 text, which maps bytes one to one: a UTF-8 sequence never contains a line-break byte.
+ */
+async function* linesOf(path: string): AsyncGenerator<string | null> {
   const file = createReadStream(path);
   const input = path.endsWith('.gz') ? file.pipe(createGunzip()) : file;
+  input.setEncoding('latin1');
   let first = true;
-  for await (const line of createInterface({ input, crlfDelay: Number.POSITIVE_INFINITY })) {
+  for await (const bytes of createInterface({ input, crlfDelay: Number.POSITIVE_INFINITY })) {
+    let line: string | null = bytes;
+    if (NON_ASCII.test(bytes)) {
+      try {
+        line = UTF8.decode(Buffer.from(bytes, 'latin1'));
+      } catch {
+        line = null;
+      }
+    }
     // A byte-order mark some editors write at the start of a UTF-8 file marks the file, not the event.
-    yield first && line.charCodeAt(0) === 0xfeff ? line.slice(1) : line;
+    yield first && line?.charCodeAt(0) === 0xfeff ? line.slice(1) : line;
     first = false;
   }
 }
+
+const NOT_UTF8 = { reason: 'event: is not valid UTF-8', path: '', rule: 'invalid-utf8' };
 
 const ID_SHAPE = /^[^\p{Cc}]{1,128}$/u;
 
@@ -79,6 +100,7 @@ export async function replayEvents(options: ReplayOptions): Promise<ReplayResult
   // Pass 1: the latest event time among the lines that are valid events.
   let maxAt = Number.NEGATIVE_INFINITY;
   for await (const line of linesOf(options.eventsPath)) {
+    if (line === null) continue;
     const parsed = parseEventLine(line, NO_FUTURE_LIMIT);
     if (parsed.ok) maxAt = Math.max(maxAt, Date.parse(parsed.event.at));
   }
@@ -86,13 +108,17 @@ export async function replayEvents(options: ReplayOptions): Promise<ReplayResult
 
   // Pass 2: validate against that now; keep the events in the window.
   const recorder = options.recorder ?? new RunRecorder(options.pack);
-  const kept: { ms: number; event: DomainEvent }[] = [];
+  const kept: { ms: number; event: DomainEvent; line: string }[] = [];
   let lines = 0;
   let valid = 0;
   const from = options.fromMs ?? Number.NEGATIVE_INFINITY;
   const until = options.untilMs ?? Number.POSITIVE_INFINITY;
   for await (const line of linesOf(options.eventsPath)) {
     lines++;
+    if (line === null) {
+      recorder.rejectedInput({ line: lines, eventId: null, ...NOT_UTF8 });
+      continue;
+    }
     const parsed = parseEventLine(line, validationNowMs);
     if (!parsed.ok) {
       const { reason, path, rule } = parsed;
@@ -101,7 +127,7 @@ export async function replayEvents(options: ReplayOptions): Promise<ReplayResult
     }
     valid++;
     const ms = Date.parse(parsed.event.at);
-    if (ms >= from && ms < until) kept.push({ ms, event: parsed.event });
+    if (ms >= from && ms < until) kept.push({ ms, event: parsed.event, line });
   }
   kept.sort((a, b) => a.ms - b.ms || (a.event.id < b.event.id ? -1 : a.event.id > b.event.id ? 1 : 0));
 
@@ -120,10 +146,11 @@ export async function replayEvents(options: ReplayOptions): Promise<ReplayResult
       const item = kept[next];
       if (item === undefined) return undefined;
       next++;
-      return { ok: true, event: item.event };
+      // The envelope as recorded, for a runtime that puts it on the bus.
+      return { ok: true, event: item.event, raw: JSON.parse(item.line) as object };
     },
   };
-  const result = await runEvents(source, {
+  const result = await (options.runner ?? runEvents)(source, {
     pack: options.pack,
     startMs,
     endMs: Math.max(endMs, startMs),

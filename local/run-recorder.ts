@@ -24,7 +24,8 @@ export interface SuppressedRecord {
 }
 
 export interface RejectedRecord {
-  line: number;
+  /** The input file's line; null for an input the ingest function rejected (the rejected queue). */
+  line: number | null;
   eventId: string | null;
   reason: string;
   /** The field path the rule applies to ('' for the whole line) and the rule's name. */

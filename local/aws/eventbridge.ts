@@ -327,6 +327,16 @@ export class LocalEventBus {
     return result;
   }
 
+  /**
+   * Delivers an event that already has its envelope and id — a recorded or archived event, as an archive
+   * replay does — to the matching rules, and archives it. Each call counts as one PutEvents entry.
+   */
+  async putEvent(event: BusEvent): Promise<void> {
+    this.putEventsCalls++;
+    this.archived.push(event);
+    await this.deliver(event, undefined);
+  }
+
   /** Every event put, in order (the archive). */
   archive(): readonly BusEvent[] {
     return this.archived;

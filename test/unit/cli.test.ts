@@ -62,6 +62,12 @@ describe('cli', () => {
     expect(r.stderr).toContain('ENOENT');
   });
 
+  it('names the runtimes it knows when given another', async () => {
+    const r = await run('simulate', '--runtime', 'lambda');
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain('--runtime must be embedded or memory (got "lambda")');
+  });
+
   it('simulate --json writes the outputs and prints the summary', async () => {
     const out = join(dir, 'sim');
     const r = await run(
@@ -74,11 +80,13 @@ describe('cli', () => {
       '3',
       '--out',
       out,
+      '--runtime',
+      'memory',
       '--json',
     );
     expect(r.code).toBe(0);
     const summary = JSON.parse(r.stdout);
-    expect(summary).toMatchObject({ command: 'simulate', customers: 30, days: 30, seed: 3 });
+    expect(summary).toMatchObject({ command: 'simulate', runtime: 'memory', customers: 30, days: 30, seed: 3 });
     for (const f of OUTPUT_FILES) expect(existsSync(join(out, f))).toBe(true);
     expect(JSON.parse(readFileSync(join(out, 'summary.json'), 'utf8')).events).toBe(summary.events);
   });

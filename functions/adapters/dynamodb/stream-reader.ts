@@ -28,6 +28,11 @@ export interface StreamReaderOptions {
   startAt?: 'TRIM_HORIZON' | 'LATEST';
   /** Records per GetRecords call (default 1000, the API's maximum; Lambda's default batch is 100). */
   limit?: number;
+  /**
+   * DescribeStream on every this many polls (default 1: every poll), and whenever a shard was read to
+   * its end (its children appear then).
+   */
+  describeEveryPolls?: number;
 }
 
 interface ShardCursor {
@@ -41,6 +46,8 @@ export class StreamReader {
   private readonly shards = new Map<string, ShardCursor>();
   private readonly startAt: 'TRIM_HORIZON' | 'LATEST';
   private readonly limit: number;
+  private readonly describeEvery: number;
+  private pollsSinceDescribe = Number.POSITIVE_INFINITY;
 
   constructor(
     private readonly client: DynamoDBStreamsClient,
@@ -49,11 +56,15 @@ export class StreamReader {
   ) {
     this.startAt = options.startAt ?? 'TRIM_HORIZON';
     this.limit = options.limit ?? 1000;
+    this.describeEvery = Math.max(1, options.describeEveryPolls ?? 1);
   }
 
   /** One pass: finds new shards, then one GetRecords per readable shard. Empty shards give no batch. */
   async poll(): Promise<StreamBatch[]> {
-    await this.refreshShards();
+    if (++this.pollsSinceDescribe >= this.describeEvery) {
+      await this.refreshShards();
+      this.pollsSinceDescribe = 0;
+    }
     const batches: StreamBatch[] = [];
     for (const [shardId, cursor] of this.shards) {
       if (cursor.iterator === null || !this.parentDone(cursor)) continue;
@@ -117,8 +128,9 @@ export class StreamReader {
     const records = out.Records ?? [];
     const last = records[records.length - 1];
     if (last?.dynamodb?.SequenceNumber !== undefined) cursor.lastSequence = last.dynamodb.SequenceNumber;
-    // No next iterator: the shard is closed and read to its end.
+    // No next iterator: the shard is closed and read to its end; its children are described next poll.
     cursor.iterator = out.NextShardIterator ?? null;
+    if (cursor.iterator === null) this.pollsSinceDescribe = Number.POSITIVE_INFINITY;
     return records;
   }
 

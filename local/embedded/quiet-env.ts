@@ -1,0 +1,11 @@
+/**
+ * Imported first by the embedded runtime, before the Powertools module builds its logger and metrics:
+ * the handlers log at WARN (LOG_LEVEL overrides it), write no EMF blobs and no traces to the terminal,
+ * and the SDK prints no Node-version notice. Variables already set win.
+ */
+process.env.POWERTOOLS_LOG_LEVEL ??= process.env.LOG_LEVEL ?? 'WARN';
+process.env.POWERTOOLS_METRICS_DISABLED ??= 'true';
+process.env.POWERTOOLS_TRACE_ENABLED ??= 'false';
+process.env.POWERTOOLS_SERVICE_NAME ??= 'loyalty-triggers';
+process.env.POWERTOOLS_METRICS_NAMESPACE ??= 'LoyaltyTriggersLocal';
+process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';

@@ -1,0 +1,66 @@
+/**
+ * The embedded runtime end to end: a small synthetic shop through the deployed handlers on DynamoDB
+ * Local, in-process SQS, EventBridge and Scheduler (local/embedded), against the in-memory runtime on
+ * the same events. Both decide the same: the same campaigns fire, the same points, the same
+ * suppressions; every message the relay queued is a valid message on its channel's queue; nothing
+ * lands in a dead-letter queue; the request counts and the cost estimate come with the result.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Message } from '../../functions/domain/message.ts';
+import { estimateCost } from '../../local/cost.ts';
+import type { EmbeddedResult } from '../../local/embedded/run.ts';
+import { runEmbedded } from '../../local/embedded/run.ts';
+import type { SimulationResult } from '../../local/memory-simulation.ts';
+import { runMemorySimulation } from '../../local/memory-simulation.ts';
+import { DEFAULT_PACK } from '../unit/fixtures.ts';
+
+const OPTIONS = { customers: 25, days: 6, seed: 11, start: '2026-03-01T00:00:00.000Z', pack: DEFAULT_PACK };
+
+let embedded: EmbeddedResult;
+let memory: SimulationResult;
+
+beforeAll(async () => {
+  embedded = (await runMemorySimulation({ ...OPTIONS, runner: runEmbedded })) as EmbeddedResult;
+  memory = await runMemorySimulation(OPTIONS);
+}, 300_000);
+
+afterAll(() => {});
+
+describe('the embedded runtime', () => {
+  it('decides what the in-memory runtime decides on the same shop', () => {
+    const e = embedded.summary.totals();
+    const m = memory.summary.totals();
+    expect(embedded.events).toBe(memory.events);
+    expect(e.fired).toBeGreaterThan(0);
+    expect({ fired: e.fired, points: e.points, suppressed: e.suppressed }).toEqual({
+      fired: m.fired,
+      points: m.points,
+      suppressed: m.suppressed,
+    });
+    // Messages due after the run's end are still held for the dispatcher: not queued yet.
+    expect(embedded.outputs.messages + embedded.heldAtEnd).toBe(memory.outputs.messages);
+    expect(embedded.outputs.bonuses).toBe(memory.outputs.bonuses);
+  });
+
+  it('queues valid messages, each once, and leaves nothing in a dead-letter queue', () => {
+    for (const m of embedded.messages) expect(Message.safeParse(m).success).toBe(true);
+    const ids = embedded.messages.map((m) => m.messageId);
+    expect(new Set(ids).size).toBe(ids.length);
+    expect(Object.values(embedded.usage.deadLetters).every((n) => n === 0)).toBe(true);
+    expect(embedded.rejected).toEqual([]);
+  });
+
+  it('counts the requests each service served and prices them', () => {
+    const u = embedded.usage;
+    expect(u.functions.ingest.invocations).toBeGreaterThan(0);
+    expect(u.functions.relay.invocations).toBeGreaterThan(0);
+    // The dispatcher runs every 15 minutes (minute 1, 16, 31, 46), the sweep daily at 03:00.
+    expect(u.functions.dispatch.invocations).toBe(OPTIONS.days * 96);
+    expect(u.scheduler.invocations).toBe(OPTIONS.days * 96 + OPTIONS.days);
+    expect(u.functions.maintenance.errors).toBe(0);
+    expect(u.dynamodb.totals.writeUnits).toBeGreaterThan(0);
+    const cost = estimateCost(u);
+    expect(cost.usdTotal).toBeGreaterThan(0);
+    expect(cost.lines.map((l) => l.item)).toContain('DynamoDB write request units');
+  });
+});
