@@ -78,6 +78,12 @@ export function makeHandler(deps: DispatchDeps) {
     // dispatched (they would evaluate to nothing and lose their index entry's turn).
     const requested = parsed.success && parsed.data.time !== undefined ? Date.parse(parsed.data.time) : nowMs;
     const uptoMs = Math.min(requested, nowMs);
+    // The held messages do not depend on the range: release them while the range is walked (settled
+    // here, so a failure of the walk never leaves this promise rejected and unobserved).
+    const releasing = releaseHeld(deps, nowMs, pageSize).then(
+      (n) => ({ ok: true as const, n }),
+      (error: unknown) => ({ ok: false as const, error }),
+    );
 
     const start = remembered === undefined ? await deps.watermark.read(WATERMARK) : remembered.mark;
     remembered = undefined;
@@ -108,7 +114,9 @@ export function makeHandler(deps: DispatchDeps) {
     }
     if (!overtaken) remembered = { mark };
 
-    const released = await releaseHeld(deps, nowMs, pageSize);
+    const release = await releasing;
+    if (!release.ok) throw release.error;
+    const released = release.n;
     metrics.addMetric('CustomersDispatched', MetricUnit.Count, dispatched);
     metrics.addMetric('HeldMessagesReleased', MetricUnit.Count, released);
     const result: DispatchResult = {
