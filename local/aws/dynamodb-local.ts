@@ -156,20 +156,26 @@ export async function startDynamoDbLocal(options: StartOptions = {}): Promise<Dy
   checkJava();
   const dir = dynamoDbLocalDir();
   const port = await freePort();
-  const child = spawn(
-    'java',
-    [
-      '-Xmx512m',
-      `-Djava.library.path=${join(dir, 'DynamoDBLocal_lib')}`,
-      '-jar',
-      join(dir, 'DynamoDBLocal.jar'),
-      '-inMemory',
-      '-port',
-      String(port),
-      '-disableTelemetry',
-    ],
-    { cwd: dir, detached: true, stdio: ['ignore', 'pipe', 'pipe'] },
-  );
+  const java = [
+    '-Xmx512m',
+    `-Djava.library.path=${join(dir, 'DynamoDBLocal_lib')}`,
+    '-jar',
+    join(dir, 'DynamoDBLocal.jar'),
+    '-inMemory',
+    '-port',
+    String(port),
+    '-disableTelemetry',
+  ];
+  // A small shell keeps the JVM on a leash: it waits on a pipe from this process and kills the JVM
+  // when the pipe closes, so the JVM goes with us however we end (Ctrl-C, a killed test worker,
+  // SIGKILL) instead of living on as an orphan.
+  const leash =
+    'java "$@" & pid=$!; trap \'kill $pid 2>/dev/null\' INT TERM; read -r _; kill $pid 2>/dev/null; wait $pid';
+  const child = spawn('sh', ['-c', leash, 'dynamodb-local', ...java], {
+    cwd: dir,
+    detached: true,
+    stdio: ['pipe', 'pipe', 'pipe'],
+  });
   running.add(child);
   let output = '';
   const collect = (chunk: Buffer) => {
