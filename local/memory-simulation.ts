@@ -213,6 +213,7 @@ export async function runEvents(source: EventSource, options: RunnerOptions): Pr
       const event = next.event;
       result.events++;
       refits.observe(event);
+      recorder.event(event);
       await ingestEvent(ports, ctx, event, clock);
     }
     clock = tick;

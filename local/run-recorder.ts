@@ -12,6 +12,8 @@ import { join } from 'node:path';
 import type { CampaignFile } from '../functions/domain/campaign.ts';
 import type { CustomerState, LedgerEntry } from '../functions/domain/customer-state.ts';
 import type { Message } from '../functions/domain/message.ts';
+import type { DomainEvent } from '../functions/domain/events.ts';
+import type { OccurrenceChange } from '../functions/domain/occurrence-changes.ts';
 import { occurrenceChanges } from '../functions/domain/occurrence-changes.ts';
 import { RunSummary } from './summary.ts';
 
@@ -80,6 +82,10 @@ export const STREAMED_FILES = [
 
 /** What the run observes besides the files: the measurement and the simulation's engagement feedback. */
 export interface RunObserver {
+  /** A valid shop event, just before the engine sees it. */
+  event?(event: DomainEvent): void;
+  /** An occurrence record a customer write stored (new, or rewritten with a new status). */
+  occurrence?(change: OccurrenceChange): void;
   message?(message: Message): void;
   suppressed?(record: SuppressedRecord): void;
   bonus?(entry: LedgerEntry): void;
@@ -119,6 +125,11 @@ export class RunRecorder {
     }
   }
 
+  /** A valid shop event, before the engine sees it (the measurement attributes its orders). */
+  event(event: DomainEvent): void {
+    for (const o of this.observers) o.event?.(event);
+  }
+
   /** A message body queued on a channel queue. */
   message(message: Message): void {
     this.counts.messages++;
@@ -147,6 +158,7 @@ export class RunRecorder {
     for (const change of occurrenceChanges(previous, next)) {
       const occ = change.occurrence;
       this.summary.recordOccurrence(occ);
+      for (const o of this.observers) o.occurrence?.(change);
       const reason =
         occ.status === 'suppressed'
           ? occ.reason

@@ -62,6 +62,7 @@ export async function runEmbedded(source: EventSource, options: RunnerOptions): 
       events++;
       const event = next.event;
       refits.observe(event);
+      recorder.event(event);
       if (next.raw === undefined)
         throw new Error(`event ${event.id}: the embedded runtime needs its envelope`);
       await stack.putEvent(busEvent(next.raw));
