@@ -4,9 +4,10 @@
  * the latest event time, so validation can use `now` = that time + 1 day (historic files are not "future");
  * the second validates every line against it, rejecting bad lines (with line number, reason, field path and
  * rule, and the event id when the line is JSON with an id — never the line's contents, which may carry
- * contacts) and keeping the rest. The valid events are sorted by event time (`at`; ties by id), cut to
- * `[from, until)`, then driven through the same runner as the simulation: ingested at their own time, the
- * dispatcher every 15 simulated minutes, relay on the change feed, model refits every 30 days.
+ * contacts; a line that is not valid UTF-8 is rejected too, not repaired) and keeping the rest. The valid
+ * events are sorted by event time (`at`; ties by id), cut to `[from, until)`, then driven through the same
+ * runner as the simulation: ingested at their own time, the dispatcher every 15 simulated minutes, relay on
+ * the change feed, model refits every 30 days.
  */
 import { createReadStream } from 'node:fs';
 import { createInterface } from 'node:readline';

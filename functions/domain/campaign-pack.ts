@@ -208,6 +208,31 @@ function parseYaml(text: string, file: string): { raw: unknown; locate: Locator 
   return { raw, locate };
 }
 
+/**
+ * Paths of `__proto__` keys anywhere in the parsed file. YAML keeps them as own keys, and zod drops them
+ * from records without a word (a `templates: { __proto__: … }` would vanish): they are reported instead.
+ */
+function protoKeys(root: unknown): IssuePath[] {
+  const found: IssuePath[] = [];
+  const stack: { node: unknown; path: IssuePath }[] = [{ node: root, path: [] }];
+  // YAML aliases share nodes, and an alias inside its own anchor makes a cycle: visit each node once.
+  const seen = new Set<unknown>();
+  for (let next = stack.pop(); next !== undefined; next = stack.pop()) {
+    const { node, path } = next;
+    if (seen.has(node)) continue;
+    if (typeof node === 'object' && node !== null) seen.add(node);
+    if (Array.isArray(node)) {
+      for (const [i, item] of node.entries()) stack.push({ node: item, path: [...path, i] });
+    } else if (node !== null && typeof node === 'object') {
+      for (const [key, value] of Object.entries(node)) {
+        if (key === '__proto__') found.push([...path, key]);
+        else stack.push({ node: value, path: [...path, key] });
+      }
+    }
+  }
+  return found;
+}
+
 function byLine(a: CampaignFileIssue, b: CampaignFileIssue): number {
   return (a.line ?? Number.MAX_SAFE_INTEGER) - (b.line ?? Number.MAX_SAFE_INTEGER);
 }
@@ -235,12 +260,17 @@ export function parseCampaignPack(text: string, file: string): CampaignPack {
     input = rest;
   }
 
+  const forbidden = protoKeys(input).map((path) =>
+    toIssue(path, 'key "__proto__" is not allowed: it names no setting', raw, locate),
+  );
   const parsed = CampaignFile.safeParse(input);
-  if (!parsed.success) {
-    const issues = parsed.error.issues
+  if (!parsed.success || forbidden.length > 0) {
+    const issues = (parsed.error?.issues ?? [])
       .flatMap((issue) => fromZod(issue, raw))
+      // Strict objects report `__proto__` as an unknown key: it is reported once, above.
+      .filter(({ path }) => path.at(-1) !== '__proto__')
       .map(({ path, message }) => toIssue(path, message, raw, locate));
-    throw new CampaignFileError(file, issues.sort(byLine), { cause: parsed.error });
+    throw new CampaignFileError(file, [...forbidden, ...issues].sort(byLine), { cause: parsed.error });
   }
 
   const problems = checkCampaignFile(parsed.data);

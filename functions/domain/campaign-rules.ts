@@ -6,6 +6,7 @@
  * into `campaign "<id>"`, the field and the line.
  */
 import type { Campaign, CampaignFile } from './campaign.ts';
+import { eventNameProblem, isReservedName } from './events.ts';
 import {
   isTemplateVariable,
   TEMPLATE_VARIABLES,
@@ -107,8 +108,17 @@ function checkProgram(file: CampaignFile, out: RuleProblem[]): void {
     if (tiers.findIndex((t) => t.name === tier.name) < i) {
       out.push({ path: ['program', 'tiers', i, 'name'], message: `duplicate tier name "${tier.name}"` });
     }
+    if (isReservedName(tier.name)) {
+      out.push({
+        path: ['program', 'tiers', i, 'name'],
+        message: `tier name "${tier.name}" is reserved (a property of every object): choose another name`,
+      });
+    }
   });
 }
+
+/** A BCP 47 tag as template keys and customer locales use it: `en`, `ru-RU`. */
+const LOCALE_TAG = /^[a-z]{2,3}(-[A-Za-z]{2})?$/i;
 
 function checkGuardrails(file: CampaignFile, out: RuleProblem[]): void {
   const { defaultTimeZone, quietHours } = file.guardrails;
@@ -116,6 +126,13 @@ function checkGuardrails(file: CampaignFile, out: RuleProblem[]): void {
     out.push({
       path: ['guardrails', 'defaultTimeZone'],
       message: `unknown time zone "${defaultTimeZone}": use an IANA zone like Europe/Moscow`,
+    });
+  }
+  const locale = file.guardrails.defaultLocale;
+  if (!LOCALE_TAG.test(locale)) {
+    out.push({
+      path: ['guardrails', 'defaultLocale'],
+      message: `"${locale}" is not a locale: use a language tag like en or ru-RU`,
     });
   }
   if (quietHours.start === quietHours.end && quietHours.channels.length > 0) {
@@ -126,7 +143,9 @@ function checkGuardrails(file: CampaignFile, out: RuleProblem[]): void {
   }
 }
 
-function checkTemplates(campaign: Campaign, path: IssuePath, out: RuleProblem[]): void {
+const languageOf = (locale: string): string => locale.split('-')[0]?.toLowerCase() ?? '';
+
+function checkTemplates(campaign: Campaign, path: IssuePath, file: CampaignFile, out: RuleProblem[]): void {
   if (campaign.channels.length > 0) {
     for (const locale of REQUIRED_LOCALES) {
       if (campaign.templates[locale] === undefined) {
@@ -135,6 +154,15 @@ function checkTemplates(campaign: Campaign, path: IssuePath, out: RuleProblem[])
           message: `missing the "${locale}" template: a campaign with channels needs ${REQUIRED_LOCALES.join(' and ')} texts`,
         });
       }
+    }
+    // Customers without a locale get the default one; without a text in its language, the first text.
+    const fallback = file.guardrails.defaultLocale;
+    const languages = Object.keys(campaign.templates).map(languageOf);
+    if (LOCALE_TAG.test(fallback) && !languages.includes(languageOf(fallback))) {
+      out.push({
+        path: [...path, 'templates'],
+        message: `no "${languageOf(fallback)}" template for guardrails.defaultLocale "${fallback}": customers without a locale would get whichever text comes first`,
+      });
     }
   }
   for (const [locale, template] of Object.entries(campaign.templates)) {
@@ -174,10 +202,39 @@ function checkTiersUsed(campaign: Campaign, path: IssuePath, tierNames: string[]
   }
 }
 
+/** Brands, actions and categories an event can never carry: the campaign could never fire for them. */
+function checkEventNames(campaign: Campaign, path: IssuePath, out: RuleProblem[]): void {
+  const check = (kind: 'brand' | 'name', what: string, value: string, at: IssuePath) => {
+    const problem = eventNameProblem(kind, value);
+    if (problem !== null) {
+      out.push({
+        path: at,
+        message: `${what} ${JSON.stringify(value)} ${problem}: no event can carry it, so the campaign would never fire`,
+      });
+    }
+  };
+  campaign.brands?.forEach((b, i) => {
+    check('brand', 'brand', b, [...path, 'brands', i]);
+  });
+  campaign.segment.brands?.forEach((b, i) => {
+    check('brand', 'brand', b, [...path, 'segment', 'brands', i]);
+  });
+  const trigger = campaign.trigger;
+  if (trigger.type === 'action') check('name', 'action', trigger.action, [...path, 'trigger', 'action']);
+  if (trigger.type === 'cross-sell') {
+    trigger.rules.forEach((rule, i) => {
+      const at = [...path, 'trigger', 'rules', i];
+      check('name', 'category', rule.whenCategory, [...at, 'whenCategory']);
+      check('name', 'category', rule.offerCategory, [...at, 'offerCategory']);
+    });
+  }
+}
+
 /** Rules that concern one campaign alone. */
 function checkCampaign(campaign: Campaign, path: IssuePath, file: CampaignFile, out: RuleProblem[]): void {
   const { segment, reward, trigger } = campaign;
-  checkTemplates(campaign, path, out);
+  checkTemplates(campaign, path, file, out);
+  checkEventNames(campaign, path, out);
   checkTiersUsed(
     campaign,
     path,

@@ -30,16 +30,30 @@ export const MAX_FUTURE_MS = 24 * 60 * 60 * 1000;
 // Field schemas (built once: ingest parses millions of events)
 
 const CONTROL = /\p{Cc}/u;
+/**
+ * Code units no UTF-8 encoder, DynamoDB or SQS takes: lone surrogates (`\p{Cs}` matches only unpaired ones
+ * with the `u` flag) and the noncharacters U+FFFE and U+FFFF, which SQS refuses in a message.
+ */
+const ILL_FORMED = /[\p{Cs}\uFFFE\uFFFF]/u;
+/** Invisible characters that make two ids look alike: zero-width, bidi controls, BOM, line separators. */
+const INVISIBLE = /[\p{Cf}\p{Zl}\p{Zp}]/u;
+const BLANK = /^\s+$/;
 /** Keys that would reach Object.prototype when found in input objects. */
 const FORBIDDEN_KEYS: readonly string[] = ['__proto__', 'constructor', 'prototype'];
 /** Ids, SKUs and categories become keys of plain objects in the customer item: `orders[orderId]`. */
 const RESERVED_NAMES = new Set<string>([...Object.getOwnPropertyNames(Object.prototype), 'prototype']);
+
+/** Whether `name` is a property of every plain object (`__proto__`, `constructor`, `toString`…). */
+export function isReservedName(name: string): boolean {
+  return RESERVED_NAMES.has(name);
+}
 
 // Each field is one zod schema with a single check function rather than chained .min().max().refine():
 // measured about three times faster, and it reports one issue per field with our own rule name.
 type Payload = z.core.ParsePayload<string>;
 type Extra = (v: string, ctx: Payload) => void;
 const typeError = { error: 'must be a string' };
+const ILL_FORMED_HINT = 'must be well-formed Unicode: no lone surrogates, no U+FFFE or U+FFFF';
 
 function fail(ctx: { issues: z.core.$ZodRawIssue[] }, rule: string, message: string): void {
   ctx.issues.push({ code: 'custom', message, params: { rule }, input: undefined });
@@ -52,14 +66,22 @@ function text(max: number, extra?: Extra) {
     if (v.length === 0) fail(ctx, 'empty', 'must not be empty');
     else if (v.length > max) fail(ctx, 'too-long', tooLong);
     else if (CONTROL.test(v)) fail(ctx, 'control-char', 'must not contain control characters');
+    else if (ILL_FORMED.test(v)) fail(ctx, 'invalid-unicode', ILL_FORMED_HINT);
     else extra?.(v, ctx);
   });
 }
 
-const notReserved: Extra = (v, ctx) => {
-  if (RESERVED_NAMES.has(v)) fail(ctx, 'reserved', 'must not be a reserved name such as __proto__');
-};
-const key = (max: number) => text(max, notReserved);
+/** Ids, SKUs, categories, actions and brands: names the engine keys objects by and shows in reports. */
+const idRules =
+  (extra?: Extra): Extra =>
+  (v, ctx) => {
+    if (RESERVED_NAMES.has(v)) fail(ctx, 'reserved', 'must not be a reserved name such as __proto__');
+    else if (INVISIBLE.test(v)) {
+      fail(ctx, 'invisible-char', 'must not contain invisible characters (zero-width, bidi marks, BOM)');
+    } else if (BLANK.test(v)) fail(ctx, 'blank', 'must not be only whitespace');
+    else extra?.(v, ctx);
+  };
+const key = (max: number) => text(max, idRules());
 
 /** A finite number in [min, max], or (min, max] when `exclusiveMin`; NaN and ±Infinity fail zod's type check. */
 function amount(min: number, max: number, exclusiveMin: boolean) {
@@ -162,11 +184,16 @@ const Locale = z.string(typeError).check((ctx) => {
 });
 
 const Bool = z.boolean({ error: 'must be true or false' });
+/** The rules of a brand, SKU, category or action name, for campaign files that refer to them. */
+const Name = key(64);
 const Id = key(128);
 // '#' separates brand and customer id in the customer key.
-const Brand = text(64, (v, ctx) => {
-  if (v.includes('#')) fail(ctx, 'format', 'must not contain #');
-});
+const Brand = text(
+  64,
+  idRules((v, ctx) => {
+    if (v.includes('#')) fail(ctx, 'format', 'must not contain #');
+  }),
+);
 
 const Contacts = z
   .strictObject(
@@ -194,6 +221,15 @@ const profile = {
   contacts: Contacts.optional(),
   consents: Consents.optional(),
 };
+
+/**
+ * Why no valid event can carry `value` as a brand, or as an action, SKU or category name; null when one
+ * can. A campaign naming such a value could never fire.
+ */
+export function eventNameProblem(kind: 'brand' | 'name', value: string): string | null {
+  const parsed = (kind === 'brand' ? Brand : Name).safeParse(value);
+  return parsed.success ? null : (parsed.error.issues[0]?.message ?? 'is invalid');
+}
 
 // ---------------------------------------------------------------------------------------------------------
 // Detail schemas: strict, so a misspelt field is rejected rather than silently dropped
@@ -405,7 +441,10 @@ export function parseEvent(raw: unknown, now: number): ParseResult {
   return { ok: true, event };
 }
 
-/** Parses one line of a replay file: size limit first, then JSON, then {@link parseEvent}. */
+/**
+ * Parses one line of a replay file or one SQS body: size limit first, then JSON (with every key once per
+ * object), then {@link parseEvent}.
+ */
 export function parseEventLine(line: string, now: number): ParseResult {
   if (exceedsBytes(line, MAX_EVENT_BYTES)) {
     return reject([], 'too-large', `must be at most ${MAX_EVENT_BYTES} bytes (EventBridge's limit)`);
@@ -415,11 +454,117 @@ export function parseEventLine(line: string, now: number): ParseResult {
     raw = JSON.parse(line);
   } catch (error) {
     if (/^\s*$/.test(line)) return reject([], 'empty', 'line is empty');
+    if (line.charCodeAt(0) === 0xfeff) {
+      return reject([], 'invalid-json', 'is not valid JSON: it starts with a byte-order mark (U+FEFF)');
+    }
     // V8 quotes the input in its message: keep only the position, never the content.
     const at = error instanceof Error ? /at position (\d+)/.exec(error.message)?.[1] : undefined;
     return reject([], 'invalid-json', `is not valid JSON${at === undefined ? '' : ` (at position ${at})`}`);
   }
+  // JSON.parse keeps the last of two equal keys; other readers of the same text may keep the first.
+  // Counting the keys is cheap; finding the duplicate is only needed when the counts differ.
+  if (isPlainObject(raw) && keysInText(line) !== keysInValue(raw)) {
+    const duplicate = duplicateKey(line);
+    if (duplicate !== null) return reject(duplicate, 'duplicate-key', 'appears twice in its object');
+  }
   return parseEvent(raw, now);
+}
+
+/** Object keys written in `text` (valid JSON), duplicates included. Iterative: nesting may be deep. */
+function keysInText(text: string): number {
+  const inObject: boolean[] = [];
+  let object = false;
+  let expectKey = false;
+  let keys = 0;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c === 0x22 /* " */) {
+      i = stringEnd(text, i);
+      if (i < 0) return -1;
+      if (expectKey) keys++;
+      expectKey = false;
+    } else if (c === 0x7b /* { */ || c === 0x5b /* [ */) {
+      inObject.push(object);
+      object = c === 0x7b;
+      expectKey = object;
+    } else if (c === 0x7d /* } */ || c === 0x5d /* ] */) {
+      object = inObject.pop() ?? false;
+    } else if (c === 0x2c /* , */) {
+      expectKey = object;
+    }
+  }
+  return keys;
+}
+
+/** Own keys of every object in a parsed JSON value. */
+function keysInValue(root: unknown): number {
+  let keys = 0;
+  const stack: unknown[] = [root];
+  for (let v = stack.pop(); v !== undefined; v = stack.pop()) {
+    if (typeof v !== 'object' || v === null) continue;
+    if (Array.isArray(v)) {
+      for (const item of v) if (typeof item === 'object' && item !== null) stack.push(item);
+      continue;
+    }
+    for (const k in v) {
+      if (!Object.hasOwn(v, k)) continue;
+      keys++;
+      const item: unknown = Reflect.get(v, k);
+      if (typeof item === 'object' && item !== null) stack.push(item);
+    }
+  }
+  return keys;
+}
+
+/**
+ * The path of the first key that appears twice in one object of `text`, which must be valid JSON; null
+ * when every key is unique. Keys are compared after unescaping.
+ */
+function duplicateKey(text: string): PropertyKey[] | null {
+  // Per open container: its keys (null for an array), its place in its parent, and where it is now.
+  const frames: { keys: Set<string> | null; at: PropertyKey | null; key: string; index: number }[] = [];
+  let top = frames.at(-1);
+  let expectKey = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c === 0x22 /* " */) {
+      const start = i + 1;
+      i = stringEnd(text, i);
+      if (i < 0) return null;
+      if (!expectKey || top?.keys == null) continue;
+      expectKey = false;
+      const raw = text.slice(start, i);
+      const name = raw.includes('\\') ? String(JSON.parse(`"${raw}"`)) : raw;
+      if (top.keys.has(name)) return [...frames.slice(1).map((f) => f.at ?? ''), name];
+      top.keys.add(name);
+      top.key = name;
+    } else if (c === 0x7b /* { */ || c === 0x5b /* [ */) {
+      const at = top === undefined ? null : top.keys === null ? top.index : top.key;
+      top = { keys: c === 0x7b ? new Set() : null, at, key: '', index: 0 };
+      frames.push(top);
+      expectKey = c === 0x7b;
+    } else if (c === 0x7d /* } */ || c === 0x5d /* ] */) {
+      frames.pop();
+      top = frames.at(-1);
+    } else if (c === 0x2c /* , */) {
+      if (top?.keys === null) top.index++;
+      else expectKey = true;
+    }
+  }
+  return null;
+}
+
+/** The index of the quote that closes the string opened at `open`; -1 when there is none. */
+function stringEnd(text: string, open: number): number {
+  let end = text.indexOf('"', open + 1);
+  for (;;) {
+    if (end < 0) return -1;
+    let backslashes = 0;
+    for (let k = end - 1; text.charCodeAt(k) === 0x5c /* \ */; k--) backslashes++;
+    // A quote after an odd number of backslashes is part of the string.
+    if (backslashes % 2 === 0) return end;
+    end = text.indexOf('"', end + 1);
+  }
 }
 
 function normalize(e: ShopEvent): DomainEvent {
@@ -525,11 +670,21 @@ function formatPath(path: Path): string {
     if (typeof k === 'number') out += `[${k}]`;
     else {
       const s = String(k);
-      out +=
-        PLAIN_KEY.test(s) && s.length <= 64 ? (out === '' ? s : `.${s}`) : `[${JSON.stringify(clip(s))}]`;
+      out += PLAIN_KEY.test(s) && s.length <= 64 ? (out === '' ? s : `.${s}`) : `[${quote(s)}]`;
     }
   }
   return out;
+}
+
+/** Characters a reason must not carry as they are: SQS refuses some, the others hide or reorder text. */
+const UNSHOWABLE = /[\p{Cf}\p{Zl}\p{Zp}\uFFFE\uFFFF]/gu;
+
+/** A clipped value in JSON quotes, with invisible and SQS-invalid characters as `\uXXXX` escapes. */
+function quote(s: string): string {
+  return JSON.stringify(clip(s)).replace(UNSHOWABLE, (c) => {
+    const hex = (c.codePointAt(0) ?? 0).toString(16);
+    return hex.length > 4 ? `\\u{${hex}}` : `\\u${hex.padStart(4, '0')}`;
+  });
 }
 
 function show(v: unknown, rule: string): string {
@@ -539,7 +694,7 @@ function show(v: unknown, rule: string): string {
     case 'string':
       // A type mismatch only needs the kind; lengths need the length; otherwise show a clipped value.
       if (rule === 'type') return 'a string';
-      return rule === 'too-long' ? `${v.length} characters` : JSON.stringify(clip(v));
+      return rule === 'too-long' ? `${v.length} characters` : quote(v);
     case 'number':
     case 'boolean':
       return String(v);
