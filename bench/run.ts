@@ -5,12 +5,13 @@
  *
  *   npm run bench                      all benchmarks
  *   npm run bench -- --json            one JSON object on stdout
- *   npm run bench -- --only core       one group (core, replenishment)
+ *   npm run bench -- --only core       one group (core, replenishment, local)
  *   npm run bench -- --customers 200000  smaller core population (default 1,000,000)
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { runCoreBench } from './core-bench.ts';
+import { runLocalBench } from './local-bench.ts';
 import { evaluateReplenishment } from './replenishment-eval.ts';
 
 const { values } = parseArgs({
@@ -21,7 +22,7 @@ const { values } = parseArgs({
   },
 });
 
-const groups = new Set((values.only ?? 'core,replenishment').split(','));
+const groups = new Set((values.only ?? 'core,replenishment,local').split(','));
 const results: Record<string, unknown> = { date: new Date().toISOString(), node: process.version };
 const log = (line: string) => {
   if (!values.json) process.stdout.write(`${line}\n`);
@@ -49,6 +50,20 @@ if (groups.has('replenishment')) {
   log(`  replenishment.baselineMaeDays   ${r.baselineMaeDays.toFixed(2)}   (customer's own average gap)`);
   log(`  replenishment.improvement       ${(r.improvement * 100).toFixed(1)}%   (goal ≥ 25%)`);
   log(`  replenishment.pairs             ${r.pairs.toLocaleString('en')}`);
+}
+
+if (groups.has('local')) {
+  log('local: a rush of a synthetic shop (two months in two minutes) through the embedded stack …');
+  const l = await runLocalBench();
+  results.local = l;
+  log(`  local.eventsPerSec              ${l.eventsPerSec}   (${l.events} events in ${l.seconds} s)`);
+  log(`  local.writesPerEvent            ${l.writesPerEvent}`);
+  log(
+    `  local.ddbLocalCeilingOpsPerSec  ${l.ddbLocalCeilingOpsPerSec}   (plain PutItem loop, same instance)`,
+  );
+  log(
+    `  local.ratioToCeiling            ${l.ratioToCeiling}   (events × writes per event ÷ ceiling; goal ≥ 0.5)`,
+  );
 }
 
 mkdirSync(new URL('./results/', import.meta.url), { recursive: true });

@@ -39,72 +39,81 @@ export async function runEmbedded(source: EventSource, options: RunnerOptions): 
     ...(options.onMessage === undefined ? {} : { onMessage: options.onMessage }),
   });
   try {
-    const ctx: EngineContext = stack.ctx;
-    const refits = new ModelRefits(options.startMs, options.refitEveryDays);
-    let events = 0;
-    let seen = 0;
-    const end = options.endMs;
-    while (source.peekAt() <= end) {
-      const at = source.peekAt();
-      while (refits.nextAt <= at) {
-        await stack.advanceTo(refits.nextAt);
-        ctx.model = refits.fit();
-      }
-      await stack.advanceTo(at);
-      const next = source.next(stack.clock.now());
-      if (next === undefined) break;
-      seen++;
-      if (seen % 200 === 0) options.onProgress?.(Math.min(seen, source.total), source.total);
-      if (!next.ok) {
-        recorder.rejectedInput(next.record);
-        continue;
-      }
-      events++;
-      const event = next.event;
-      refits.observe(event);
-      recorder.event(event);
-      if (next.raw === undefined)
-        throw new Error(`event ${event.id}: the embedded runtime needs its envelope`);
-      await stack.putEvent(busEvent(next.raw));
-      // Events of the same instant share the ingest batch, as the mapping's batching window gives them.
-      if (source.peekAt() > at) await stack.settle();
-    }
-    while (refits.nextAt <= end) {
-      await stack.advanceTo(refits.nextAt);
-      ctx.model = refits.fit();
-    }
-    await stack.advanceTo(end);
-    await stack.settle();
-    options.onProgress?.(source.total, source.total);
-
-    const usage = stack.usage();
-    const heldAtEnd = await stack.heldCount();
-    const op = (name: string) => usage.dynamodb.operations.filter((o) => o.operation === name);
-    const sum = (rows: { requests: number }[]) => rows.reduce((n, r) => n + r.requests, 0);
-    const conflicts = op('PutItem').reduce((n, o) => n + (o.errors.ConditionalCheckFailedException ?? 0), 0);
-    return {
-      summary: recorder.summary,
-      messages: recorder.messages,
-      bonuses: recorder.bonuses,
-      suppressed: recorder.suppressed,
-      rejected: recorder.rejected,
-      outputs: recorder.counts,
-      events,
-      customers: 0,
-      evaluations: usage.functions.evaluate.invocations,
-      counts: {
-        reads: sum(op('GetItem')) + sum(op('Query')) + sum(op('Scan')),
-        writes: sum(op('PutItem')) + sum(op('UpdateItem')) + sum(op('BatchWriteItem')),
-        conflicts,
-        indexWrites: sum(op('UpdateItem')),
-      },
-      states: [],
-      model: ctx.model,
-      endMs: end,
-      usage,
-      heldAtEnd,
-    };
+    return await driveEmbedded(stack, recorder, source, options);
   } finally {
     await stack.stop();
   }
+}
+
+/** Drives a started stack through the source up to `options.endMs` (the stack is left running). */
+export async function driveEmbedded(
+  stack: EmbeddedStack,
+  recorder: RunRecorder,
+  source: EventSource,
+  options: RunnerOptions,
+): Promise<EmbeddedResult> {
+  const ctx: EngineContext = stack.ctx;
+  const refits = new ModelRefits(options.startMs, options.refitEveryDays);
+  let events = 0;
+  let seen = 0;
+  const end = options.endMs;
+  while (source.peekAt() <= end) {
+    const at = source.peekAt();
+    while (refits.nextAt <= at) {
+      await stack.advanceTo(refits.nextAt);
+      ctx.model = refits.fit();
+    }
+    await stack.advanceTo(at);
+    const next = source.next(stack.clock.now());
+    if (next === undefined) break;
+    seen++;
+    if (seen % 200 === 0) options.onProgress?.(Math.min(seen, source.total), source.total);
+    if (!next.ok) {
+      recorder.rejectedInput(next.record);
+      continue;
+    }
+    events++;
+    const event = next.event;
+    refits.observe(event);
+    recorder.event(event);
+    if (next.raw === undefined) throw new Error(`event ${event.id}: the embedded runtime needs its envelope`);
+    await stack.putEvent(busEvent(next.raw));
+    // Events of the same instant share the ingest batch, as the mapping's batching window gives them.
+    if (source.peekAt() > at) await stack.settle();
+  }
+  while (refits.nextAt <= end) {
+    await stack.advanceTo(refits.nextAt);
+    ctx.model = refits.fit();
+  }
+  await stack.advanceTo(end);
+  await stack.settle();
+  options.onProgress?.(source.total, source.total);
+
+  const usage = stack.usage();
+  const heldAtEnd = await stack.heldCount();
+  const op = (name: string) => usage.dynamodb.operations.filter((o) => o.operation === name);
+  const sum = (rows: { requests: number }[]) => rows.reduce((n, r) => n + r.requests, 0);
+  const conflicts = op('PutItem').reduce((n, o) => n + (o.errors.ConditionalCheckFailedException ?? 0), 0);
+  return {
+    summary: recorder.summary,
+    messages: recorder.messages,
+    bonuses: recorder.bonuses,
+    suppressed: recorder.suppressed,
+    rejected: recorder.rejected,
+    outputs: recorder.counts,
+    events,
+    customers: 0,
+    evaluations: usage.functions.evaluate.invocations,
+    counts: {
+      reads: sum(op('GetItem')) + sum(op('Query')) + sum(op('Scan')),
+      writes: sum(op('PutItem')) + sum(op('UpdateItem')) + sum(op('BatchWriteItem')),
+      conflicts,
+      indexWrites: sum(op('UpdateItem')),
+    },
+    states: [],
+    model: ctx.model,
+    endMs: end,
+    usage,
+    heldAtEnd,
+  };
 }

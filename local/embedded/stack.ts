@@ -167,7 +167,7 @@ export class EmbeddedStack {
   private readonly held: DataLayer['held'];
 
   private constructor(
-    private readonly ddb: DynamoDbLocal,
+    readonly ddb: DynamoDbLocal,
     private readonly requests: RequestRecorder,
     private readonly streamRequests: RequestRecorder,
     private readonly options: EmbeddedStackOptions,
