@@ -6,7 +6,7 @@
  * issues the birthday, which reaches the queue the same way.
  */
 import '../handlers/quiet-env.ts';
-import type { DynamoDBRecord, DynamoDBStreamEvent, SQSEvent, SQSRecord } from 'aws-lambda';
+import type { DynamoDBStreamEvent, SQSEvent, SQSRecord } from 'aws-lambda';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { dynamoDbDataLayer } from '../../functions/adapters/dynamodb/data-layer.ts';
 import type { StreamRecord } from '../../functions/adapters/dynamodb/stream-reader.ts';
@@ -17,6 +17,7 @@ import { makeHandler as makeIngest } from '../../functions/handlers/ingest.ts';
 import { makeHandler as makeRelay } from '../../functions/handlers/relay.ts';
 import type { DynamoDbLocal } from '../../local/aws/dynamodb-local.ts';
 import { startDynamoDbLocal } from '../../local/aws/dynamodb-local.ts';
+import { toDynamoDBRecord } from '../../local/aws/stream-mapping.ts';
 import { MemoryMessageQueue, MemoryWorkQueue, NO_EARLY_TIMEOUT, stubContext } from '../handlers/support.ts';
 import { DEFAULT_PACK } from '../unit/fixtures.ts';
 import { drainStream } from './fixtures.ts';
@@ -75,7 +76,7 @@ function sqsEvent(bodies: string[]): SQSEvent {
 
 /** Streams API records in the shape Lambda's event source mapping hands to a function. */
 function streamEvent(records: StreamRecord[]): DynamoDBStreamEvent {
-  return { Records: records.map((r) => r as unknown as DynamoDBRecord) };
+  return { Records: records.map((r) => toDynamoDBRecord(r, streamArn)) };
 }
 
 function setup(clockMs: { now: number }) {
