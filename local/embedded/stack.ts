@@ -31,6 +31,7 @@ import type { DataLayer, Services } from '../../functions/handlers/wiring.ts';
 import type { DecodeImage } from '../../functions/ports/customer-image.ts';
 import type { FunctionId, QueueId, SqsTrigger, StreamTrigger } from '../../lib/wiring.ts';
 import { BUS_RULES, CHANNEL_QUEUES, envNames, FUNCTION_IDS, FUNCTIONS, QUEUES } from '../../lib/wiring.ts';
+import type { Clock } from './../aws/clock.ts';
 import { SimulatedClock } from './../aws/clock.ts';
 import type { DynamoDbLocal } from './../aws/dynamodb-local.ts';
 import { startDynamoDbLocal } from './../aws/dynamodb-local.ts';
@@ -58,6 +59,11 @@ export interface EmbeddedStackOptions {
   dueShards?: number;
   /** Table and queue name prefix (default `lt-local`). */
   prefix?: string;
+  /**
+   * The stack's time (default a SimulatedClock at `startMs`). A SystemClock runs it in real time, for
+   * latency measurements: schedules then fire on real timers and `advanceTo` is not used.
+   */
+  clock?: Clock;
 }
 
 /** Per function: invocations and the wall time they took here (not Lambda's). */
@@ -144,7 +150,7 @@ class CustomersStream {
 }
 
 export class EmbeddedStack {
-  readonly clock: SimulatedClock;
+  readonly clock: Clock;
   readonly ctx: EngineContext;
   readonly bus: LocalEventBus;
   readonly scheduler: LocalScheduler;
@@ -171,7 +177,7 @@ export class EmbeddedStack {
     private readonly requests: RequestRecorder,
     private readonly streamRequests: RequestRecorder,
     private readonly options: EmbeddedStackOptions,
-    clock: SimulatedClock,
+    clock: Clock,
     client: DynamoDBClient,
     streamArn: string,
   ) {
@@ -309,7 +315,7 @@ export class EmbeddedStack {
         requests,
         streamRequests,
         options,
-        new SimulatedClock(options.startMs),
+        options.clock ?? new SimulatedClock(options.startMs),
         client,
         streamArn,
       );
@@ -398,6 +404,7 @@ export class EmbeddedStack {
 
   /** Moves the clock, firing every schedule due on the way (each followed by `settle`). */
   async advanceTo(ms: number): Promise<void> {
+    if (!(this.clock instanceof SimulatedClock)) throw new Error('advanceTo needs the simulated clock');
     if (ms > this.clock.now()) await this.clock.advanceTo(ms);
   }
 
