@@ -5,6 +5,7 @@
  */
 import type { CustomerState } from '../functions/domain/customer-state.ts';
 import { customerKey } from '../functions/domain/customer-state.ts';
+import type { ScannedCustomer } from '../functions/ports/customer-scanner.ts';
 import type { CustomerRef, CustomerStore, DueIndex } from '../functions/ports/customer-store.ts';
 import { BUCKET_MS, bucketOf } from '../functions/ports/customer-store.ts';
 
@@ -16,6 +17,8 @@ export class MemoryCustomerStore implements CustomerStore, DueIndex {
   private readonly items = new Map<string, CustomerState>();
   private readonly buckets = new Map<number, Set<string>>();
   private readonly bucketOfKey = new Map<string, number>();
+  /** The due instant stored with each indexed item. */
+  private readonly dueOfKey = new Map<string, number>();
   private readonly listeners: ChangeListener[] = [];
   /** Request counters, like the recorder on the AWS adapters. */
   readonly counts = { reads: 0, writes: 0, conflicts: 0, indexWrites: 0, indexReads: 0 };
@@ -89,6 +92,13 @@ export class MemoryCustomerStore implements CustomerStore, DueIndex {
     return this.items.values();
   }
 
+  /** Every item with its stored due instant, as a sweep's Scan reads them. */
+  scan(): ScannedCustomer[] {
+    const out: ScannedCustomer[] = [];
+    for (const [key, state] of this.items) out.push({ state, dueMs: this.dueOfKey.get(key) ?? null });
+    return out;
+  }
+
   get size(): number {
     return this.items.size;
   }
@@ -98,10 +108,12 @@ export class MemoryCustomerStore implements CustomerStore, DueIndex {
     if (old !== undefined) this.buckets.get(old)?.delete(key);
     if (dueMs === null) {
       this.bucketOfKey.delete(key);
+      this.dueOfKey.delete(key);
       return;
     }
     const bucket = bucketOf(dueMs);
     this.bucketOfKey.set(key, bucket);
+    this.dueOfKey.set(key, dueMs);
     let set = this.buckets.get(bucket);
     if (set === undefined) {
       set = new Set();

@@ -17,7 +17,6 @@ import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda'
 import { z } from 'zod';
 import { customerKey } from '../domain/customer-state.ts';
 import type { EngineContext } from '../domain/engine.ts';
-import { evaluateScheduled, nextDue } from '../domain/engine.ts';
 import type { CustomerScanner, ScannedCustomer } from '../ports/customer-scanner.ts';
 import type { CustomerStore } from '../ports/customer-store.ts';
 import type { WorkQueue } from '../ports/work-queue.ts';
@@ -25,7 +24,7 @@ import { ENV, intEnv } from '../shared/env.ts';
 import { KeyedRunner, processBatchInOrder } from '../shared/ordered-batch.ts';
 import type { HandlerOptions } from '../shared/powertools.ts';
 import { errorFields, logger, MetricUnit, metrics, withPowertools } from '../shared/powertools.ts';
-import { evaluateCustomer } from '../use-cases/customer-use-cases.ts';
+import { sweepCustomer } from '../use-cases/customer-use-cases.ts';
 import type { Services } from './wiring.ts';
 import { awsServices, commonDeps, concurrencyOf, lazyHandler, maintenanceQueueOf } from './wiring.ts';
 
@@ -88,20 +87,12 @@ export function makeHandler(deps: MaintenanceDeps) {
    * A conflict means the customer changed meanwhile: that write recomputed the entry; anything still
    * due is evaluated from a fresh read.
    */
-  const sweepOne = async ({ state, dueMs }: ScannedCustomer, nowMs: number, stats: SweepStats) => {
+  const sweepOne = async (scanned: ScannedCustomer, nowMs: number, stats: SweepStats) => {
     stats.scanned++;
-    const outcome = evaluateScheduled(state, deps.ctx, nowMs);
-    const after = nextDue(outcome.state, deps.ctx, nowMs);
-    if (outcome.state !== state) {
-      stats.evaluated++;
-      if (await deps.store.put(outcome.state, state.version, after)) return;
-      stats.conflicts++;
-      await evaluateCustomer(ports, deps.ctx, state.brand, state.customerId, nowMs);
-      return;
-    }
-    if (after === dueMs) return;
-    stats.reindexed++;
-    if (!(await deps.store.setDue(state.brand, state.customerId, state.version, after))) stats.conflicts++;
+    const result = await sweepCustomer(ports, deps.ctx, scanned, nowMs);
+    if (result === 'evaluated' || result === 'conflict-evaluated') stats.evaluated++;
+    if (result === 'reindexed' || result === 'conflict') stats.reindexed++;
+    if (result === 'conflict-evaluated' || result === 'conflict') stats.conflicts++;
   };
 
   const runTask = async (task: ScanTask, context: Context, stats: SweepStats) => {

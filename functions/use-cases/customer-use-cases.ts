@@ -9,6 +9,7 @@ import { emptyState } from '../domain/customer-state.ts';
 import type { EngineContext, Outcome } from '../domain/engine.ts';
 import { evaluateScheduled, nextDue, processEvent } from '../domain/engine.ts';
 import type { DomainEvent } from '../domain/events.ts';
+import type { ScannedCustomer } from '../ports/customer-scanner.ts';
 import type { CustomerStore } from '../ports/customer-store.ts';
 
 export interface Ports {
@@ -92,4 +93,33 @@ export function evaluateCustomer(
     (s) => evaluateScheduled(s, ctx, nowMs),
     'reindex',
   );
+}
+
+/** What the sweep did with one scanned customer. */
+export type SweepResult = 'unchanged' | 'evaluated' | 'reindexed' | 'conflict-evaluated' | 'conflict';
+
+/**
+ * Decides one customer a sweep read, with the state the scan read: evaluates what is due now and moves
+ * the due entry when it changed (a new pack or model), in one conditional write at the scanned
+ * version. A conflict means the customer changed meanwhile: that write recomputed the entry; anything
+ * still due is evaluated from a fresh read.
+ */
+export async function sweepCustomer(
+  ports: Ports,
+  ctx: EngineContext,
+  scanned: ScannedCustomer,
+  nowMs: number,
+): Promise<SweepResult> {
+  const { state, dueMs } = scanned;
+  const outcome = evaluateScheduled(state, ctx, nowMs);
+  const after = nextDue(outcome.state, ctx, nowMs);
+  if (outcome.state !== state) {
+    if (await ports.store.put(outcome.state, state.version, after)) return 'evaluated';
+    await evaluateCustomer(ports, ctx, state.brand, state.customerId, nowMs);
+    return 'conflict-evaluated';
+  }
+  if (after === dueMs) return 'unchanged';
+  return (await ports.store.setDue(state.brand, state.customerId, state.version, after))
+    ? 'reindexed'
+    : 'conflict';
 }
