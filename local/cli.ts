@@ -4,17 +4,25 @@
  * - `demo` (what `npm start` runs) and `simulate`: a seeded synthetic shop driven through the engine on a
  *   simulated clock;
  * - `replay`: a backtest of recorded shop events (JSONL) through the same runner;
- * - `import-online-retail`: the real UCI Online Retail II data → shop events for `replay`.
+ * - `import-online-retail`: the real UCI Online Retail II data → shop events for `replay`;
+ * - `report`: the tables of a finished run from its summary.json, and its report.html rebuilt.
  * Runs use the embedded stack (the deployed handlers on DynamoDB Local, in-process SQS, EventBridge and
  * Scheduler) by default, or the in-memory runtime (`--runtime memory`: the same use cases on in-memory
  * stores, much faster). `main` returns the exit code (2 for usage errors) so tests can call it in-process.
  */
-import { readFileSync } from 'node:fs';
+import { readFileSync, statSync } from 'node:fs';
+import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import type { CampaignFile } from '../functions/domain/campaign.ts';
 import { parseCampaignPack } from '../functions/domain/campaign-pack.ts';
+import { chaosMain } from './chaos/command.ts';
 import { estimateCost } from './cost.ts';
 import { runEmbedded } from './embedded/run.ts';
+import { explainMain } from './explain.ts';
+import type { MeasureResults } from './measure/attribution.ts';
+import { formatMeasurement } from './measure/format.ts';
+import { MeasurementObserver } from './measure/observer.ts';
+import { parseMeasurement } from './measure/results-json.ts';
 import type { Runner, SimulationResult } from './memory-simulation.ts';
 import { runEvents, runMemorySimulation } from './memory-simulation.ts';
 import { CREDIT, importOnlineRetail } from './online-retail-import.ts';
@@ -23,7 +31,7 @@ import { progressBar, summaryJson, writeSummary } from './outputs.ts';
 import { replayEvents } from './replay.ts';
 import { writeReport } from './report/write-report.ts';
 import { RunRecorder } from './run-recorder.ts';
-import { formatTable } from './summary.ts';
+import { campaignSummariesFromJson, formatRows, formatTable } from './summary.ts';
 
 const DEFAULT_CAMPAIGNS = new URL('../campaigns/default.yaml', import.meta.url);
 const OUTPUTS = 'messages.jsonl, bonuses.jsonl, suppressed.jsonl, rejected.jsonl, summary.json, report.html';
@@ -74,6 +82,15 @@ const HELP_IMPORT = `Usage:
         push 30% (with a push token), no sms. Same file and seed → identical output (default seed 1).
 `;
 
+const HELP_REPORT = `Usage:
+  loyalty-triggers report --in DIR
+      Reads DIR/summary.json (the output of demo, simulate or replay), prints the per-campaign table and
+      the measurement (reach; conversion against the holdout with the uplift's 95% interval, incremental
+      orders, revenue per recipient, AOV, repeat purchases, points, redemption; personalised vs generic
+      campaigns), and rebuilds DIR/report.html from the run's files. See "Reading the measurements" in
+      the README.
+`;
+
 const HELP = `loyalty-triggers — trigger campaigns for loyalty programs
 
 Commands:
@@ -81,10 +98,16 @@ Commands:
   simulate              a seeded synthetic shop through the engine
   replay                backtest recorded shop events (JSONL)
   import-online-retail  the UCI Online Retail II data → shop events
+  report                print a finished run's tables and rebuild its report.html
+  explain               why a message was sent, or why not: decision, consent and its event, cap, quiet hours
+  chaos                 a seeded run under faults and duplicate deliveries, checked against an oracle
 
 ${HELP_DEMO}  loyalty-triggers simulate ${SIMULATE_USAGE}
   loyalty-triggers replay --events FILE.jsonl [--campaigns FILE] [--from ISO] [--until ISO] --out DIR [--runtime embedded|memory] [--json]
   loyalty-triggers import-online-retail FILE.csv.gz --out EVENTS.jsonl [--seed S]
+  loyalty-triggers report --in DIR
+  loyalty-triggers explain (--in DIR | --events FILE.jsonl) --customer ID --message ID [--json]
+  loyalty-triggers chaos --events N [--seed S] [--fault-rate R] [--json]
   loyalty-triggers <command> --help
 `;
 
@@ -203,7 +226,8 @@ async function simulate(command: 'demo' | 'simulate', args: string[], io: Io): P
   const out = str(values.out) ?? `out/${command}`;
   const runtime = runtimeOption(str(values.runtime), help);
   const started = performance.now();
-  const recorder = new RunRecorder(pack, { dir: out });
+  const measurement = new MeasurementObserver(pack.campaigns);
+  const recorder = new RunRecorder(pack, { dir: out, observers: [measurement] });
   const result = await runMemorySimulation({
     customers,
     days,
@@ -222,13 +246,14 @@ async function simulate(command: 'demo' | 'simulate', args: string[], io: Io): P
     days,
     seed,
     start,
-    campaigns: campaignsPath,
+    campaignsFile: campaignsPath,
     seconds: Math.round(seconds * 10) / 10,
   };
-  writeSummary(out, result, meta);
+  const measured = measurement.results();
+  writeSummary(out, result, meta, measured);
   await writeReport(out);
   if (values.json) {
-    io.stdout(`${JSON.stringify(summaryJson(result, meta))}\n`);
+    io.stdout(`${JSON.stringify(summaryJson(result, meta, measured))}\n`);
     return 0;
   }
   io.stdout(
@@ -236,12 +261,12 @@ async function simulate(command: 'demo' | 'simulate', args: string[], io: Io): P
       `${result.evaluations} scheduled evaluations, ${result.outputs.messages} messages, ` +
       `${result.outputs.bonuses} ledger entries, ${result.outputs.rejected} rejected, in ${seconds.toFixed(1)} s.\n\n`,
   );
-  printTable(result, out, io);
+  printTable(result, measured, out, io);
   return 0;
 }
 
-function printTable(result: SimulationResult, out: string, io: Io): void {
-  io.stdout(`${formatTable(result.summary)}\n\n`);
+function printTable(result: SimulationResult, measured: MeasureResults, out: string, io: Io): void {
+  io.stdout(`${formatTable(result.summary)}\n\n${formatMeasurement(measured)}\n\n`);
   if (result.usage !== undefined) {
     const cost = estimateCost(result.usage);
     const t = result.usage.dynamodb.totals;
@@ -289,7 +314,8 @@ async function replay(args: string[], io: Io): Promise<number> {
   const { pack, path: campaignsPath } = loadPack(str(values.campaigns));
   const runtime = runtimeOption(str(values.runtime), HELP_REPLAY);
   const started = performance.now();
-  const recorder = new RunRecorder(pack, { dir: out });
+  const measurement = new MeasurementObserver(pack.campaigns);
+  const recorder = new RunRecorder(pack, { dir: out, observers: [measurement] });
   const result = await replayEvents({
     runner: runtime.runner,
     eventsPath: events,
@@ -304,7 +330,7 @@ async function replay(args: string[], io: Io): Promise<number> {
     command: 'replay',
     runtime: runtime.name,
     eventsFile: events,
-    campaigns: campaignsPath,
+    campaignsFile: campaignsPath,
     from: fromMs === undefined ? null : new Date(fromMs).toISOString(),
     until: untilMs === undefined ? null : new Date(untilMs).toISOString(),
     lines: result.lines,
@@ -312,10 +338,11 @@ async function replay(args: string[], io: Io): Promise<number> {
     validationNow: new Date(result.validationNowMs).toISOString(),
     seconds: Math.round(seconds * 10) / 10,
   };
-  writeSummary(out, result, meta);
+  const measured = measurement.results();
+  writeSummary(out, result, meta, measured);
   await writeReport(out);
   if (values.json) {
-    io.stdout(`${JSON.stringify(summaryJson(result, meta))}\n`);
+    io.stdout(`${JSON.stringify(summaryJson(result, meta, measured))}\n`);
     return 0;
   }
   io.stdout(
@@ -324,7 +351,66 @@ async function replay(args: string[], io: Io): Promise<number> {
       `${result.evaluations} scheduled evaluations, ${result.outputs.messages} messages, ` +
       `${result.outputs.bonuses} ledger entries, in ${seconds.toFixed(1)} s.\n\n`,
   );
-  printTable(result, out, io);
+  printTable(result, measured, out, io);
+  return 0;
+}
+
+/** A failure that is not a usage error (a missing or unreadable run directory): exit 1. */
+class RunDirError extends Error {
+  override name = 'RunDirError';
+}
+
+function readRunSummary(dir: string): Record<string, unknown> {
+  let isDir = false;
+  try {
+    isDir = statSync(dir).isDirectory();
+  } catch {
+    // Missing or unreadable: reported below.
+  }
+  if (!isDir)
+    throw new RunDirError(`${dir} is not a directory (pass the --out DIR of a demo, simulate or replay run)`);
+  const path = join(dir, 'summary.json');
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (error) {
+    throw new RunDirError(`cannot read ${path}: is ${dir} the output of a demo, simulate or replay run?`, {
+      cause: error,
+    });
+  }
+  let summary: unknown;
+  try {
+    summary = JSON.parse(text);
+  } catch (error) {
+    throw new RunDirError(`${path} is not valid JSON`, { cause: error });
+  }
+  if (!isRecord(summary)) throw new RunDirError(`${path} is not a JSON object`);
+  return summary;
+}
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+async function report(args: string[], io: Io): Promise<number> {
+  const { values } = parse(args, { in: { type: 'string' } }, HELP_REPORT);
+  if (values.help) {
+    io.stdout(HELP_REPORT);
+    return 0;
+  }
+  const dir = str(values.in);
+  if (dir === undefined) throw new UsageError('--in DIR is required', HELP_REPORT);
+  const summary = readRunSummary(dir);
+  io.stdout(`${formatRows(campaignSummariesFromJson(summary.campaigns))}\n\n`);
+  const measurement = parseMeasurement(summary.measurement);
+  if (measurement.type === 'Measured') io.stdout(`${formatMeasurement(measurement.results)}\n\n`);
+  else if (measurement.type === 'Missing')
+    io.stdout(
+      'No measurement in summary.json (a run from an older version): run it again to measure it.\n\n',
+    );
+  else io.stdout(`The measurement in summary.json can't be read (${measurement.reason}).\n\n`);
+  const path = await writeReport(dir);
+  io.stdout(`Report: ${path}\n`);
   return 0;
 }
 
@@ -371,6 +457,12 @@ export async function main(argv: readonly string[], io: Io = processIo): Promise
         return await replay(rest, io);
       case 'import-online-retail':
         return await importRetail(rest, io);
+      case 'report':
+        return await report(rest, io);
+      case 'explain':
+        return await explainMain(rest, io);
+      case 'chaos':
+        return await chaosMain(rest, io);
       case undefined:
       case '--help':
       case '-h':

@@ -2,12 +2,13 @@
  * The in-memory simulation: a synthetic shop driven through the use cases on a simulated clock, with
  * in-memory stores. Events are ingested at their own time; every 15 simulated minutes the dispatcher
  * evaluates the customers due in the next-due index; messages leave through the relay, as in AWS.
- * Messages that the simulated customers open come back as `MessageEngaged` events.
+ * Messages that the simulated customers open come back as `MessageEngaged` events, and offers they
+ * answer as `OrderPlaced` events: the incremental orders whose rate (`offerResponse`) the measurement's
+ * holdout comparison has to recover.
  */
 import type { CampaignFile } from '../functions/domain/campaign.ts';
 import type { CustomerState, LedgerEntry } from '../functions/domain/customer-state.ts';
 import type { EngineContext } from '../functions/domain/engine.ts';
-import { nextDue } from '../functions/domain/engine.ts';
 import type { DomainEvent } from '../functions/domain/events.ts';
 import { parseEvent } from '../functions/domain/events.ts';
 import type { Message } from '../functions/domain/message.ts';
@@ -15,14 +16,20 @@ import { relay } from '../functions/domain/relay.ts';
 import type { ReplenishmentModel } from '../functions/domain/replenishment.ts';
 import { MS_PER_DAY } from '../functions/domain/time.ts';
 import type { Ports } from '../functions/use-cases/customer-use-cases.ts';
-import { evaluateCustomer, ingestEvent } from '../functions/use-cases/customer-use-cases.ts';
+import { evaluateCustomer, ingestEvent, sweepCustomer } from '../functions/use-cases/customer-use-cases.ts';
+import type { FunctionId } from '../lib/wiring.ts';
+import { FUNCTIONS } from '../lib/wiring.ts';
+import type { ScheduleSpec } from './aws/scheduler.ts';
+import { nextOccurrence, parseScheduleExpression, wiringExpression } from './aws/scheduler.ts';
 import type { StackUsage } from './embedded/stack.ts';
-import { BUCKET_MS, MemoryCustomerStore } from './memory-stores.ts';
+import { MemoryCustomerStore } from './memory-stores.ts';
 import { ModelRefits } from './model-refits.ts';
 import type { RejectedRecord, SuppressedRecord } from './run-recorder.ts';
 import { RunRecorder } from './run-recorder.ts';
+import { offerTermsOf, responseBasket } from './sim/offer-response.ts';
+import { hash32 } from './sim/random.ts';
 import type { CustomerTruth, ShopEvent } from './sim/synthetic-shop.ts';
-import { engagementFor, generateShop } from './sim/synthetic-shop.ts';
+import { engagementFor, generateShop, responseToOffer } from './sim/synthetic-shop.ts';
 import type { RunSummary } from './summary.ts';
 
 export type { RejectedRecord, SuppressedRecord } from './run-recorder.ts';
@@ -63,6 +70,13 @@ export interface SimulationResult {
   usage?: StackUsage;
   /** Messages held past the run's end (embedded runtime). */
   heldAtEnd?: number;
+}
+
+/** The schedule a function's wiring gives it (its first schedule trigger). */
+function wiredSchedule(fn: FunctionId): ScheduleSpec {
+  const trigger = FUNCTIONS[fn].triggers.find((t) => t.kind === 'schedule');
+  if (trigger === undefined) throw new Error(`the wiring gives ${fn} no schedule`);
+  return parseScheduleExpression(wiringExpression(trigger));
 }
 
 /** A binary min-heap of events by time, so engagement events can join the stream as they happen. */
@@ -136,7 +150,7 @@ export interface EventSource {
 /** A valid event (with its envelope as received, for runtimes that put it on a bus) or a rejection. */
 export type SourcedEvent =
   | { ok: true; event: DomainEvent; raw?: object }
-  | { ok: false; record: RejectedRecord };
+  | { ok: false; record: RejectedRecord; deliver?: object };
 
 /** A runtime that drives an event source: `runEvents` (in memory) or `runEmbedded` (DynamoDB Local). */
 export type Runner = (source: EventSource, options: RunnerOptions) => Promise<SimulationResult>;
@@ -198,10 +212,9 @@ export async function runEvents(source: EventSource, options: RunnerOptions): Pr
   const end = options.endMs;
   let seen = 0;
   let watermark = clock;
-  for (let tick = clock + BUCKET_MS; tick <= end; tick += BUCKET_MS) {
-    while (source.peekAt() < tick) {
-      const at = source.peekAt();
-      clock = Math.max(clock, at);
+  const ingestUntil = async (limit: (at: number) => boolean) => {
+    while (limit(source.peekAt())) {
+      clock = Math.max(clock, source.peekAt());
       const next = source.next(clock);
       if (next === undefined) break;
       seen++;
@@ -216,28 +229,37 @@ export async function runEvents(source: EventSource, options: RunnerOptions): Pr
       recorder.event(event);
       await ingestEvent(ports, ctx, event, clock);
     }
-    clock = tick;
-    if (tick >= refits.nextAt) {
-      // A new model moves replenishment days: re-index everyone, as the admin reindex does in AWS.
-      ctx.model = refits.fit();
-      for (const state of store.all()) {
-        const due = nextDue(state, ctx, tick);
-        await store.setDue(
-          state.brand,
-          state.customerId,
-          state.version,
-          due === null ? null : Math.max(due, tick),
-        );
+  };
+  // The schedules of the wiring: the dispatcher every 15 minutes (a minute after each bucket), the
+  // nightly sweep; a refit of the model every 30 days. Events before an instant are ingested first.
+  const dispatchAt = wiredSchedule('dispatch');
+  const sweepAt = wiredSchedule('maintenance');
+  let nextDispatch = nextOccurrence(dispatchAt, clock);
+  let nextSweep = nextOccurrence(sweepAt, clock);
+  for (;;) {
+    const at = Math.min(nextDispatch, nextSweep, refits.nextAt);
+    if (at > end) break;
+    await ingestUntil((t) => t < at);
+    clock = at;
+    if (at === nextSweep) {
+      // The sweep reads every item and decides each as the maintenance function does.
+      for (const scanned of store.scan()) await sweepCustomer(ports, ctx, scanned, at);
+      nextSweep = nextOccurrence(sweepAt, at);
+    } else if (at === nextDispatch) {
+      // The dispatcher reads the buckets after its watermark up to now, as the dispatch Lambda does.
+      const due = await store.due(watermark, at);
+      watermark = at;
+      for (const { brand, customerId } of due) {
+        result.evaluations++;
+        await evaluateCustomer(ports, ctx, brand, customerId, at);
       }
-    }
-    // The dispatcher reads the buckets after its watermark up to now, as the dispatch Lambda does.
-    const due = await store.due(watermark, tick);
-    watermark = tick;
-    for (const { brand, customerId } of due) {
-      result.evaluations++;
-      await evaluateCustomer(ports, ctx, brand, customerId, tick);
+      nextDispatch = nextOccurrence(dispatchAt, at);
+    } else {
+      // A new model moves replenishment days; the next sweep re-indexes the customers it moves.
+      ctx.model = refits.fit();
     }
   }
+  await ingestUntil((t) => t <= end);
   options.onProgress?.(source.total, source.total);
   result.counts = {
     reads: store.counts.reads,
@@ -252,6 +274,73 @@ export async function runEvents(source: EventSource, options: RunnerOptions): Pr
   return result;
 }
 
+function hex8(n: number): string {
+  return n.toString(16).padStart(8, '0');
+}
+
+/** Days after its send time an occurrence is forgotten by the response dedupe (its channels are long sent). */
+const ANSWERED_MEMORY_DAYS = 30;
+
+/**
+ * The orders offers cause: one decision per occurrence (its messages on several channels are one offer),
+ * through `responseToOffer`; an order that falls inside the run joins the event queue. The envelope and
+ * the order share the id `resp-<seed>-<n>`, n a 64-bit hash of the occurrence key: the same whatever
+ * order a runtime relays messages in, and never one of the shop's own ids (they start with `evt-`/`o`).
+ */
+class OfferResponses {
+  /** Occurrence keys already answered, with their send time, pruned as the run moves on. */
+  private readonly answered = new Map<string, number>();
+  private latestSendMs = Number.NEGATIVE_INFINITY;
+  private pruneAt = 10_000;
+
+  constructor(
+    private readonly truthById: ReadonlyMap<string, CustomerTruth>,
+    private readonly queue: EventQueue,
+    private readonly seed: number,
+    private readonly endMs: number,
+  ) {}
+
+  onMessage(m: Message): void {
+    const terms = offerTermsOf(m);
+    const truth = this.truthById.get(m.customerId);
+    if (terms === null || truth === undefined || this.answered.has(m.occurrenceKey)) return;
+    const sendMs = Date.parse(m.sendAt);
+    this.remember(m.occurrenceKey, sendMs);
+    const response = responseToOffer(truth, m.sendAt, this.seed);
+    if (!response.orders || response.at === null) return;
+    const atMs = Date.parse(response.at);
+    if (atMs >= this.endMs) return;
+    const basket = responseBasket(truth, terms, m.sendAt, this.seed);
+    const key = m.occurrenceKey;
+    const id = `resp-${this.seed}-${hex8(hash32(key, 0x0ff3))}${hex8(hash32(key, 0x5e11))}`;
+    const detail: Record<string, unknown> = {
+      orderId: id,
+      customerId: m.customerId,
+      placedAt: response.at,
+      currency: basket.currency,
+      total: basket.total,
+      lines: basket.lines,
+    };
+    if (m.brand !== 'default') detail.brand = m.brand;
+    this.queue.push(atMs, {
+      id,
+      source: 'shop.synthetic',
+      'detail-type': 'OrderPlaced',
+      time: response.at,
+      detail,
+    });
+  }
+
+  private remember(key: string, sendMs: number): void {
+    this.answered.set(key, sendMs);
+    if (sendMs > this.latestSendMs) this.latestSendMs = sendMs;
+    if (this.answered.size < this.pruneAt) return;
+    const before = this.latestSendMs - ANSWERED_MEMORY_DAYS * MS_PER_DAY;
+    for (const [k, ms] of this.answered) if (ms < before) this.answered.delete(k);
+    this.pruneAt = Math.max(10_000, 2 * this.answered.size);
+  }
+}
+
 export async function runMemorySimulation(options: SimulationOptions): Promise<SimulationResult> {
   const shop = generateShop({
     customers: options.customers,
@@ -262,7 +351,6 @@ export async function runMemorySimulation(options: SimulationOptions): Promise<S
   const truthById = new Map<string, CustomerTruth>(shop.truth.map((t) => [t.customerId, t]));
   const queue = new EventQueue();
   for (const e of shop.events) queue.push(Date.parse(e.time), e);
-  let engagementSeq = 0;
   let line = 0;
   const source: EventSource = {
     total: shop.events.length,
@@ -278,20 +366,25 @@ export async function runMemorySimulation(options: SimulationOptions): Promise<S
     },
   };
   const startMs = Date.parse(options.start);
+  const endMs = startMs + options.days * MS_PER_DAY;
+  const responses = new OfferResponses(truthById, queue, options.seed, endMs);
   const result = await (options.runner ?? runEvents)(source, {
     pack: options.pack,
     startMs,
-    endMs: startMs + options.days * MS_PER_DAY,
+    endMs,
     ...(options.refitEveryDays === undefined ? {} : { refitEveryDays: options.refitEveryDays }),
     ...(options.onProgress === undefined ? {} : { onProgress: options.onProgress }),
     ...(options.recorder === undefined ? {} : { recorder: options.recorder }),
-    // Messages the simulated customers open come back as MessageEngaged events.
+    // Messages the simulated customers open come back as MessageEngaged events; offers they take up
+    // come back as orders.
     onMessage(m) {
+      responses.onMessage(m);
       const truth = truthById.get(m.customerId);
       const engaged = truth ? engagementFor(truth, m.messageId, m.sendAt, options.seed) : null;
       if (engaged === null) return;
       queue.push(Date.parse(engaged.at), {
-        id: `eng-${options.seed}-${engagementSeq++}`,
+        // From the message, not a counter: the same whatever order a runtime relays messages in.
+        id: `eng-${options.seed}-${hex8(hash32(m.messageId, 0x0e9a))}${hex8(hash32(m.messageId, 0x6a6e))}`,
         source: 'shop.synthetic',
         'detail-type': 'MessageEngaged',
         time: engaged.at,

@@ -1,11 +1,13 @@
 /**
  * The run outputs DESIGN.md lists, shared by `demo`, `simulate` and `replay`: `messages.jsonl` (every SQS
  * body queued), `bonuses.jsonl`, `suppressed.jsonl`, `rejected.jsonl` and `summary.json` (per campaign
- * counts and the store request counts); plus the progress bar the long-running commands draw on stderr.
+ * counts, the store request counts and, when the run was measured, the per-campaign `measurement`);
+ * plus the progress bar the long-running commands draw on stderr.
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { estimateCost } from './cost.ts';
+import type { MeasureResults } from './measure/attribution.ts';
 import type { SimulationResult } from './memory-simulation.ts';
 import { writeJsonl } from './run-recorder.ts';
 
@@ -18,7 +20,12 @@ export const OUTPUT_FILES = [
   'report.html',
 ] as const;
 
-export function summaryJson(result: SimulationResult, meta: Record<string, unknown>) {
+/** `measurement`: the run's `CampaignMeasurement` results (local/measure), when it was measured. */
+export function summaryJson(
+  result: SimulationResult,
+  meta: Record<string, unknown>,
+  measurement?: MeasureResults,
+) {
   return {
     ...meta,
     events: result.events,
@@ -33,23 +40,35 @@ export function summaryJson(result: SimulationResult, meta: Record<string, unkno
     totals: result.summary.totals(),
     ...(result.heldAtEnd === undefined ? {} : { heldAtEnd: result.heldAtEnd }),
     ...(result.usage === undefined ? {} : { usage: result.usage, cost: estimateCost(result.usage) }),
+    ...(measurement === undefined ? {} : { measurement }),
   };
 }
 
 /** `summary.json` of a run whose other outputs were streamed by its recorder. */
-export function writeSummary(dir: string, result: SimulationResult, meta: Record<string, unknown>): void {
+export function writeSummary(
+  dir: string,
+  result: SimulationResult,
+  meta: Record<string, unknown>,
+  measurement?: MeasureResults,
+): void {
   mkdirSync(dir, { recursive: true });
-  writeFileSync(join(dir, 'summary.json'), `${JSON.stringify(summaryJson(result, meta), null, 2)}\n`);
+  const json = summaryJson(result, meta, measurement);
+  writeFileSync(join(dir, 'summary.json'), `${JSON.stringify(json, null, 2)}\n`);
 }
 
 /** Every output of a run whose recorder kept them in memory. */
-export function writeOutputs(dir: string, result: SimulationResult, meta: Record<string, unknown>): void {
+export function writeOutputs(
+  dir: string,
+  result: SimulationResult,
+  meta: Record<string, unknown>,
+  measurement?: MeasureResults,
+): void {
   mkdirSync(dir, { recursive: true });
   writeJsonl(join(dir, 'messages.jsonl'), result.messages);
   writeJsonl(join(dir, 'bonuses.jsonl'), result.bonuses);
   writeJsonl(join(dir, 'suppressed.jsonl'), result.suppressed);
   writeJsonl(join(dir, 'rejected.jsonl'), result.rejected);
-  writeSummary(dir, result, meta);
+  writeSummary(dir, result, meta, measurement);
 }
 
 export type Progress = (done: number, total: number) => void;

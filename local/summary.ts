@@ -77,17 +77,59 @@ export class RunSummary {
   }
 
   totals(): Counts {
-    const t = zeroCounts();
-    for (const s of this.campaigns.values()) {
-      t.fired += s.fired;
-      t.points += s.points;
-      t.deferred += s.deferred;
-      t.converted += s.converted;
-      for (const c of ['email', 'sms', 'push'] as const) t.messages[c] += s.messages[c];
-      for (const [r, n] of Object.entries(s.suppressed)) t.suppressed[r] = (t.suppressed[r] ?? 0) + n;
-    }
-    return t;
+    return totalsOf(this.campaigns.values());
   }
+}
+
+/** The counts of all rows added up. */
+export function totalsOf(rows: Iterable<Counts>): Counts {
+  const t = zeroCounts();
+  for (const s of rows) {
+    t.fired += s.fired;
+    t.points += s.points;
+    t.deferred += s.deferred;
+    t.converted += s.converted;
+    for (const c of ['email', 'sms', 'push'] as const) t.messages[c] += s.messages[c];
+    for (const [r, n] of Object.entries(s.suppressed)) t.suppressed[r] = (t.suppressed[r] ?? 0) + n;
+  }
+  return t;
+}
+
+type JsonObject = Record<string, unknown>;
+
+function isObject(value: unknown): value is JsonObject {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+function count(value: unknown): number {
+  return typeof value === 'number' && Number.isFinite(value) ? value : 0;
+}
+
+/**
+ * The per-campaign rows of a summary.json (`campaigns`), read leniently: a missing count is 0, a row
+ * without a campaign id is left out (a hand-edited or older file still prints).
+ */
+export function campaignSummariesFromJson(value: unknown): CampaignSummary[] {
+  if (!Array.isArray(value)) return [];
+  const rows: CampaignSummary[] = [];
+  for (const raw of value) {
+    if (!isObject(raw) || typeof raw.campaignId !== 'string') continue;
+    const messages = isObject(raw.messages) ? raw.messages : {};
+    const suppressed: Record<string, number> = {};
+    if (isObject(raw.suppressed))
+      for (const [reason, n] of Object.entries(raw.suppressed)) suppressed[reason] = count(n);
+    rows.push({
+      campaignId: raw.campaignId,
+      trigger: typeof raw.trigger === 'string' ? raw.trigger : '',
+      fired: count(raw.fired),
+      messages: { email: count(messages.email), sms: count(messages.sms), push: count(messages.push) },
+      points: count(raw.points),
+      deferred: count(raw.deferred),
+      converted: count(raw.converted),
+      suppressed,
+    });
+  }
+  return rows;
 }
 
 function pad(value: string | number, width: number, left = false): string {
@@ -97,17 +139,22 @@ function pad(value: string | number, width: number, left = false): string {
 
 /** A fixed-width table, one line per campaign, then the totals. */
 export function formatTable(summary: RunSummary): string {
+  return formatRows(summary.rows());
+}
+
+/** The same table from rows (a summary.json's `campaigns`, read by `campaignSummariesFromJson`). */
+export function formatRows(rows: readonly CampaignSummary[]): string {
   const head = `${pad('campaign', 26, true)} ${pad('trigger', 19, true)} ${pad('fired', 6)} ${pad('email', 6)} ${pad('sms', 5)} ${pad('push', 5)} ${pad('points', 9)} ${pad('deferred', 8)} ${pad('conv', 5)}  suppressed by reason`;
   const lines = [head, '-'.repeat(head.length + 10)];
-  const line = (id: string, trigger: string, s: Omit<CampaignSummary, 'campaignId' | 'trigger'>) => {
+  const line = (id: string, trigger: string, s: Counts) => {
     const reasons = Object.entries(s.suppressed)
       .sort((a, b) => b[1] - a[1])
       .map(([r, n]) => `${r} ${n}`)
       .join(', ');
     return `${pad(id, 26, true)} ${pad(trigger, 19, true)} ${pad(s.fired, 6)} ${pad(s.messages.email, 6)} ${pad(s.messages.sms, 5)} ${pad(s.messages.push, 5)} ${pad(s.points, 9)} ${pad(s.deferred, 8)} ${pad(s.converted, 5)}  ${reasons || '-'}`;
   };
-  for (const s of summary.rows()) lines.push(line(s.campaignId, s.trigger, s));
+  for (const s of rows) lines.push(line(s.campaignId, s.trigger, s));
   lines.push('-'.repeat(head.length + 10));
-  lines.push(line('TOTAL', '', summary.totals()));
+  lines.push(line('TOTAL', '', totalsOf(rows)));
   return lines.join('\n');
 }

@@ -1,7 +1,8 @@
 /**
  * Powertools logger, metrics and tracer, built once per container and shared by every handler, and the
  * middy stack that wraps a handler with them (context keys and cold start in the logs, metrics flushed
- * after each invocation, tracing of the handler).
+ * after each invocation, tracing of the handler). Logs carry ids, counts, paths and error names, never
+ * an event, a customer item or a message: no contact data reaches CloudWatch.
  *
  * Tests silence them through the environment (POWERTOOLS_LOG_LEVEL=SILENT,
  * POWERTOOLS_METRICS_DISABLED=true), set before this module loads.
@@ -31,13 +32,24 @@ export interface MetricsSink {
   addMetric(name: string, unit: typeof MetricUnit.Count, value: number): void;
 }
 
+/** Email addresses and E.164-like phone numbers, wherever they stand in a text. */
+const CONTACT_SHAPES = /[\w.%+-]+@[\w-]+(?:\.[\w-]+)+|\+\d[\d ()-]{5,18}\d/g;
+
+/** A text with every email- or phone-shaped part replaced, for log fields that quote other code. */
+export function redactContacts(text: string): string {
+  return text.replace(CONTACT_SHAPES, '[redacted]');
+}
+
 /**
  * An error as log fields: its name and a clipped message. Messages of our errors carry ids only;
- * clipping bounds whatever an SDK error might quote.
+ * clipping bounds whatever an SDK error might quote, and anything shaped like an email address or a
+ * phone number in it is redacted (a validation error may quote the value it refused).
  */
 export function errorFields(error: unknown): { error: string; message: string } {
   const name = error instanceof Error ? error.name : 'Error';
-  const message = error instanceof Error ? error.message : String(error);
+  const raw = error instanceof Error ? error.message : String(error);
+  // Bounded before the scan; what survives the final clip lies well inside the bound.
+  const message = redactContacts(raw.length > 1000 ? raw.slice(0, 1000) : raw);
   return { error: name, message: message.length > 200 ? `${message.slice(0, 200)}…` : message };
 }
 
@@ -59,9 +71,11 @@ export function withPowertools<TEvent, TResult>(
 ) {
   const plugin =
     options.timeoutEarlyInMillis === undefined ? {} : { timeoutEarlyInMillis: options.timeoutEarlyInMillis };
+  // Never the event: shop events and stream images carry contacts, so no setting may log them (the
+  // option wins over POWERTOOLS_LOGGER_LOG_EVENT; the PII log tests set that variable).
   return middy<TEvent, TResult>(plugin)
     .use(captureLambdaHandler(tracer))
-    .use(injectLambdaContext(logger, { resetKeys: true }))
+    .use(injectLambdaContext(logger, { resetKeys: true, logEvent: false }))
     .use(logMetrics(metrics, { captureColdStartMetric: true }))
     .handler(fn);
 }

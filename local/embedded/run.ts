@@ -54,6 +54,7 @@ export async function driveEmbedded(
 ): Promise<EmbeddedResult> {
   const ctx: EngineContext = stack.ctx;
   const refits = new ModelRefits(options.startMs, options.refitEveryDays);
+  const history = new Set<string>();
   let events = 0;
   let seen = 0;
   const end = options.endMs;
@@ -69,13 +70,20 @@ export async function driveEmbedded(
     seen++;
     if (seen % 200 === 0) options.onProgress?.(Math.min(seen, source.total), source.total);
     if (!next.ok) {
-      recorder.rejectedInput(next.record);
+      // An input the source wants delivered anyway goes on the bus: ingest rejects it.
+      if (next.deliver !== undefined) await stack.putEvent(busEvent(next.deliver));
+      else recorder.rejectedInput(next.record);
+      if (source.peekAt() > at) await stack.settle();
       continue;
     }
-    events++;
     const event = next.event;
-    refits.observe(event);
-    recorder.event(event);
+    // The shop's history counts each event once, however many times it is delivered.
+    if (!history.has(event.id)) {
+      history.add(event.id);
+      events++;
+      refits.observe(event);
+      recorder.event(event);
+    }
     if (next.raw === undefined) throw new Error(`event ${event.id}: the embedded runtime needs its envelope`);
     await stack.putEvent(busEvent(next.raw));
     // Events of the same instant share the ingest batch, as the mapping's batching window gives them.

@@ -39,7 +39,7 @@ import type { BusEvent } from './../aws/eventbridge.ts';
 import { LocalEventBus } from './../aws/eventbridge.ts';
 import { deterministicUuid, makeLambdaContext } from './../aws/lambda.ts';
 import { LocalScheduler, wiringExpression } from './../aws/scheduler.ts';
-import type { LocalQueue, SqsHandler } from './../aws/sqs.ts';
+import type { LocalQueue, QueueCalls, SqsHandler } from './../aws/sqs.ts';
 import { createWiredQueues, pollToHandler, wiredPollOptions } from './../aws/sqs.ts';
 import { asSqsClient, LocalSqsClient } from './../aws/sqs-client.ts';
 import type { StreamHandler } from './../aws/stream-mapping.ts';
@@ -64,6 +64,12 @@ export interface EmbeddedStackOptions {
    * latency measurements: schedules then fire on real timers and `advanceTo` is not used.
    */
   clock?: Clock;
+  /** Wraps the DynamoDB client the handlers use (the chaos run injects faults through it). */
+  wrapDynamoDb?: (client: DynamoDBClient) => DynamoDBClient;
+  /** Wraps each function's handler (the chaos run crashes some invocations). */
+  wrapHandler?: (fn: FunctionId, handler: Invocable) => Invocable;
+  /** Run the SQS event source mappings concurrently within a settle round, as Lambda does. */
+  concurrent?: boolean;
 }
 
 /** Per function: invocations and the wall time they took here (not Lambda's). */
@@ -91,7 +97,7 @@ export interface StackUsage {
   deadLetters: Record<string, number>;
 }
 
-type Invocable = (event: unknown, context: Context) => Promise<unknown>;
+export type Invocable = (event: unknown, context: Context) => Promise<unknown>;
 
 /** Counts a handler's invocations and time; a thrown error is counted and rethrown. */
 function metered(usage: FunctionUsage, handler: Invocable): Invocable {
@@ -238,7 +244,10 @@ export class EmbeddedStack {
     this.invoke = Object.fromEntries(
       FUNCTION_IDS.map((id) => [
         id,
-        metered(this.usageByFunction[id], composers[id](services(id)) as Invocable),
+        metered(
+          this.usageByFunction[id],
+          (options.wrapHandler ?? ((_fn, h) => h))(id, composers[id](services(id)) as Invocable),
+        ),
       ]),
     ) as Record<FunctionId, Invocable>;
 
@@ -308,7 +317,8 @@ export class EmbeddedStack {
     try {
       const requests = new RequestRecorder();
       const streamRequests = new RequestRecorder();
-      const client = requests.attach(ddb.client());
+      const raw = ddb.client();
+      const client = requests.attach(options.wrapDynamoDb === undefined ? raw : options.wrapDynamoDb(raw));
       const streamArn = await ddb.customersStreamArn();
       const stack = new EmbeddedStack(
         ddb,
@@ -412,18 +422,26 @@ export class EmbeddedStack {
   async settle(): Promise<void> {
     for (let round = 0; ; round++) {
       let work = 0;
-      for (const p of this.sqsPollers) {
+      const poll = async (p: (typeof this.sqsPollers)[number]) => {
         for (;;) {
           const r = await pollToHandler(p.queue, p.handler, wiredPollOptions(FUNCTIONS[p.fn], p.trigger));
           if (!r.invoked) {
             // An idle poll here stands for Lambda's long poll: not counted as a request.
             this.idleReceives.set(p.queue, (this.idleReceives.get(p.queue) ?? 0) + 1);
-            break;
+            return;
           }
           work += r.received;
         }
-        const drained = await this.stream.drain();
-        work += drained.records;
+      };
+      if (this.options.concurrent === true) {
+        // Every mapping at once: one customer may be ingested and evaluated at the same time.
+        await Promise.all(this.sqsPollers.map(poll));
+        work += (await this.stream.drain()).records;
+      } else {
+        for (const p of this.sqsPollers) {
+          await poll(p);
+          work += (await this.stream.drain()).records;
+        }
       }
       this.deliverChannelQueues();
       if (work === 0) return;
@@ -464,9 +482,27 @@ export class EmbeddedStack {
     };
   }
 
+  /**
+   * Raw SQS calls per queue id (dead-letter queues as `<id>-dlq`), with the mappings' idle receives:
+   * the benchmarks price each call themselves (`usage().sqs` folds them into one number per queue).
+   */
+  queueCalls(): Record<string, QueueCalls & { idleReceives: number }> {
+    const out: Record<string, QueueCalls & { idleReceives: number }> = {};
+    const add = (id: string, q: LocalQueue) => {
+      out[id] = { ...q.calls, idleReceives: this.idleReceives.get(q) ?? 0 };
+    };
+    for (const [id, q] of Object.entries(this.queues)) add(id, q);
+    for (const [id, q] of Object.entries(this.deadLetterQueues)) add(`${id}-dlq`, q);
+    return out;
+  }
+
   /** Messages still held for a later send (past the run's end): not queued, so not in messages.jsonl. */
   async heldCount(): Promise<number> {
-    return (await this.held.due(Number.MAX_SAFE_INTEGER, 1_000_000)).length;
+    return (await this.heldIds()).length;
+  }
+
+  async heldIds(): Promise<string[]> {
+    return (await this.held.due(Number.MAX_SAFE_INTEGER, 1_000_000)).map((m) => m.messageId);
   }
 
   async stop(): Promise<void> {

@@ -9,8 +9,15 @@
  * the customer's covering touch that opened last, whatever the campaign (ties: the one fed last);
  * orders covered by no touch are not attributed. A touch *converts* with ≥ 1 attributed order.
  *
- * Memory holds only the open touches per customer and the attributed orders that can still be
- * cancelled, so it is bounded by customers × open windows, not by the length of the stream.
+ * A campaign without channels (a silent reward: cashback, a category multiplier) never sends, so it has
+ * no treated touches; its holdout decisions are counted by reason but open no control touch. Otherwise
+ * a global-holdout customer would get a control touch on every order while treated customers get none,
+ * and those touches would take the orders of the other campaigns' control touches.
+ *
+ * Intervals treat each customer's touches of a campaign as one cluster (stats.ts), so a customer
+ * keeps three running totals per campaign and arm they were touched in (touches, converted touches,
+ * orders). Besides those, memory holds only the open touches per customer and the attributed orders
+ * that can still be cancelled: it grows with customers, not with the length of the stream.
  */
 
 import type { TriggerType } from '../../functions/domain/campaign.ts';
@@ -43,6 +50,8 @@ export interface MeasuredCampaign {
   trigger: { type: string };
   reward?: { offer?: { validityDays: number } | undefined } | undefined;
   conversionWindowDays?: number | undefined;
+  /** The campaign's channels; an empty list marks a silent campaign (absent: it sends). */
+  channels?: readonly string[] | undefined;
 }
 
 /** An instant: epoch milliseconds or an ISO string. */
@@ -111,18 +120,29 @@ export interface MeasureResults {
   total: MeasureRow;
 }
 
+/** One customer's totals in one campaign's arm (the cluster of their touches). */
+interface CustomerTotals {
+  touches: number;
+  converted: number;
+  orders: number;
+}
+
 interface Row {
   id: string;
   trigger: string;
   group: CampaignGroup;
   windowDays: number;
   windowMs: number;
+  /** No channels: holdouts open no control touch. */
+  silent: boolean;
   counts: Counts;
+  customers: { treated: Map<string, CustomerTotals>; control: Map<string, CustomerTotals> };
 }
 
 interface Touch {
   row: Row;
   arm: ArmCounts;
+  customer: CustomerTotals;
   treated: boolean;
   occurrenceKey: string | null;
   startMs: number;
@@ -188,7 +208,9 @@ export class CampaignMeasurement {
       group: groupOf(campaign.trigger.type),
       windowDays,
       windowMs: windowDays * MS_PER_DAY,
+      silent: campaign.channels !== undefined && campaign.channels.length === 0,
       counts: zeroCounts(),
+      customers: { treated: new Map(), control: new Map() },
     });
   }
 
@@ -217,9 +239,13 @@ export class CampaignMeasurement {
     this.maybeSweep();
   }
 
-  /** One holdout decision: a control touch. `suppressed` calls this for the holdout reasons. */
+  /**
+   * One holdout decision: a control touch (none for a silent campaign). `suppressed` calls this for the
+   * holdout reasons.
+   */
   control(input: ControlDecision): void {
     const row = this.row(input.campaignId);
+    if (row.silent) return;
     const key = input.occurrenceKey ?? null;
     const list = this.touches.get(input.customerId);
     if (key !== null && list?.some((t) => !t.treated && t.occurrenceKey === key)) return;
@@ -312,11 +338,16 @@ export class CampaignMeasurement {
     };
   }
 
-  /** What the accumulator holds right now (customers with open touches, touches, cancellable orders). */
-  live(): { customers: number; touches: number; orders: number } {
+  /**
+   * What the accumulator holds right now: customers with open touches, touches, cancellable orders,
+   * and the per-customer totals behind the intervals.
+   */
+  live(): { customers: number; touches: number; orders: number; totals: number } {
     let touches = 0;
     for (const list of this.touches.values()) touches += list.length;
-    return { customers: this.touches.size, touches, orders: this.attributed.size };
+    let totals = 0;
+    for (const row of this.rows.values()) totals += row.customers.treated.size + row.customers.control.size;
+    return { customers: this.touches.size, touches, orders: this.attributed.size, totals };
   }
 
   private row(campaignId: string): Row {
@@ -339,9 +370,23 @@ export class CampaignMeasurement {
   ): void {
     const arm = treated ? row.counts.treated : row.counts.control;
     arm.members += 1;
+    const totals = treated ? row.customers.treated : row.customers.control;
+    let customer = totals.get(customerId);
+    if (customer === undefined) {
+      customer = { touches: 0, converted: 0, orders: 0 };
+      totals.set(customerId, customer);
+      arm.byCustomer.customers += 1;
+    }
+    // (n + 1)² − n² = 2n + 1; the cross sums gain the customer's current x and y.
+    const sums = arm.byCustomer;
+    sums.nn += 2 * customer.touches + 1;
+    sums.xn += customer.converted;
+    sums.yn += customer.orders;
+    customer.touches += 1;
     const touch: Touch = {
       row,
       arm,
+      customer,
       treated,
       occurrenceKey,
       startMs,
@@ -370,13 +415,24 @@ export class CampaignMeasurement {
   /** Adds (sign 1) or removes (sign -1) one attributed order, keeping the per-touch thresholds exact. */
   private count(touch: Touch, totalCents: number, qualifies: boolean, sign: 1 | -1): void {
     const arm = touch.arm;
+    const sums = arm.byCustomer;
+    const customer = touch.customer;
     const before = touch.orders;
     touch.orders += sign;
     arm.orders += sign;
     arm.ordersSquared += touch.orders * touch.orders - before * before;
     arm.revenueCents += sign * totalCents;
+    // The customer's total moves by ±1: (y ± 1)² − y² = ±2y + 1.
+    sums.yy += 2 * sign * customer.orders + 1;
+    sums.yn += sign * customer.touches;
+    customer.orders += sign;
     // Crossing 0↔1 orders changes conversion; crossing 1↔2 changes repeat.
-    if (Math.min(before, touch.orders) === 0) arm.converted += sign;
+    if (Math.min(before, touch.orders) === 0) {
+      arm.converted += sign;
+      sums.xx += 2 * sign * customer.converted + 1;
+      sums.xn += sign * customer.touches;
+      customer.converted += sign;
+    }
     if (Math.min(before, touch.orders) === 1) arm.repeat += sign;
     if (!qualifies) return;
     const q = touch.qualifying;

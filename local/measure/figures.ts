@@ -5,8 +5,8 @@
  */
 import type { Channel } from '../../functions/domain/customer-state.ts';
 import { CHANNELS } from '../../functions/domain/customer-state.ts';
-import type { Estimate } from './stats.ts';
-import { meanDifference, newcombeDifference } from './stats.ts';
+import type { ClusteredSums, Estimate } from './stats.ts';
+import { clusteredMeanDifference, clusteredProportionDifference } from './stats.ts';
 
 /** Counts over one side of the comparison: the treated occurrences or the control decisions. */
 export interface ArmCounts {
@@ -21,6 +21,23 @@ export interface ArmCounts {
   /** Sum over touches of their attributed order count squared: the variance of orders per touch. */
   ordersSquared: number;
   revenueCents: number;
+  /** The same touches per customer: the clusters the intervals account for. */
+  byCustomer: CustomerSums;
+}
+
+/**
+ * Sums over the customers of one arm of their totals in it — n touches, x converted touches, y
+ * attributed orders — kept so the intervals can treat a customer's touches as one cluster.
+ */
+export interface CustomerSums {
+  /** Customers with at least one touch. */
+  customers: number;
+  /** Σ n², Σ x², Σ x·n, Σ y², Σ y·n over the customers. */
+  nn: number;
+  xx: number;
+  xn: number;
+  yy: number;
+  yn: number;
 }
 
 export interface Counts {
@@ -48,10 +65,14 @@ export interface Figures {
   triggered: number;
   conversionRate: number | null;
   controlConversionRate: number | null;
-  /** Treated minus control conversion rate, with Newcombe's 95% interval; null without both groups. */
+  /**
+   * Treated minus control conversion rate, with Newcombe's 95% interval on the customer-clustered
+   * effective sample sizes; null without both groups.
+   */
   uplift: Estimate | null;
   /**
-   * Attributed orders per recipient minus per control member, with a 95% interval: the incremental
+   * Attributed orders per recipient minus per control member, with a customer-clustered 95% interval
+   * (null with fewer than two customers in either group): the incremental
    * orders a message causes. Unlike the conversion uplift it also counts extra orders of customers who
    * would have ordered anyway, so it estimates the simulator's `offerResponse` itself.
    */
@@ -69,8 +90,20 @@ export interface Figures {
   redemptionRate: number | null;
 }
 
+export function zeroCustomerSums(): CustomerSums {
+  return { customers: 0, nn: 0, xx: 0, xn: 0, yy: 0, yn: 0 };
+}
+
 export function zeroArm(): ArmCounts {
-  return { members: 0, converted: 0, repeat: 0, orders: 0, ordersSquared: 0, revenueCents: 0 };
+  return {
+    members: 0,
+    converted: 0,
+    repeat: 0,
+    orders: 0,
+    ordersSquared: 0,
+    revenueCents: 0,
+    byCustomer: zeroCustomerSums(),
+  };
 }
 
 export function zeroCounts(): Counts {
@@ -95,6 +128,15 @@ function addArm(into: ArmCounts, from: ArmCounts): void {
   into.orders += from.orders;
   into.ordersSquared += from.ordersSquared;
   into.revenueCents += from.revenueCents;
+  // Pooled rows count a customer once per campaign: campaigns are treated as independent clusters.
+  const a = into.byCustomer;
+  const b = from.byCustomer;
+  a.customers += b.customers;
+  a.nn += b.nn;
+  a.xx += b.xx;
+  a.xn += b.xn;
+  a.yy += b.yy;
+  a.yn += b.yn;
 }
 
 /** Sums counts into a fresh object. */
@@ -120,6 +162,19 @@ export function copyCounts(c: Counts): Counts {
   return sumCounts([c]);
 }
 
+/** An arm's conversions (`x`) or attributed orders (`y`) as clustered sums. */
+function clustered(arm: ArmCounts, what: 'x' | 'y'): ClusteredSums {
+  const c = arm.byCustomer;
+  return {
+    n: arm.members,
+    sum: what === 'x' ? arm.converted : arm.orders,
+    clusters: c.customers,
+    yy: what === 'x' ? c.xx : c.yy,
+    ym: what === 'x' ? c.xn : c.yn,
+    mm: c.nn,
+  };
+}
+
 function ratio(numerator: number, denominator: number): number | null {
   return denominator > 0 ? numerator / denominator : null;
 }
@@ -138,11 +193,8 @@ export function figuresOf(c: Counts): Figures {
     triggered: c.issued + suppressedBeforeIssue,
     conversionRate: ratio(t.converted, t.members),
     controlConversionRate: ratio(k.converted, k.members),
-    uplift: newcombeDifference(t.converted, t.members, k.converted, k.members),
-    incrementalOrders: meanDifference(
-      { n: t.members, sum: t.orders, sumSquares: t.ordersSquared },
-      { n: k.members, sum: k.orders, sumSquares: k.ordersSquared },
-    ),
+    uplift: clusteredProportionDifference(clustered(t, 'x'), clustered(k, 'x')),
+    incrementalOrders: clusteredMeanDifference(clustered(t, 'y'), clustered(k, 'y')),
     revenuePerRecipientCents: rpr,
     revenuePerControlCents: rpc,
     incrementalRevenuePerRecipientCents: rpr === null || rpc === null ? null : rpr - rpc,

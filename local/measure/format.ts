@@ -80,6 +80,7 @@ function outcomeLine(r: MeasureRow): string {
     pad(c.treated.members, 10),
     pad(c.control.members, 8),
     pad(c.controlGlobal, 7),
+    pad(c.control.byCustomer.customers, 9),
     pad(formatPercent(f.conversionRate), 7),
     pad(formatPercent(f.controlConversionRate), 7),
     pad(formatUplift(f.uplift), 25),
@@ -120,6 +121,7 @@ export function formatMeasurement(results: MeasureResults): string {
     pad('recipients', 10),
     pad('control', 8),
     pad('global', 7),
+    pad('ctrl cust', 9),
     pad('conv', 7),
     pad('ctrl', 7),
     pad('uplift [95% CI]', 25),
@@ -137,7 +139,9 @@ export function formatMeasurement(results: MeasureResults): string {
     '',
     'Last-touch attribution: an order counts for the latest message (or holdout decision) whose conversion',
     'window covers it. uplift = conv − ctrl (Newcombe 95% CI); Δorders = attributed orders per recipient',
-    '− per control member (Welch 95% CI); repeat = converted recipients with ≥ 2 orders in the window;',
-    'redeem = offers redeemed by an order meeting their minimum basket; money in currency units.',
+    '− per control member (normal 95% CI); both intervals count a customer’s touches as one cluster, so',
+    'they rest on the control customers (ctrl cust): under ~100, one atypical customer can move them.',
+    'repeat = converted recipients with ≥ 2 orders in the window; redeem = offers redeemed by an order',
+    'meeting their minimum basket; money in the orders’ currency units.',
   ].join('\n');
 }

@@ -2,6 +2,12 @@
  * Confidence intervals for proportions and their difference: Wilson's score interval for one rate and
  * Newcombe's hybrid score interval (his method 10, 1998) for the difference of two independent rates.
  *
+ * Touches of one customer are not independent (a customer who orders often converts on every touch),
+ * and a holdout holds the same customers back every time: the per-touch intervals would be too narrow
+ * on a long run. `clusteredVariance` treats customers as clusters (the linearised, cluster-robust
+ * variance of a ratio mean); `clusteredMeanDifference` uses it directly, and
+ * `clusteredProportionDifference` feeds Newcombe the effective sample sizes it implies.
+ *
  * Why not Wald (p ± z·SE): with the small control groups a 5–10% holdout gives, and conversion rates of
  * a few percent, Wald collapses to a zero-width interval at 0 conversions and undercovers near 0 and 1.
  * Wilson and Newcombe stay inside [0, 1] / [-1, 1], are defined at zero counts and keep close to their
@@ -67,4 +73,65 @@ export function meanDifference(
   const estimate = ma - mb;
   const half = z * Math.sqrt(va / a.n + vb / b.n);
   return { estimate, low: estimate - half, high: estimate + half };
+}
+
+/**
+ * Observations (touches) grouped in clusters (customers): `n` observations summing to `sum`, in
+ * `clusters` clusters with totals y_i over m_i observations, and over the clusters Σ y_i², Σ y_i·m_i,
+ * Σ m_i². With one observation per cluster this is the plain sample.
+ */
+export interface ClusteredSums {
+  n: number;
+  sum: number;
+  clusters: number;
+  yy: number;
+  ym: number;
+  mm: number;
+}
+
+/**
+ * The variance of the ratio mean Σy/Σm, cluster-robust: G/(G−1) · Σ(y_i − mean·m_i)² / n². Null with
+ * fewer than two clusters (no spread to estimate). With single-observation clusters it is s²/n, so the
+ * interval below is then Welch's.
+ */
+export function clusteredVariance(s: ClusteredSums): number | null {
+  if (s.clusters < 2 || s.n <= 0) return null;
+  const mean = s.sum / s.n;
+  // Σ(y − mean·m)² expanded; max(0, …) absorbs rounding when every cluster sits on the mean.
+  const squares = Math.max(0, s.yy - 2 * mean * s.ym + mean * mean * s.mm);
+  return ((s.clusters / (s.clusters - 1)) * squares) / (s.n * s.n);
+}
+
+/** The difference of two ratio means with a normal 95% interval from their cluster-robust variances. */
+export function clusteredMeanDifference(a: ClusteredSums, b: ClusteredSums, z = Z95): Estimate | null {
+  const va = clusteredVariance(a);
+  const vb = clusteredVariance(b);
+  if (va === null || vb === null) return null;
+  const estimate = a.sum / a.n - b.sum / b.n;
+  const half = z * Math.sqrt(va + vb);
+  return { estimate, low: estimate - half, high: estimate + half };
+}
+
+/**
+ * The sample size a clustered proportion is worth: n divided by its design effect (cluster-robust
+ * variance over the binomial p(1−p)/n, at least 1; 1 when either is not defined).
+ */
+export function effectiveSize(s: ClusteredSums): number {
+  if (s.n <= 0) return 0;
+  const p = s.sum / s.n;
+  const binomial = (p * (1 - p)) / s.n;
+  const clustered = clusteredVariance(s);
+  if (clustered === null || binomial <= 0) return s.n;
+  return s.n / Math.max(1, clustered / binomial);
+}
+
+/**
+ * The difference of two clustered proportions (`sum` = successes) with Newcombe's interval on their
+ * effective sample sizes: the rates stay as measured, the interval widens by each design effect.
+ */
+export function clusteredProportionDifference(a: ClusteredSums, b: ClusteredSums, z = Z95): Estimate | null {
+  if (a.n <= 0 || b.n <= 0) return null;
+  const na = effectiveSize(a);
+  const nb = effectiveSize(b);
+  return newcombeDifference((a.sum / a.n) * na, na, (b.sum / b.n) * nb, nb, z);
 }

@@ -10,8 +10,13 @@
  */
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
+import type { Cell } from './html.ts';
+import { details, escapeHtml, figure, fmt, h, t, table } from './html.ts';
+import { measurementSection } from './render-measurement.ts';
 import type { CostData, KeyValue, ReportData, Scalar } from './report-data.ts';
 import { KNOWN_CHANNELS, TOP_PRODUCTS } from './report-data.ts';
+
+export { escapeHtml } from './html.ts';
 
 let clientScript: string | undefined;
 
@@ -27,19 +32,6 @@ function client(): string {
   return clientScript;
 }
 
-const HTML_ESCAPES: Record<string, string> = {
-  '&': '&amp;',
-  '<': '&lt;',
-  '>': '&gt;',
-  '"': '&quot;',
-  "'": '&#39;',
-};
-
-/** Escapes text for HTML element content and quoted attribute values. */
-export function escapeHtml(value: string): string {
-  return value.replace(/[&<>"']/g, (c) => HTML_ESCAPES[c] ?? c);
-}
-
 /**
  * JSON that is safe inside `<script type="application/json">`: `<`, `>` and `&` (which only occur inside
  * JSON strings) become \u escapes, so `</script` and `<!--` can never appear; U+2028/2029 too.
@@ -51,17 +43,12 @@ export function jsonForScript(value: unknown): string {
   );
 }
 
-const numberFormat = new Intl.NumberFormat('en-US', { maximumFractionDigits: 2 });
 const usdFormat = new Intl.NumberFormat('en-US', {
   style: 'currency',
   currency: 'USD',
   minimumFractionDigits: 2,
   maximumFractionDigits: 4,
 });
-
-function fmt(n: number): string {
-  return numberFormat.format(n);
-}
 
 function scalar(value: Scalar, key = ''): string {
   if (value === null) return '—';
@@ -71,54 +58,6 @@ function scalar(value: Scalar, key = ''): string {
 
 function sha256(text: string): string {
   return `'sha256-${createHash('sha256').update(text, 'utf8').digest('base64')}'`;
-}
-
-interface Column {
-  label: string;
-  numeric?: boolean;
-}
-
-/** A cell: a number (formatted, right-aligned) or already-escaped HTML. */
-type Cell = number | { html: string };
-
-const h = (html: string): Cell => ({ html });
-const t = (text: string): Cell => ({ html: escapeHtml(text) });
-
-function table(caption: string, columns: Column[], rows: Cell[][], footer?: Cell[]): string {
-  if (rows.length === 0) return `<p class="empty">${escapeHtml(caption)}: none.</p>`;
-  const cell = (c: Cell, tag: 'td' | 'th', numeric: boolean | undefined) => {
-    const attrs = `${tag === 'th' ? ' scope="row"' : ''}${numeric || typeof c === 'number' ? ' class="num"' : ''}`;
-    return `<${tag}${attrs}>${typeof c === 'number' ? fmt(c) : c.html}</${tag}>`;
-  };
-  const head = columns
-    .map((c) => `<th scope="col"${c.numeric ? ' class="num"' : ''}>${escapeHtml(c.label)}</th>`)
-    .join('');
-  const body = rows
-    .map((r) => `<tr>${r.map((c, i) => cell(c, i === 0 ? 'th' : 'td', columns[i]?.numeric)).join('')}</tr>`)
-    .join('\n');
-  const foot =
-    footer === undefined
-      ? ''
-      : `<tfoot><tr>${footer.map((c, i) => cell(c, i === 0 ? 'th' : 'td', columns[i]?.numeric)).join('')}</tr></tfoot>`;
-  return `<div class="table-wrap"><table>
-<caption>${escapeHtml(caption)}</caption>
-<thead><tr>${head}</tr></thead>
-<tbody>
-${body}
-</tbody>${foot}
-</table></div>`;
-}
-
-function figure(chart: string, title: string, description: string): string {
-  return `<figure data-chart="${escapeHtml(chart)}">
-<figcaption><strong>${escapeHtml(title)}</strong> <span>${escapeHtml(description)}</span></figcaption>
-<div class="plot"></div>
-<noscript><p class="empty">Charts need JavaScript; the table below has the numbers.</p></noscript>
-</figure>`;
-}
-
-function details(summary: string, content: string): string {
-  return `<details><summary>${escapeHtml(summary)}</summary>\n${content}\n</details>`;
 }
 
 function keyValues(items: KeyValue[]): string {
@@ -478,7 +417,7 @@ th, td { padding: 4px 10px; border-bottom: 1px solid var(--line); text-align: le
 thead th { background: var(--panel); border-bottom: 2px solid var(--line); }
 tbody th { font-weight: normal; }
 tfoot th, tfoot td { font-weight: 600; border-top: 2px solid var(--line); }
-.num { text-align: right; font-variant-numeric: tabular-nums; }
+.num { text-align: right; font-variant-numeric: tabular-nums; white-space: nowrap; }
 details { margin: 8px 0; }
 summary { cursor: pointer; color: var(--accent); }
 `;
@@ -499,6 +438,7 @@ export function renderReport(data: ReportData): string {
     overview(data),
     messagesSection(data),
     campaignsSection(data),
+    measurementSection(data),
     suppressionsSection(data),
     deferralsSection(data),
     replenishmentSection(data),

@@ -177,6 +177,171 @@
     }
   }
 
+  /**
+   * Estimates with their intervals, one row each: a dot (the `mark`) on a horizontal error bar from
+   * `low` to `high`, and a zero line. Rows `{ label, estimate, low, high, detail?, group? }`; group rows
+   * are drawn in the accent colour below a rule. Options: `axis`, `labels`, `format`, `empty`.
+   */
+  function intervals(figure, allRows, o) {
+    if (allRows.length === 0) return empty(figure, o.empty);
+    const rows = allRows.slice(0, MAX_ROWS);
+    const format = o.format;
+    const width = 600;
+    const labelW = 210;
+    const right = 24;
+    const rowH = 24;
+    const top = 26;
+    const plotW = width - labelW - right;
+    const plotH = rows.length * rowH;
+    const height = top + plotH + 44;
+    const lows = rows.map((r) => r.low);
+    const highs = rows.map((r) => r.high);
+    const t = ticks(Math.min(0, ...lows), Math.max(0, ...highs), 5, false);
+    const d0 = t[0];
+    const d1 = t[t.length - 1];
+    const x = (v) => labelW + ((v - d0) / (d1 - d0)) * plotW;
+    const root = chartSvg(figure, width, height);
+
+    for (const v of t) {
+      node(
+        'line',
+        { x1: x(v), x2: x(v), y1: top - 4, y2: top + plotH, class: v === 0 ? 'axis' : 'grid' },
+        root,
+      );
+      label(root, x(v), top + plotH + 16, format(v), { class: 'tick', 'text-anchor': 'middle' });
+    }
+    label(root, labelW + plotW / 2, height - 6, o.axis, { class: 'axis-label', 'text-anchor': 'middle' });
+    label(root, labelW - 8, top - 10, o.labels, { class: 'axis-label', 'text-anchor': 'end' });
+
+    rows.forEach((r, i) => {
+      const y = top + i * rowH + rowH / 2;
+      const color = r.group ? '#b07aa1' : r.low > 0 ? '#59a14f' : r.high < 0 ? '#e15759' : '#4e79a7';
+      if (r.group && (i === 0 || !rows[i - 1].group))
+        node('line', { x1: 0, x2: width, y1: y - rowH / 2, y2: y - rowH / 2, class: 'grid' }, root);
+      const name = label(root, labelW - 8, y + 4, truncate(r.label, LABEL_CHARS), {
+        class: 'label',
+        'text-anchor': 'end',
+      });
+      tooltip(name, r.label);
+      node('line', { x1: x(r.low), x2: x(r.high), y1: y, y2: y, stroke: color, 'stroke-width': 2 }, root);
+      for (const end of [r.low, r.high])
+        node(
+          'line',
+          { x1: x(end), x2: x(end), y1: y - 5, y2: y + 5, stroke: color, 'stroke-width': 2 },
+          root,
+        );
+      const dot = node(
+        'circle',
+        { cx: x(r.estimate), cy: y, r: 4.5, class: 'mark', fill: color, 'data-value': r.estimate },
+        root,
+      );
+      dot.dataset.label = r.label;
+      tooltip(
+        dot,
+        `${r.label}: ${format(r.estimate)} [${format(r.low)}, ${format(r.high)}]${r.detail ? ` (${r.detail})` : ''}`,
+      );
+    });
+    if (allRows.length > rows.length) {
+      const note = document.createElement('p');
+      note.className = 'note';
+      note.textContent = `Showing the first ${rows.length} of ${allRows.length}; the table lists all.`;
+      plotOf(figure).appendChild(note);
+    }
+  }
+
+  /**
+   * Vertical bars in groups: one group per category, one bar (a `mark`) per series with a value
+   * (null values are left out). `series` is `[{ name, color, values }]`, values aligned with `categories`.
+   */
+  function grouped(figure, categories, series, o) {
+    const count = series.reduce((n, s) => n + s.values.filter((v) => v !== null).length, 0);
+    if (count === 0) return empty(figure, o.empty);
+    const width = 900;
+    const height = 300;
+    const m = { left: 64, right: 16, top: 14, bottom: 52 };
+    const plotW = width - m.left - m.right;
+    const plotH = height - m.top - m.bottom;
+    const values = series.flatMap((s) => s.values.filter((v) => v !== null));
+    const t = ticks(0, Math.max(...values), 5, false);
+    const topV = t[t.length - 1];
+    const y = (v) => m.top + plotH - (v / topV) * plotH;
+    const band = plotW / categories.length;
+    const barW = (band * 0.7) / series.length;
+    const root = chartSvg(figure, width, height);
+
+    for (const v of t) {
+      node(
+        'line',
+        { x1: m.left, x2: m.left + plotW, y1: y(v), y2: y(v), class: v === 0 ? 'axis' : 'grid' },
+        root,
+      );
+      label(root, m.left - 6, y(v) + 4, o.format(v), { class: 'tick', 'text-anchor': 'end' });
+    }
+    label(root, 14, m.top + plotH / 2, o.axis, {
+      class: 'axis-label',
+      'text-anchor': 'middle',
+      transform: `rotate(-90 14 ${m.top + plotH / 2})`,
+    });
+    categories.forEach((category, c) => {
+      const x0 = m.left + band * c + band * 0.15;
+      label(root, m.left + band * c + band / 2, m.top + plotH + 18, category, {
+        class: 'label',
+        'text-anchor': 'middle',
+      });
+      series.forEach((s, k) => {
+        const v = s.values[c];
+        if (v === null || v === undefined) return;
+        const rect = node(
+          'rect',
+          {
+            x: x0 + k * barW,
+            y: y(v),
+            width: Math.max(barW - 2, 1),
+            height: Math.max(y(0) - y(v), 0.5),
+            class: 'mark',
+            fill: s.color,
+            'data-series': s.name,
+            'data-value': v,
+          },
+          root,
+        );
+        tooltip(rect, `${s.name} · ${category}: ${o.format(v)}`);
+        label(root, x0 + k * barW + barW / 2 - 1, y(v) - 4, o.format(v), {
+          class: 'value',
+          'text-anchor': 'middle',
+        });
+      });
+    });
+    legend(figure, series);
+  }
+
+  /** Measurement rows with an interval, campaigns first, then the pooled groups. */
+  function estimateRows(measurement, pick, scale) {
+    if (!measurement) return [];
+    const rows = [];
+    const add = (r, label, group) => {
+      const e = pick(r.figures);
+      if (e === null) return;
+      const c = r.counts;
+      rows.push({
+        label,
+        group,
+        estimate: e.estimate * scale,
+        low: e.low * scale,
+        high: e.high * scale,
+        detail: `${number.format(c.treated.members)} recipients, ${number.format(c.control.members)} control`,
+      });
+    };
+    for (const r of measurement.campaigns) add(r, r.id, false);
+    add(measurement.groups.personalised, 'all personalised', true);
+    add(measurement.groups.generic, 'all generic', true);
+    add(measurement.total, 'all campaigns', true);
+    return rows;
+  }
+
+  const signed = (digits, unit) => (v) => `${v > 0 ? '+' : ''}${v.toFixed(digits)}${unit}`;
+  const percent = (v) => `${(v * 100).toFixed(1)}%`;
+
   /** Stacked bars of messages per day (per week or 30 days on long runs), one colour per channel. */
   function daily(figure, perDay) {
     const channels = perDay.channels;
@@ -266,6 +431,48 @@
   const campaignName = (id) => (id === null ? '(no campaign)' : id);
 
   const charts = {
+    'uplift-by-campaign': (f) =>
+      intervals(
+        f,
+        estimateRows(data.measurement, (x) => x.uplift, 100),
+        {
+          axis: 'conversion uplift, percentage points (95% CI)',
+          labels: 'campaign',
+          format: signed(1, ' pp'),
+          empty: 'No campaign has both recipients and a control group.',
+        },
+      ),
+    'incremental-orders-by-campaign': (f) =>
+      intervals(
+        f,
+        estimateRows(data.measurement, (x) => x.incrementalOrders, 1),
+        {
+          axis: 'incremental orders per recipient (95% CI)',
+          labels: 'campaign',
+          format: signed(3, ''),
+          empty: 'No campaign has two or more recipients and control members.',
+        },
+      ),
+    'personalised-vs-generic': (f) => {
+      const m = data.measurement;
+      const groups = m ? [m.groups.personalised, m.groups.generic] : [];
+      const metrics = [
+        ['conversion, recipients', (x) => x.conversionRate],
+        ['conversion, control', (x) => x.controlConversionRate],
+        ['repeat purchases', (x) => x.repeatRate],
+        ['redemption', (x) => x.redemptionRate],
+      ];
+      grouped(
+        f,
+        metrics.map(([name]) => name),
+        groups.map((g, i) => ({
+          name: i === 0 ? 'personalised' : 'generic',
+          color: i === 0 ? '#b07aa1' : '#4e79a7',
+          values: metrics.map(([, pick]) => pick(g.figures)),
+        })),
+        { axis: 'share', format: percent, empty: 'No measurement in this run.' },
+      );
+    },
     'messages-per-day': (f) => daily(f, data.messages.perDay),
     'bonuses-by-campaign': (f) =>
       bars(

@@ -6,13 +6,17 @@
  * `summary.json` is required; every JSONL file is optional (a missing one is reported as absent), and
  * every field beyond what `summaryJson` writes today (e.g. `cost`, `units`) is optional. Lines that are
  * not JSON objects (a truncated last line of an interrupted run, say) are skipped and counted.
+ * `summary.measurement` (the per-campaign measurement, local/measure) is optional too: its counts are
+ * validated and its figures recomputed from them (results-json.ts).
  */
 import { createReadStream } from 'node:fs';
 import { readFile, stat } from 'node:fs/promises';
 import { basename, join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
+import type { MeasureResults } from '../measure/attribution.ts';
+import { parseMeasurement } from '../measure/results-json.ts';
 
-export const REPORT_DATA_VERSION = 1;
+export const REPORT_DATA_VERSION = 2;
 
 /** The channels the engine knows, in display order; other channel names found in the data follow. */
 export const KNOWN_CHANNELS = ['email', 'sms', 'push'] as const;
@@ -146,6 +150,10 @@ export interface ReportData {
   replenishment: { messages: number; products: number; top: ProductCount[] };
   rejected: { total: number; byRule: CountByKey[]; samples: RejectedSample[] };
   cost: CostData | null;
+  /** Conversion against the holdouts, uplift and revenue per campaign; null when the run has none. */
+  measurement: MeasureResults | null;
+  /** Why `summary.measurement` could not be read (null when it was read or is absent). */
+  measurementProblem: string | null;
 }
 
 export interface CollectOptions {
@@ -454,6 +462,7 @@ export async function collectReportData(dir: string, options: CollectOptions = {
   });
 
   const summaryBytes = (await fileSize(join(dir, 'summary.json'))) ?? 0;
+  const measurement = parseMeasurement(summary.measurement);
   const allProducts = [...products.values()].sort(
     (a, b) => b.messages - a.messages || compare(a.product, b.product) || compare(a.sku ?? '', b.sku ?? ''),
   );
@@ -511,5 +520,7 @@ export async function collectReportData(dir: string, options: CollectOptions = {
     },
     rejected: { total: rejectedTotal, byRule: ranked(rejectedByRule), samples },
     cost: costData(summary.cost),
+    measurement: measurement.type === 'Measured' ? measurement.results : null,
+    measurementProblem: measurement.type === 'Invalid' ? measurement.reason : null,
   };
 }

@@ -39,7 +39,16 @@ describe('the embedded runtime', () => {
     });
     // Messages due after the run's end are still held for the dispatcher: not queued yet.
     expect(embedded.outputs.messages + embedded.heldAtEnd).toBe(memory.outputs.messages);
-    expect(embedded.outputs.bonuses).toBe(memory.outputs.bonuses);
+    // The same dispatcher and sweep instants: the same messages (ids and content) and ledger entries.
+    const sent = new Map(embedded.messages.map((m) => [m.messageId, m]));
+    const heldAtEnd = memory.messages.filter((m) => !sent.has(m.messageId));
+    expect(heldAtEnd).toHaveLength(embedded.heldAtEnd);
+    for (const m of memory.messages) {
+      const e = sent.get(m.messageId);
+      if (e !== undefined) expect({ ...e, createdAt: '' }).toEqual({ ...m, createdAt: '' });
+    }
+    const ids = (entries: { entryId: string }[]) => entries.map((b) => b.entryId).sort();
+    expect(ids(embedded.bonuses)).toEqual(ids(memory.bonuses));
   });
 
   it('queues valid messages, each once, and leaves nothing in a dead-letter queue', () => {

@@ -6,6 +6,8 @@ import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { MeasureResults } from '../../local/measure/attribution.ts';
+import { CampaignMeasurement } from '../../local/measure/attribution.ts';
 import { escapeHtml, jsonForScript, renderReport } from '../../local/report/render-report.ts';
 import type { ReportData } from '../../local/report/report-data.ts';
 import { collectReportData } from '../../local/report/report-data.ts';
@@ -71,6 +73,30 @@ function suppressed(campaignId: string, reason: string) {
   };
 }
 
+/**
+ * A measurement of `id` (personalised) and `welcome` (generic): four recipients, two of them ordering,
+ * against four control members, one ordering.
+ */
+function measurement(id: string): MeasureResults {
+  const m = new CampaignMeasurement([
+    { id, trigger: { type: 'personal-offer' }, conversionWindowDays: 7 },
+    { id: 'welcome', trigger: { type: 'milestone' } },
+  ]);
+  const at = '2026-01-01T10:00:00.000Z';
+  const later = '2026-01-03T10:00:00.000Z';
+  for (let i = 1; i <= 4; i++) {
+    const offer = { minBasketCents: 1000, expiresAt: null };
+    m.treated({ campaignId: id, customerId: `t${i}`, at, channel: 'email', occurrenceKey: `k${i}`, offer });
+    m.suppressed({ campaignId: id, customerId: `c${i}`, at, reason: i === 4 ? 'holdout-global' : 'holdout' });
+  }
+  m.order({ customerId: 't1', orderId: 'o1', at: later, totalCents: 2500 });
+  m.order({ customerId: 't2', orderId: 'o2', at: later, totalCents: 500 });
+  m.order({ customerId: 'c1', orderId: 'o3', at: later, totalCents: 1500 });
+  m.issued({ campaignId: 'welcome', deferred: true });
+  m.points({ campaignId: 'welcome', points: 100 });
+  return m.results();
+}
+
 const SUMMARY = {
   command: 'simulate',
   customers: 3,
@@ -111,6 +137,7 @@ const SUMMARY = {
     ],
   },
   units: { read: 5, write: { standard: 6 } },
+  measurement: measurement('restock'),
 };
 
 describe('collectReportData', () => {
@@ -256,9 +283,19 @@ describe('collectReportData', () => {
       extra: [{ key: 'currency', value: 'USD' }],
     });
     expect(data.campaigns.map((c) => c.campaignId)).toEqual(['welcome', 'restock']);
+    // The measurement reads back as it was measured (its figures recomputed from the counts).
+    expect(data.measurement).toEqual(measurement('restock'));
+    expect(data.measurementProblem).toBeNull();
+    const restock = data.measurement?.campaigns.find((r) => r.id === 'restock');
+    expect(restock?.figures).toMatchObject({ conversionRate: 0.5, controlConversionRate: 0.25 });
+    expect(restock?.counts).toMatchObject({ offers: 4, redeemed: 1, controlGlobal: 1 });
 
     const html = renderReport(data);
     expect(html).toContain('data-chart="cost-by-item"');
+    expect(html).toContain('data-chart="uplift-by-campaign"');
+    expect(html).toContain('+25.0 pp [');
+    expect(html).toContain('<td class="num">50.0%</td>');
+    expect(html).toContain('<em>all personalised</em>');
     expect(html).toContain('$1.25');
     expect(html).toContain('first 1M free');
     expect(html).toContain('Skipped unreadable lines: messages.jsonl 1');
@@ -331,6 +368,22 @@ describe('collectReportData', () => {
     ]);
     expect(html).not.toContain('id="cost"');
     expect(html).toContain('suppressed.jsonl is missing');
+    // A summary from before the measurement: the section says so, and draws nothing.
+    expect(data.measurement).toBeNull();
+    expect(html).toContain('summary.json has no measurement');
+  });
+
+  it('names what is wrong with a measurement it cannot read, and reports the rest', async () => {
+    const broken = measurement('restock') as unknown as { campaigns: { counts: { issued: unknown } }[] };
+    const first = broken.campaigns[0];
+    if (first !== undefined) first.counts.issued = 'many';
+    const dir = await fixture('bad-measurement', {
+      'summary.json': JSON.stringify({ campaigns: [], measurement: broken }),
+    });
+    const data = await collectReportData(dir);
+    expect(data.measurement).toBeNull();
+    expect(data.measurementProblem).toMatch(/^measurement\.campaigns\.0\.counts\.issued: /);
+    expect(renderReport(data)).toContain('The measurement in summary.json can&#39;t be read');
   });
 
   it('names the path when summary.json is missing or not JSON', async () => {
@@ -361,6 +414,7 @@ describe('renderReport', () => {
           },
         ],
         cost: { usdTotal: 1, lines: [{ item: HOSTILE, usd: 1, [HOSTILE]: HOSTILE }] },
+        measurement: measurement(HOSTILE),
       }),
       'messages.jsonl': [
         message(HOSTILE, 'replenishment', 'email', '2026-01-01T00:00:00Z', {

@@ -150,6 +150,8 @@ function oracle(ops: Op[]): { treated: ArmCounts; control: ArmCounts; offers: nu
     }
   }
   const out = CAMPAIGNS.map(() => ({ treated: zeroArm(), control: zeroArm(), offers: 0, redeemed: 0 }));
+  // Per campaign, arm and customer: touches n, converted touches x, orders y.
+  const perCustomer = new Map<string, { arm: ArmCounts; n: number; x: number; y: number }>();
   touches.forEach((x, i) => {
     const c = out[x.campaign];
     if (c === undefined) return;
@@ -163,7 +165,22 @@ function oracle(ops: Op[]): { treated: ArmCounts; control: ArmCounts; offers: nu
     if (mine.length >= 2) arm.repeat += 1;
     if (x.offer !== null) c.offers += 1;
     if (mine.some((o) => o.qualifies)) c.redeemed += 1;
+    const key = `${x.campaign}|${x.treated}|${x.customer}`;
+    const totals = perCustomer.get(key) ?? { arm, n: 0, x: 0, y: 0 };
+    totals.n += 1;
+    totals.x += mine.length >= 1 ? 1 : 0;
+    totals.y += mine.length;
+    perCustomer.set(key, totals);
   });
+  for (const { arm, n, x, y } of perCustomer.values()) {
+    const s = arm.byCustomer;
+    s.customers += 1;
+    s.nn += n * n;
+    s.xx += x * x;
+    s.xn += x * n;
+    s.yy += y * y;
+    s.yn += y * n;
+  }
   return out;
 }
 
