@@ -8,13 +8,15 @@
  */
 import type { CampaignFile } from '../functions/domain/campaign.ts';
 import type { CustomerState, LedgerEntry } from '../functions/domain/customer-state.ts';
-import type { EngineContext } from '../functions/domain/engine.ts';
-import type { DomainEvent } from '../functions/domain/events.ts';
+import type { Decision, EngineContext, Outcome } from '../functions/domain/engine.ts';
+import { evaluateScheduled } from '../functions/domain/engine.ts';
+import type { DetailType, DomainEvent } from '../functions/domain/events.ts';
 import { parseEvent } from '../functions/domain/events.ts';
 import type { Message } from '../functions/domain/message.ts';
 import { relay } from '../functions/domain/relay.ts';
 import type { ReplenishmentModel } from '../functions/domain/replenishment.ts';
 import { MS_PER_DAY } from '../functions/domain/time.ts';
+import type { ScannedCustomer } from '../functions/ports/customer-scanner.ts';
 import type { Ports } from '../functions/use-cases/customer-use-cases.ts';
 import { evaluateCustomer, ingestEvent, sweepCustomer } from '../functions/use-cases/customer-use-cases.ts';
 import type { FunctionId } from '../lib/wiring.ts';
@@ -157,9 +159,9 @@ export type Runner = (source: EventSource, options: RunnerOptions) => Promise<Si
 
 export interface RunnerOptions {
   pack: CampaignFile;
-  /** The simulated clock starts here; the first dispatcher tick is one bucket later. */
+  /** The simulated clock starts here; the schedules fire from here on. */
   startMs: number;
-  /** The last dispatcher tick is at or before this instant. */
+  /** The last scheduled run is at or before this instant. */
   endMs: number;
   refitEveryDays?: number;
   onProgress?: (done: number, total: number) => void;
@@ -167,6 +169,34 @@ export interface RunnerOptions {
   onMessage?: (message: Message) => void;
   /** Where the outputs go (default: kept in memory). */
   recorder?: RunRecorder;
+  /** Follows the run step by step (the in-memory runtime only). */
+  trace?: RunTrace;
+}
+
+/** What made a step of the in-memory run happen. */
+export type StepCause =
+  | { kind: 'event'; eventId: string; detailType: DetailType; eventTime: string }
+  | { kind: 'evaluation' }
+  | { kind: 'sweep' };
+
+/** One customer's step: the item before and after, the decisions and the messages the relay queued. */
+export interface Step {
+  /** The simulated clock when the step ran (ms). */
+  atMs: number;
+  cause: StepCause;
+  brand: string;
+  before: CustomerState | null;
+  after: CustomerState;
+  decisions: readonly Decision[];
+  messages: readonly Message[];
+}
+
+/** Follows an in-memory run step by step (`explain`). */
+export interface RunTrace {
+  /** Whether the engine ingests this valid event (false: only the model's refits see it). */
+  admit(event: DomainEvent): boolean;
+  /** Every step that changed the customer item, decided something or queued a message. */
+  step(step: Step): void;
 }
 
 /**
@@ -198,15 +228,43 @@ export async function runEvents(source: EventSource, options: RunnerOptions): Pr
   let clock = options.startMs;
 
   // The relay: a consumer of the store's change feed, like the Lambda on the DynamoDB stream.
+  let queued: Message[] = [];
   store.onChange((oldImage, newImage) => {
     const out = relay(oldImage, newImage, options.pack, new Date(clock).toISOString());
     recorder.customerWritten(oldImage, newImage);
     for (const entry of out.ledger) recorder.bonus(entry);
     for (const m of out.messages) {
+      queued.push(m);
       recorder.message(m);
       options.onMessage?.(m);
     }
   });
+
+  // One customer's unit of work; with a trace, its before and after are recorded.
+  const trace = options.trace;
+  const step = async (brand: string, customerId: string, cause: StepCause, run: () => Promise<Outcome>) => {
+    if (trace === undefined) {
+      await run();
+      return;
+    }
+    const before = await store.get(brand, customerId);
+    queued = [];
+    const outcome = await run();
+    // Only steps that changed something: a quiet night's sweep or an empty evaluation says nothing.
+    if (outcome.state === before && outcome.decisions.length === 0 && queued.length === 0) return;
+    const { decisions, state: after } = outcome;
+    trace.step({ atMs: clock, cause, brand, before, after, decisions, messages: queued });
+  };
+  /** The sweep of one scanned item, with the decisions it took when a trace wants them. */
+  const sweep = async (scanned: ScannedCustomer, at: number): Promise<Outcome> => {
+    const { brand, customerId } = scanned.state;
+    // Pure: the decisions the sweep takes on the scanned item, for the trace.
+    const decided = trace === undefined ? null : evaluateScheduled(scanned.state, ctx, at);
+    await sweepCustomer(ports, ctx, scanned, at);
+    if (decided === null) return { state: scanned.state, decisions: [], messages: [], ledger: [] };
+    const stored = (await store.get(brand, customerId)) ?? scanned.state;
+    return { ...decided, state: stored, decisions: stored !== scanned.state ? decided.decisions : [] };
+  };
 
   const refits = new ModelRefits(clock, options.refitEveryDays);
   const end = options.endMs;
@@ -224,10 +282,17 @@ export async function runEvents(source: EventSource, options: RunnerOptions): Pr
         continue;
       }
       const event = next.event;
-      result.events++;
       refits.observe(event);
+      if (trace !== undefined && !trace.admit(event)) continue;
+      result.events++;
       recorder.event(event);
-      await ingestEvent(ports, ctx, event, clock);
+      const cause: StepCause = {
+        kind: 'event',
+        eventId: event.id,
+        detailType: event.type,
+        eventTime: event.at,
+      };
+      await step(event.brand, event.customerId, cause, () => ingestEvent(ports, ctx, event, clock));
     }
   };
   // The schedules of the wiring: the dispatcher every 15 minutes (a minute after each bucket), the
@@ -243,7 +308,10 @@ export async function runEvents(source: EventSource, options: RunnerOptions): Pr
     clock = at;
     if (at === nextSweep) {
       // The sweep reads every item and decides each as the maintenance function does.
-      for (const scanned of store.scan()) await sweepCustomer(ports, ctx, scanned, at);
+      for (const scanned of store.scan()) {
+        const { brand, customerId } = scanned.state;
+        await step(brand, customerId, { kind: 'sweep' }, () => sweep(scanned, at));
+      }
       nextSweep = nextOccurrence(sweepAt, at);
     } else if (at === nextDispatch) {
       // The dispatcher reads the buckets after its watermark up to now, as the dispatch Lambda does.
@@ -251,7 +319,9 @@ export async function runEvents(source: EventSource, options: RunnerOptions): Pr
       watermark = at;
       for (const { brand, customerId } of due) {
         result.evaluations++;
-        await evaluateCustomer(ports, ctx, brand, customerId, at);
+        await step(brand, customerId, { kind: 'evaluation' }, () =>
+          evaluateCustomer(ports, ctx, brand, customerId, at),
+        );
       }
       nextDispatch = nextOccurrence(dispatchAt, at);
     } else {
