@@ -5,28 +5,52 @@
  *
  *   npm run bench                      all benchmarks
  *   npm run bench -- --json            one JSON object on stdout
- *   npm run bench -- --only core       one group (core, replenishment, local)
+ *   npm run bench -- --only core       groups, comma-separated: core, replenishment, local, units, cost,
+ *                                      latency, scale (units and cost share one measured run)
  *   npm run bench -- --customers 200000  smaller core population (default 1,000,000)
+ *   npm run bench -- --scale-customers 20000  smaller scale population (default 100,000)
+ *
+ * Each group's wall time is in `groupSeconds`.
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { runCoreBench } from './core-bench.ts';
+import { runCostBench } from './cost-bench.ts';
+import { runLatencyBench } from './latency-bench.ts';
 import { runLocalBench } from './local-bench.ts';
 import { evaluateReplenishment } from './replenishment-eval.ts';
+import { runScaleBench } from './scale-bench.ts';
+import { runUnitsBench } from './units-bench.ts';
 
 const { values } = parseArgs({
   options: {
     json: { type: 'boolean' },
     only: { type: 'string' },
     customers: { type: 'string' },
+    'scale-customers': { type: 'string' },
   },
 });
 
-const groups = new Set((values.only ?? 'core,replenishment,local').split(','));
-const results: Record<string, unknown> = { date: new Date().toISOString(), node: process.version };
+const groups = new Set((values.only ?? 'core,replenishment,local,units,cost,latency,scale').split(','));
+const groupSeconds: Record<string, number> = {};
+const results: Record<string, unknown> = {
+  date: new Date().toISOString(),
+  node: process.version,
+  groupSeconds,
+};
 const log = (line: string) => {
   if (!values.json) process.stdout.write(`${line}\n`);
 };
+let groupStarted = performance.now();
+/** Closes the timing of the group that just ran. */
+const timed = (group: string) => {
+  const now = performance.now();
+  groupSeconds[group] = Math.round((now - groupStarted) / 100) / 10;
+  groupStarted = now;
+  log(`  (${group}: ${groupSeconds[group]} s)`);
+};
+const usd = (x: number) =>
+  `$${x.toLocaleString('en', { minimumFractionDigits: 2, maximumFractionDigits: 2 })}`;
 
 if (groups.has('core')) {
   const size = Number(values.customers ?? 1_000_000);
@@ -40,6 +64,7 @@ if (groups.has('core')) {
   log(
     `  core.coldEvalsPerSecPerCore ${core.coldEvalsPerSecPerCore.toLocaleString('en')}   (first evaluation of a stored item)`,
   );
+  timed('core');
 }
 
 if (groups.has('replenishment')) {
@@ -50,6 +75,7 @@ if (groups.has('replenishment')) {
   log(`  replenishment.baselineMaeDays   ${r.baselineMaeDays.toFixed(2)}   (customer's own average gap)`);
   log(`  replenishment.improvement       ${(r.improvement * 100).toFixed(1)}%   (goal ≥ 25%)`);
   log(`  replenishment.pairs             ${r.pairs.toLocaleString('en')}`);
+  timed('replenishment');
 }
 
 if (groups.has('local')) {
@@ -64,6 +90,77 @@ if (groups.has('local')) {
   log(
     `  local.ratioToCeiling            ${l.ratioToCeiling}   (events × writes per event ÷ ceiling; goal ≥ 0.5)`,
   );
+  timed('local');
+}
+
+if (groups.has('units')) {
+  log('units: a synthetic shop, 180 days in memory then 7 on the embedded stack, every step measured …');
+  const u = await runUnitsBench();
+  results.units = u;
+  log(`  units.perMessageVsMinimum       ${u.perMessageVsMinimum}   (goal ≤ 1.5)`);
+  log(
+    `  units.unitsPerMessage           ${u.unitsPerMessage}   (RRU + WRU + SQS calls; minimum ${u.minimumPerMessage} = read + write of the item + 0.1)`,
+  );
+  log(`  units.perMessageVsLiteralMinimum ${u.perMessageVsLiteralMinimum}   (against 1 + 1 + 0.1)`);
+  log(
+    `  units.realTime / scheduled      ${u.realTime.unitsPerMessage} / ${u.scheduled.unitsPerMessage} per message   (${u.realTime.messages} / ${u.scheduled.messages} messages)`,
+  );
+  log(
+    `  units.breakdown                 ${Object.entries(u.breakdown)
+      .slice(0, 6)
+      .map(([k, v]) => `${k} ${v}`)
+      .join(', ')}`,
+  );
+  timed('units');
+}
+
+if (groups.has('cost')) {
+  log('cost: the measured run extrapolated to 2 orders per customer per month, at list prices …');
+  const c = await runCostBench();
+  results.cost = c;
+  log(
+    `  cost.usdPerMillionCustomersMonth ${usd(c.usdPerMillionCustomersMonth)}   (next-due index as deployed; goal ≤ $10)`,
+  );
+  for (const v of Object.values(c.variants)) {
+    log(
+      `    ${usd(v.usdPerMonth['1M'])} at 1M, ${usd(v.usdPerMonth['10M'])} at 10M customers a month: ${v.description}`,
+    );
+  }
+  log(
+    `  by activity (index, 1M)        ${Object.entries(c.variants.dueIndex.byActivity)
+      .map(([k, v]) => `${k} ${usd(v)}`)
+      .join(', ')}`,
+  );
+  log(
+    `  SaaS at $0.004–0.009 a profile  ${usd(c.saasUsdPerMillionProfilesMonth.low)}–${usd(c.saasUsdPerMillionProfilesMonth.high)} per 1M profiles a month`,
+  );
+  timed('cost');
+}
+
+if (groups.has('latency')) {
+  log('latency: first orders put on the bus in real time, to the milestone message on the email queue …');
+  const l = await runLatencyBench();
+  results.latency = l;
+  log(`  latency.eventToQueuedP50Ms      ${l.eventToQueuedP50Ms}`);
+  log(`  latency.eventToQueuedP99Ms      ${l.eventToQueuedP99Ms}   (goal < 1,000; ${l.orders} orders)`);
+  timed('latency');
+}
+
+if (groups.has('scale')) {
+  const size = Number(values['scale-customers'] ?? 100_000);
+  log(`scale: ${size.toLocaleString('en')} customer items in DynamoDB Local, 1% due in one bucket …`);
+  const s = await runScaleBench({ customers: size });
+  results.scale = s;
+  log(
+    `  scale.dueQueryUnitsPerDueCustomer ${s.dueQueryUnitsPerDueCustomer}   (${s.dueQueryUnits} RRU for ${s.due} due)`,
+  );
+  log(
+    `  scale.dueFindAndReadUnitsPerDueCustomer ${s.dueFindAndReadUnitsPerDueCustomer}   (with the read of each; goal ≈ 1)`,
+  );
+  log(
+    `  scale.scanUnitsPerDueCustomer   ${s.scanUnitsPerDueCustomer}   (${s.benchItemBytes} B items; ${s.scanUnitsPerDueCustomerAtMeanItem} at ${s.meanItemBytesForRule} B)`,
+  );
+  timed('scale');
 }
 
 mkdirSync(new URL('./results/', import.meta.url), { recursive: true });

@@ -100,3 +100,77 @@ export function estimateCost(usage: StackUsage): CostEstimate {
     ],
   };
 }
+
+/** Request counts to price, from any source (the cost benchmark extrapolates them per customer). */
+export interface Quantities {
+  dynamodbReadUnits: number;
+  dynamodbWriteUnits: number;
+  lambdaInvocations: number;
+  lambdaGbSeconds: number;
+  sqsRequests: number;
+  eventBridgeEvents: number;
+  schedulerInvocations: number;
+}
+
+export const NO_QUANTITIES: Quantities = {
+  dynamodbReadUnits: 0,
+  dynamodbWriteUnits: 0,
+  lambdaInvocations: 0,
+  lambdaGbSeconds: 0,
+  sqsRequests: 0,
+  eventBridgeEvents: 0,
+  schedulerInvocations: 0,
+};
+
+/** `a + factor × b`, field by field. */
+export function addQuantities(a: Quantities, b: Quantities, factor = 1): Quantities {
+  const out = { ...a };
+  for (const k of Object.keys(out) as (keyof Quantities)[]) out[k] += b[k] * factor;
+  return out;
+}
+
+/** Quantities at list prices (PRICES), one line per service item; no free tier. */
+export function priceQuantities(q: Quantities): { usdTotal: number; lines: CostLine[] } {
+  const line = (item: string, quantity: number, unit: string, usd: number): CostLine => ({
+    item,
+    quantity,
+    unit,
+    usd: round(usd),
+  });
+  const perMillion = (n: number, price: number) => (n / 1e6) * price;
+  const lines = [
+    line(
+      'DynamoDB write request units',
+      q.dynamodbWriteUnits,
+      'WRU',
+      perMillion(q.dynamodbWriteUnits, PRICES.dynamodbWriteUnitPerMillion),
+    ),
+    line(
+      'DynamoDB read request units',
+      q.dynamodbReadUnits,
+      'RRU',
+      perMillion(q.dynamodbReadUnits, PRICES.dynamodbReadUnitPerMillion),
+    ),
+    line(
+      'Lambda requests',
+      q.lambdaInvocations,
+      'invocations',
+      perMillion(q.lambdaInvocations, PRICES.lambdaRequestPerMillion),
+    ),
+    line('Lambda compute', q.lambdaGbSeconds, 'GB-s', q.lambdaGbSeconds * PRICES.lambdaGbSecond),
+    line('SQS requests', q.sqsRequests, 'requests', perMillion(q.sqsRequests, PRICES.sqsRequestPerMillion)),
+    line(
+      'EventBridge events',
+      q.eventBridgeEvents,
+      'events',
+      perMillion(q.eventBridgeEvents, PRICES.eventBridgeEventPerMillion),
+    ),
+    line(
+      'EventBridge Scheduler',
+      q.schedulerInvocations,
+      'invocations',
+      perMillion(q.schedulerInvocations, PRICES.schedulerInvocationPerMillion),
+    ),
+  ];
+  return { usdTotal: round(lines.reduce((sum, l) => sum + l.usd, 0)), lines };
+}

@@ -1,0 +1,181 @@
+/**
+ * scale.*: what finding the due customers costs at 100,000 customers with 1% due in one bucket — the
+ * dispatcher's due-index query against a full parallel Scan, in read units per due customer.
+ *
+ * 100,000 customer items (small ones: a registered customer's state, deflated, with its key, version
+ * and due entry — as `encodeCustomer` writes them) go into DynamoDB Local's Customers table, created
+ * from the deployed definition (same keys, same sparse KEYS_ONLY `due-index`; without the stream, which
+ * only slows the load down). They are written with BatchWriteItem, 25 per call, 16 calls in flight.
+ * 1,000 of them are due in one 15-minute bucket; every other customer is filed under another bucket of
+ * the next 30 days (in the index, not due). Then, on a client with the request recorder:
+ *
+ *  - the dispatcher's read: `DynamoDbCustomerStore.due` for that bucket with the deployed 16 shards (16
+ *    Query calls on the index, paginated, eventually consistent);
+ *  - the evaluation's read of each due customer (GetItem, strongly consistent): the index's total per
+ *    due customer, read included;
+ *  - a full parallel Scan (16 segments, the sweep's scanner) of the table.
+ *
+ * Read units are DynamoDB Local's ConsumedCapacity, each call topped up to DynamoDB's 0.5 RRU minimum
+ * where Local reports less. The Scan's units depend on item size: the figure is also given for the mean
+ * stored item of the measured run (bench/units-bench.ts) by DynamoDB's rule.
+ */
+import { CreateTableCommand, GetItemCommand } from '@aws-sdk/client-dynamodb';
+import { RequestRecorder } from '../functions/adapters/aws/recorder.ts';
+import { batchWrite } from '../functions/adapters/dynamodb/batch.ts';
+import { encodeCustomer, itemBytes } from '../functions/adapters/dynamodb/customer-codec.ts';
+import { DynamoDbCustomerScanner } from '../functions/adapters/dynamodb/customer-scanner.ts';
+import { DynamoDbCustomerStore } from '../functions/adapters/dynamodb/customer-store.ts';
+import { BUCKET_MS, DUE_SHARDS } from '../functions/adapters/dynamodb/due-keys.ts';
+import { CUSTOMER_ATTRS, createTableInputs } from '../functions/adapters/dynamodb/tables.ts';
+import type { CustomerState } from '../functions/domain/customer-state.ts';
+import { customerKey, emptyState } from '../functions/domain/customer-state.ts';
+import { startDynamoDbLocal } from '../local/aws/dynamodb-local.ts';
+
+export interface ScaleBench {
+  /** Read units of the due-index query ÷ customers due. */
+  dueQueryUnitsPerDueCustomer: number;
+  /** The query plus a strongly consistent read of each due customer, ÷ customers due (goal: close to 1). */
+  dueFindAndReadUnitsPerDueCustomer: number;
+  /** A full Scan's read units ÷ customers due, with the bench's items. */
+  scanUnitsPerDueCustomer: number;
+  /** The same by DynamoDB's rule for items of the measured run's mean size. */
+  scanUnitsPerDueCustomerAtMeanItem: number;
+  meanItemBytesForRule: number;
+  customers: number;
+  due: number;
+  benchItemBytes: number;
+  dueQueryUnits: number;
+  dueQueryCalls: number;
+  scanUnits: number;
+  scanCalls: number;
+  itemsWrittenPerSec: number;
+  seconds: { load: number; write: number; query: number; scan: number };
+}
+
+const BUCKET = Date.parse('2026-03-17T10:00:00.000Z');
+
+function customerState(i: number): CustomerState {
+  const s = emptyState('default', `c${String(i).padStart(7, '0')}`);
+  return {
+    ...s,
+    version: 1,
+    profile: { ...s.profile, registeredAt: '2025-06-01T12:00:00.000Z', timeZone: 'Europe/Moscow' },
+  };
+}
+
+/** The due instant of customer i: every 100th in BUCKET, the others in another bucket of the next 30 days. */
+function dueOf(i: number): number {
+  if (i % 100 === 0) return BUCKET;
+  return BUCKET + BUCKET_MS * (1 + (i % (30 * 96 - 1)));
+}
+
+export async function runScaleBench(
+  options: { customers?: number; meanItemBytes?: number; concurrency?: number } = {},
+): Promise<ScaleBench> {
+  const customers = options.customers ?? 100_000;
+  const width = options.concurrency ?? 16;
+  const t0 = performance.now();
+  const ddb = await startDynamoDbLocal({ prefix: 'lt-scale', createTables: false });
+  try {
+    const client = ddb.client();
+    const table = ddb.names.customers;
+    const input = createTableInputs(ddb.names).tables.find((t) => t.TableName === table);
+    if (input === undefined) throw new Error('no Customers table definition');
+    const { StreamSpecification: _stream, ...withoutStream } = input;
+    await client.send(new CreateTableCommand(withoutStream));
+    const t1 = performance.now();
+
+    // The load: 25 items per BatchWriteItem, `width` calls in flight.
+    let next = 0;
+    let bytes = 0;
+    const calls = Math.ceil(customers / 25);
+    const writer = async () => {
+      for (let c = next++; c < calls; c = next++) {
+        const requests = [];
+        for (let i = c * 25; i < Math.min(customers, c * 25 + 25); i++) {
+          const item = encodeCustomer(customerState(i), dueOf(i), DUE_SHARDS);
+          if (i < 1000) bytes += itemBytes(item);
+          requests.push({ PutRequest: { Item: item } });
+        }
+        await batchWrite(client, table, requests);
+      }
+    };
+    await Promise.all(Array.from({ length: width }, writer));
+    const t2 = performance.now();
+
+    // The reads, on a recorded client; each call topped up to the 0.5 RRU minimum of a read.
+    const recorder = new RequestRecorder();
+    const reader = recorder.attach(ddb.client());
+    const billed = (operation: string) => {
+      const s = recorder.get('DynamoDB', operation, table);
+      return { units: s.readUnits, calls: s.requests };
+    };
+    const store = new DynamoDbCustomerStore({ client: reader, tableName: table, dueShards: DUE_SHARDS });
+    const dueRefs = await store.due(BUCKET - BUCKET_MS, BUCKET);
+    const query = billed('Query');
+    // Every Query page is billed at least 0.5 RRU (Local reports 0 for an empty one); none is empty here.
+    const dueQueryUnits = Math.max(query.units, query.calls * 0.5);
+    let read = 0;
+    await Promise.all(
+      Array.from({ length: width }, async () => {
+        for (let i = read++; i < dueRefs.length; i = read++) {
+          const ref = dueRefs[i];
+          if (ref === undefined) continue;
+          await reader.send(
+            new GetItemCommand({
+              TableName: table,
+              Key: { [CUSTOMER_ATTRS.pk]: { S: customerKey(ref.brand, ref.customerId) } },
+              ConsistentRead: true,
+            }),
+          );
+        }
+      }),
+    );
+    const getUnits = billed('GetItem').units;
+    const t3 = performance.now();
+
+    // The sweep's read: a parallel Scan, 16 segments, pages of 1,000 items.
+    const scanner = new DynamoDbCustomerScanner(reader, table);
+    let scanned = 0;
+    await Promise.all(
+      Array.from({ length: 16 }, async (_, segment) => {
+        let cursor: string | null = null;
+        do {
+          const page = await scanner.scan(segment, 16, cursor, 1000);
+          scanned += page.customers.length;
+          cursor = page.cursor;
+        } while (cursor !== null);
+      }),
+    );
+    const scan = billed('Scan');
+    const scanUnits = Math.max(scan.units, scan.calls * 0.5);
+    const t4 = performance.now();
+    if (scanned !== customers) throw new Error(`the scan read ${scanned} of ${customers} customers`);
+
+    const due = dueRefs.length;
+    const meanItem = options.meanItemBytes ?? 1781;
+    // DynamoDB's rule for a Scan: 0.5 RRU per started 4 KB of each page's items (pages of 100 here, as
+    // the sweep reads them).
+    const ruleUnits = (customers / 100) * Math.ceil((100 * meanItem) / 4096) * 0.5;
+    const r = (x: number, d = 3) => Math.round(x * 10 ** d) / 10 ** d;
+    const s = (a: number, b: number) => Math.round((b - a) / 100) / 10;
+    return {
+      dueQueryUnitsPerDueCustomer: r(dueQueryUnits / due, 4),
+      dueFindAndReadUnitsPerDueCustomer: r((dueQueryUnits + getUnits) / due),
+      scanUnitsPerDueCustomer: r(scanUnits / due, 2),
+      scanUnitsPerDueCustomerAtMeanItem: r(ruleUnits / due, 2),
+      meanItemBytesForRule: meanItem,
+      customers,
+      due,
+      benchItemBytes: Math.round(bytes / Math.min(customers, 1000)),
+      dueQueryUnits,
+      dueQueryCalls: query.calls,
+      scanUnits,
+      scanCalls: scan.calls,
+      itemsWrittenPerSec: Math.round(customers / ((t2 - t1) / 1000)),
+      seconds: { load: s(t0, t1), write: s(t1, t2), query: s(t2, t3), scan: s(t3, t4) },
+    };
+  } finally {
+    await ddb.stop();
+  }
+}
