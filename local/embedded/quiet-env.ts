@@ -1,9 +1,10 @@
 /**
  * Imported first by the embedded runtime, before the Powertools module builds its logger and metrics:
- * the handlers log at WARN (LOG_LEVEL overrides it), write no EMF blobs and no traces to the terminal,
- * and the SDK prints no Node-version notice. Variables already set win.
+ * the handlers log errors only (LOG_LEVEL=WARN|INFO|DEBUG shows more: Powertools writes to stdout,
+ * where it would mix with a command's --json output), write no EMF blobs and no traces to the
+ * terminal, and the SDK prints no Node-version notice. Variables already set win.
  */
-process.env.POWERTOOLS_LOG_LEVEL ??= process.env.LOG_LEVEL ?? 'WARN';
+process.env.POWERTOOLS_LOG_LEVEL ??= process.env.LOG_LEVEL ?? 'ERROR';
 process.env.POWERTOOLS_METRICS_DISABLED ??= 'true';
 process.env.POWERTOOLS_TRACE_ENABLED ??= 'false';
 process.env.POWERTOOLS_SERVICE_NAME ??= 'loyalty-triggers';
