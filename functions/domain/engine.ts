@@ -7,9 +7,9 @@
  */
 import type { Campaign } from './campaign.ts';
 import type { Candidate } from './candidate.ts';
-import { localKey, occurrenceKey, offerCode } from './candidate.ts';
+import { occurrenceKey, offerCode } from './candidate.ts';
 import type { Channel, CustomerState, LedgerEntry, OccurrenceRecord, OfferState } from './customer-state.ts';
-import { LIMITS } from './customer-state.ts';
+import { copyState, LIMITS } from './customer-state.ts';
 import type { DomainEvent } from './events.ts';
 import type { SuppressionReason } from './guardrails.ts';
 import { capSendTimes, chooseChannels, findSlot, occurrenceBlocker } from './guardrails.ts';
@@ -18,10 +18,21 @@ import { buildMessages } from './message.ts';
 import { credit, expirePoints } from './points.ts';
 import { profileCandidates, realtimeCandidates } from './realtime-triggers.ts';
 import { apply } from './reducer.ts';
-import type { EngineContext } from './schedule.ts';
-import { campaignsOf, eligible, forgetSchedule, isDueNow, windowContext, zoneOf } from './schedule.ts';
-import { retentionDays, windowCandidate, windows } from './scheduled-triggers.ts';
-import { MS_PER_DAY, MS_PER_HOUR } from './time.ts';
+import type { EngineContext, Listing } from './schedule.ts';
+import {
+  campaignsOf,
+  compileSchedule,
+  eligible,
+  forgetSchedule,
+  idleOutcome,
+  isDueNow,
+  keepSchedule,
+  listed,
+  listing,
+  zoneOf,
+} from './schedule.ts';
+import { retentionDays, windowCandidate } from './scheduled-triggers.ts';
+import { MS_PER_DAY, MS_PER_HOUR, startOfUtcDay } from './time.ts';
 
 export type { EngineContext } from './schedule.ts';
 export { campaignsOf, nextDue, zoneOf } from './schedule.ts';
@@ -55,15 +66,32 @@ export interface Outcome {
   ledger: LedgerEntry[];
 }
 
-/** Candidates of the scheduled campaigns whose windows are open at `now` and not yet decided. */
-export function scheduledCandidates(state: CustomerState, ctx: EngineContext, nowMs: number): Candidate[] {
-  const wctx = windowContext(state, ctx, nowMs);
+/**
+ * Candidates of the scheduled campaigns whose windows are open at `now` and not yet decided; the windows
+ * come from `from` where it lists this state's (see `listing`).
+ */
+export function scheduledCandidates(
+  state: CustomerState,
+  ctx: EngineContext,
+  nowMs: number,
+  from?: Listing,
+): Candidate[] {
+  const windowsNow =
+    from !== undefined &&
+    from.state === state &&
+    from.nowMs === nowMs &&
+    from.pack === ctx.pack &&
+    from.model === ctx.model
+      ? from
+      : listing(state, ctx, nowMs, from);
   const out: Candidate[] = [];
-  for (const { campaign, trigger } of campaignsOf(ctx.pack, state.brand).scheduled) {
-    for (const w of windows(state, campaign, trigger, wctx)) {
-      const key = localKey(campaign, w.occurrence);
-      if (w.fromMs > nowMs || nowMs >= w.untilMs || state.occurrences[key] !== undefined) continue;
-      out.push(windowCandidate(state, campaign, trigger, w, key, ctx.pack.program, nowMs));
+  for (let i = 0; i < windowsNow.campaigns.length; i++) {
+    const entry = windowsNow.campaigns[i];
+    if (entry === undefined) continue;
+    const { campaign, trigger } = entry;
+    for (const w of listed(windowsNow, i)) {
+      if (w.fromMs > nowMs || nowMs >= w.untilMs || state.occurrences[w.key] !== undefined) continue;
+      out.push(windowCandidate(state, campaign, trigger, w, w.key, ctx.pack.program, nowMs));
       // One open window per campaign at a time (e.g. the most urgent replenishment product).
       break;
     }
@@ -258,16 +286,15 @@ export function issue(
  * copied, the rest is shared with the input, which stays untouched. Far cheaper than a deep clone.
  */
 function copyForIssue(state: CustomerState): CustomerState {
-  return {
-    ...state,
-    occurrences: { ...state.occurrences },
-    points: {
-      ...state.points,
-      buckets: state.points.buckets.map((b) => ({ ...b })),
-      earnedByMonth: { ...state.points.earnedByMonth },
-    },
-    ledger: [...state.ledger],
+  const next = copyState(state);
+  next.occurrences = { ...state.occurrences };
+  next.points = {
+    ...state.points,
+    buckets: state.points.buckets.map((b) => ({ ...b })),
+    earnedByMonth: { ...state.points.earnedByMonth },
   };
+  next.ledger = [...state.ledger];
+  return next;
 }
 
 function materializeOffer(
@@ -341,9 +368,9 @@ function settle(before: CustomerState, outcome: Outcome, ctx: EngineContext, now
 /** Shared, frozen empty lists: a sweep returns "nothing" millions of times without allocating them. */
 const NONE: never[] = Object.freeze([]) as never[];
 
-/** The outcome of a step that changed nothing. */
+/** The outcome of a step that changed nothing (the state's own, shared one once it has a memo). */
 function idle(state: CustomerState): Outcome {
-  return { state, decisions: NONE, messages: NONE, ledger: NONE };
+  return idleOutcome(state) ?? { state, decisions: NONE, messages: NONE, ledger: NONE };
 }
 
 /** Applies an event and runs the event-driven triggers on it: one read, one write in the data layer. */
@@ -370,14 +397,19 @@ export function evaluateScheduled(state: CustomerState, ctx: EngineContext, nowM
   if (!isDueNow(state, ctx, nowMs)) return idle(state);
   let current = state;
   const first = state.points.buckets[0];
-  if (first !== undefined && Date.parse(`${first.expiresOn}T00:00:00.000Z`) <= nowMs) {
+  if (first !== undefined && startOfUtcDay(first.expiresOn) <= nowMs) {
     current = copyForIssue(state);
     expirePoints(current, nowMs);
     current.version = state.version + 1;
   }
-  const decisions = decide(current, scheduledCandidates(current, ctx, nowMs), ctx, nowMs);
+  // The windows are listed once: for the candidates, then for the new state's schedule (a campaign whose
+  // trigger reads nothing the issuance changed keeps its windows).
+  const windowsNow = listing(current, ctx, nowMs);
+  const decisions = decide(current, scheduledCandidates(current, ctx, nowMs, windowsNow), ctx, nowMs);
   const outcome = settle(current, issue(current, decisions, ctx, nowMs), ctx, nowMs);
   // Nothing decided although a window looked open (e.g. out of segment): compile again at `now`.
-  if (outcome.state === state) forgetSchedule(state);
+  if (outcome.state === state) forgetSchedule(state, windowsNow);
+  // The new state's schedule at `now`, as `nextDue` compiles it right after the write.
+  else keepSchedule(outcome.state, compileSchedule(outcome.state, ctx, nowMs, windowsNow));
   return { ...outcome, ledger: newLedger(state, outcome.state) };
 }

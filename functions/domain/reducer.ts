@@ -9,7 +9,7 @@ import { assertUnreachable } from './assert.ts';
 import type { CampaignFile } from './campaign.ts';
 import { occurrenceKey } from './candidate.ts';
 import type { Channel, CustomerState, OrderRecord } from './customer-state.ts';
-import { CHANNELS, LIMITS } from './customer-state.ts';
+import { CHANNELS, copyState, LIMITS } from './customer-state.ts';
 import type { DomainEvent } from './events.ts';
 import { credit, debit, expiryDay, tierAt, wholePoints } from './points.ts';
 import { rfmClass } from './rfm.ts';
@@ -30,7 +30,7 @@ export function apply(state: CustomerState, event: DomainEvent, settings: Progra
     const known = state.orders[event.detail.orderId];
     if (known !== undefined && !isTombstone(known)) return state;
   }
-  const next: CustomerState = structuredClone(state);
+  const next: CustomerState = event.type === 'OrderPlaced' ? copyForOrder(state) : structuredClone(state);
   switch (event.type) {
     case 'CustomerRegistered':
       // `at` is `registeredAt` when given; the earliest registration wins (a re-sent one changes nothing).
@@ -76,6 +76,28 @@ export function apply(state: CustomerState, event: DomainEvent, settings: Progra
   next.tier = tierAt(next, settings.program, asOf);
   next.rfm = rfmClass(next, settings.program, asOf);
   next.version = state.version + 1;
+  return next;
+}
+
+/**
+ * A copy of the state that placing an order may change: the parts it writes (stats, spend, orders,
+ * products, points, ledger, recent event ids) are copied, the rest is shared with the input, which stays
+ * untouched (a product's history is copied where it is written). The busiest event of a shop: a deep
+ * clone of a wholesale customer's item costs far more than the order itself.
+ */
+function copyForOrder(state: CustomerState): CustomerState {
+  const next = copyState(state);
+  next.stats = { ...state.stats };
+  next.spendByCategory = { ...state.spendByCategory };
+  next.orders = { ...state.orders };
+  next.products = { ...state.products };
+  next.points = {
+    ...state.points,
+    buckets: state.points.buckets.map((b) => ({ ...b })),
+    earnedByMonth: { ...state.points.earnedByMonth },
+  };
+  next.ledger = [...state.ledger];
+  next.recentEventIds = [...state.recentEventIds];
   return next;
 }
 
@@ -252,7 +274,9 @@ function placeOrder(
 }
 
 function addPurchaseDay(state: CustomerState, sku: string, category: string | null, day: string): void {
-  const history = state.products[sku] ?? { days: [], category, count: 0 };
+  // A copy: the previous state may share the product's history (see copyForOrder).
+  const known = state.products[sku];
+  const history = known === undefined ? { days: [], category, count: 0 } : { ...known };
   history.count += 1;
   history.category ??= category;
   if (!history.days.includes(day)) history.days = lastDays([...history.days, day]);
@@ -260,7 +284,8 @@ function addPurchaseDay(state: CustomerState, sku: string, category: string | nu
   const skus = Object.keys(state.products);
   if (skus.length > LIMITS.products) {
     // Keep the products bought most often (then most recently): those are the replenishable ones.
-    skus.sort((a, b) => productRank(state, b) - productRank(state, a) || (a < b ? -1 : 1));
+    const rank = new Map(skus.map((s) => [s, productRank(state, s)]));
+    skus.sort((a, b) => (rank.get(b) ?? 0) - (rank.get(a) ?? 0) || (a < b ? -1 : 1));
     for (const drop of skus.slice(LIMITS.products)) delete state.products[drop];
   }
 }
@@ -282,7 +307,15 @@ function pruneOrders(state: CustomerState): void {
   const ids = Object.keys(state.orders);
   if (ids.length <= LIMITS.orders) return;
   const at = (id: string) => state.orders[id]?.at ?? '';
-  ids.sort((a, b) => (at(a) < at(b) ? -1 : at(a) > at(b) ? 1 : a < b ? -1 : 1));
+  const before = (a: string, b: string) => (at(a) < at(b) ? -1 : at(a) > at(b) ? 1 : a < b ? -1 : 1);
+  if (ids.length === LIMITS.orders + 1) {
+    // One order over the bound (the usual case: one order at a time): drop the oldest, no sort.
+    let oldest = ids[0] ?? '';
+    for (const id of ids) if (before(id, oldest) < 0) oldest = id;
+    delete state.orders[oldest];
+    return;
+  }
+  ids.sort(before);
   for (const id of ids.slice(0, ids.length - LIMITS.orders)) delete state.orders[id];
 }
 

@@ -122,10 +122,21 @@ export interface Prediction {
 /** Extra knowledge about the customer, all optional. */
 export interface PredictionContext {
   /**
-   * The customer's order days (any products), 'YYYY-MM-DD', any order. Only days up to the last purchase
-   * of the sku are used, so the prediction made at that purchase does not move with later orders.
+   * The customer's order days (any products), 'YYYY-MM-DD', any order — or the same parsed once with
+   * {@link orderDayNumbers} for the predictions of many products. Only days up to the last purchase of
+   * the sku are used, so the prediction made at that purchase does not move with later orders.
    */
-  orderDays?: readonly string[];
+  orderDays?: readonly string[] | OrderDays;
+}
+
+/** A customer's order days, parsed: distinct day numbers, ascending. */
+export interface OrderDays {
+  readonly sorted: readonly number[];
+}
+
+/** Parses order days once ('YYYY-MM-DD', any order; throws RangeError like {@link dayNumber}). */
+export function orderDayNumbers(days: readonly string[]): OrderDays {
+  return { sorted: sortedDistinctDays(days) };
 }
 
 /**
@@ -169,21 +180,39 @@ export const DEFAULT_REPLENISHMENT_PARAMS: ReplenishmentParams = {
 // Day arithmetic (local on purpose: no dependency on a shared time module).
 
 const MS_PER_DAY = 86_400_000;
-const DAY_RE = /^(\d{4})-(\d{2})-(\d{2})$/;
+const DIGIT_0 = 48;
+
+/** The value of the ASCII digits of `s` in [from, to), or -1 when one is not a digit. */
+function digits(s: string, from: number, to: number): number {
+  let n = 0;
+  for (let i = from; i < to; i++) {
+    const c = s.charCodeAt(i) - DIGIT_0;
+    if (!(c >= 0 && c <= 9)) return -1;
+    n = n * 10 + c;
+  }
+  return n;
+}
 
 /** Whole days since 1970-01-01 of a 'YYYY-MM-DD' day; throws RangeError on anything else. */
 export function dayNumber(day: string): number {
-  const m = DAY_RE.exec(day);
-  if (m === null) throw new RangeError(`not a YYYY-MM-DD day: ${JSON.stringify(day)}`);
-  const y = Number(m[1]);
-  const mo = Number(m[2]);
-  const d = Number(m[3]);
+  // Parsed by hand: this runs for every purchase day of every prediction and fit.
+  const y = day.length === 10 ? digits(day, 0, 4) : -1;
+  const mo = digits(day, 5, 7);
+  const d = digits(day, 8, 10);
+  if (y < 0 || mo < 0 || d < 0 || day.charCodeAt(4) !== 45 || day.charCodeAt(7) !== 45) {
+    throw new RangeError(`not a YYYY-MM-DD day: ${JSON.stringify(day)}`);
+  }
+  // Date.UTC reads years 0..99 as 1900..1999: those never come back as themselves, like an invalid day.
   const ms = Date.UTC(y, mo - 1, d);
-  const back = new Date(ms);
-  if (back.getUTCFullYear() !== y || back.getUTCMonth() !== mo - 1 || back.getUTCDate() !== d) {
+  if (y < 100 || mo < 1 || mo > 12 || d < 1 || d > daysInMonth(y, mo)) {
     throw new RangeError(`not a calendar day: ${day}`);
   }
   return Math.round(ms / MS_PER_DAY);
+}
+
+function daysInMonth(year: number, month: number): number {
+  if (month === 2) return year % 4 === 0 && (year % 100 !== 0 || year % 400 === 0) ? 29 : 28;
+  return month === 4 || month === 6 || month === 9 || month === 11 ? 30 : 31;
 }
 
 /** 'YYYY-MM-DD' of a day number (inverse of {@link dayNumber}). */
@@ -497,11 +526,12 @@ function sortedDistinctDays(days: readonly string[]): number[] {
 
 /** ln(cadence / global cadence) and the number of order gaps, from order days up to `lastDay`. */
 function cadence(
-  orderDays: readonly string[],
+  orderDays: readonly string[] | OrderDays,
   lastDay: number,
   model: ReplenishmentModel,
 ): { logRatio: number; gaps: number } {
-  const days = sortedDistinctDays(orderDays).filter((d) => d <= lastDay);
+  const sorted = 'sorted' in orderDays ? orderDays.sorted : sortedDistinctDays(orderDays);
+  const days = sorted.filter((d) => d <= lastDay);
   const recent = days.slice(-Math.max(2, model.params.cadenceOrders));
   const gaps: number[] = [];
   for (let i = 1; i < recent.length; i++) gaps.push((recent[i] ?? 0) - (recent[i - 1] ?? 0));

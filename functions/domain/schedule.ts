@@ -8,13 +8,12 @@
  */
 import type { Campaign, CampaignFile } from './campaign.ts';
 import { runsForBrand } from './campaign-rules.ts';
-import { localKey } from './candidate.ts';
 import type { CustomerState } from './customer-state.ts';
 import { matchesSegment } from './guardrails.ts';
 import type { ReplenishmentModel } from './replenishment.ts';
-import type { ScheduledTrigger, WindowContext } from './scheduled-triggers.ts';
+import type { ScheduledTrigger, Window, WindowContext } from './scheduled-triggers.ts';
 import { isScheduled, windows } from './scheduled-triggers.ts';
-import { localDateOf, MS_PER_DAY } from './time.ts';
+import { localDateOf, MS_PER_DAY, startOfUtcDay } from './time.ts';
 
 /** What every evaluation needs besides the customer: the campaign file and the replenishment model. */
 export interface EngineContext {
@@ -22,10 +21,15 @@ export interface EngineContext {
   model: ReplenishmentModel | null;
 }
 
+export interface ScheduledCampaign {
+  campaign: Campaign;
+  trigger: ScheduledTrigger;
+}
+
 export interface BrandCampaigns {
   /** Every campaign of the file by id (also disabled and other brands': old records refer to them). */
   byId: ReadonlyMap<string, Campaign>;
-  scheduled: { campaign: Campaign; trigger: ScheduledTrigger }[];
+  scheduled: ScheduledCampaign[];
   realtime: Campaign[];
   dormancy: Campaign[];
 }
@@ -97,30 +101,144 @@ export interface Schedule {
   /** What it was compiled from: a context whose pack or model was since replaced compiles again. */
   pack: CampaignFile;
   model: ReplenishmentModel | null;
+  /**
+   * Whether a window was open at `compiledAt` but out of a segment that changes with time (RFM, tier):
+   * compiled later, the same state may have that window open and eligible.
+   */
+  deferred: boolean;
 }
 
-/** Compiles the customer's schedule at `now`; windows open now but not eligible now are left out. */
-export function compileSchedule(state: CustomerState, ctx: EngineContext, nowMs: number): Schedule {
+/**
+ * The windows of a customer's scheduled campaigns at one instant, listed on demand: an evaluation
+ * lists them once for its candidates and compiles the new state's schedule from the same lists.
+ */
+export interface Listing {
+  readonly state: CustomerState;
+  readonly nowMs: number;
+  readonly pack: CampaignFile;
+  readonly model: ReplenishmentModel | null;
+  readonly wctx: WindowContext;
+  /** The brand's scheduled campaigns (`campaignsOf(...).scheduled`). */
+  readonly campaigns: readonly ScheduledCampaign[];
+  /** Per campaign, its windows once listed (null: not listed yet). */
+  readonly lists: (readonly Window[] | null)[];
+}
+
+/**
+ * A listing of the state's windows at `now`. Given the listing of another state at the same instant
+ * and context (the state before an issuance), a campaign whose trigger reads the same values in both
+ * keeps its windows: a trigger's windows are a function of those values, the zone and the instant.
+ */
+export function listing(state: CustomerState, ctx: EngineContext, nowMs: number, from?: Listing): Listing {
   const wctx = windowContext(state, ctx, nowMs);
+  const campaigns = campaignsOf(ctx.pack, state.brand).scheduled;
+  const lists: (readonly Window[] | null)[] = new Array(campaigns.length).fill(null);
+  if (
+    from !== undefined &&
+    from.nowMs === nowMs &&
+    from.pack === ctx.pack &&
+    from.model === ctx.model &&
+    from.campaigns === campaigns &&
+    from.wctx.zone === wctx.zone
+  ) {
+    for (let i = 0; i < campaigns.length; i++) {
+      const known = from.lists[i];
+      const entry = campaigns[i];
+      if (known != null && entry !== undefined && sameInputs(entry.trigger, from.state, state))
+        lists[i] = known;
+    }
+  }
+  return { state, nowMs, pack: ctx.pack, model: ctx.model, wctx, campaigns, lists };
+}
+
+/** The windows of the listing's `i`-th campaign (listed on first use). */
+export function listed(l: Listing, i: number): readonly Window[] {
+  const known = l.lists[i];
+  if (known != null) return known;
+  const entry = l.campaigns[i];
+  const fresh = entry === undefined ? [] : windows(l.state, entry.campaign, entry.trigger, l.wctx);
+  l.lists[i] = fresh;
+  return fresh;
+}
+
+/** Whether a trigger reads the same values in two states (the zone aside: a listing compares it). */
+function sameInputs(trigger: ScheduledTrigger, a: CustomerState, b: CustomerState): boolean {
+  switch (trigger.type) {
+    case 'birthday': {
+      const x = a.profile.birthday;
+      const y = b.profile.birthday;
+      return (
+        x === y || (x !== null && y !== null && x.month === y.month && x.day === y.day && x.year === y.year)
+      );
+    }
+    case 'anniversary':
+      return a.profile.registeredAt === b.profile.registeredAt;
+    case 'dormancy':
+      return a.stats.lastOrderAt === b.stats.lastOrderAt && a.stats.orders === b.stats.orders;
+    case 'personal-offer':
+      return (a.stats.orders === 0) === (b.stats.orders === 0);
+    case 'replenishment':
+      // Predictions come from the products and the orders (memoized on those objects).
+      return a.products === b.products && a.orders === b.orders;
+    case 'points-expiring':
+      return sameBuckets(a.points.buckets, b.points.buckets);
+  }
+}
+
+function sameBuckets(a: CustomerState['points']['buckets'], b: CustomerState['points']['buckets']): boolean {
+  if (a === b) return true;
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) {
+    const x = a[i];
+    const y = b[i];
+    if (x === undefined || y === undefined || x.expiresOn !== y.expiresOn || x.points !== y.points)
+      return false;
+  }
+  return true;
+}
+
+/**
+ * Compiles the customer's schedule at `now`; windows open now but not eligible now are left out. The
+ * windows come from `from` where it lists this state's (see {@link listing}).
+ */
+export function compileSchedule(
+  state: CustomerState,
+  ctx: EngineContext,
+  nowMs: number,
+  from?: Listing,
+): Schedule {
+  const windowsNow =
+    from !== undefined &&
+    from.state === state &&
+    from.nowMs === nowMs &&
+    from.pack === ctx.pack &&
+    from.model === ctx.model
+      ? from
+      : listing(state, ctx, nowMs, from);
   const pairs: number[] = [];
   let horizon = Number.POSITIVE_INFINITY;
   let best: number | null = null;
-  const add = (from: number, until: number) => {
-    pairs.push(from, until);
-    if (best === null || from < best) best = from;
+  let deferred = false;
+  const add = (start: number, until: number) => {
+    pairs.push(start, until);
+    if (best === null || start < best) best = start;
   };
   const bucket = state.points.buckets[0];
   // Points expire at the start of the bucket's day: the customer is due then (expiry is an evaluation).
-  if (bucket !== undefined) add(Date.parse(`${bucket.expiresOn}T00:00:00.000Z`), Number.POSITIVE_INFINITY);
-  for (const { campaign, trigger } of campaignsOf(ctx.pack, state.brand).scheduled) {
+  if (bucket !== undefined) add(startOfUtcDay(bucket.expiresOn), Number.POSITIVE_INFINITY);
+  const campaigns = windowsNow.campaigns;
+  for (let i = 0; i < campaigns.length; i++) {
+    const entry = campaigns[i];
+    if (entry === undefined) continue;
+    const { campaign } = entry;
     const validUntil = campaign.validUntil === undefined ? null : Date.parse(campaign.validUntil);
     if (validUntil !== null && validUntil < nowMs) continue;
-    const listed = windows(state, campaign, trigger, wctx);
-    const last = listed[listed.length - 1];
+    const list = listed(windowsNow, i);
+    const last = list[list.length - 1];
     // Triggers list the windows around `now` only: beyond the last one listed there may be more.
     if (last !== undefined && last.untilMs < horizon) horizon = last.untilMs;
-    for (const w of listed) {
-      if (state.occurrences[localKey(campaign, w.occurrence)] !== undefined) continue;
+    for (const w of list) {
+      if (state.occurrences[w.key] !== undefined) continue;
       let at = Math.max(w.fromMs, nowMs);
       if (campaign.validFrom !== undefined) at = Math.max(at, Date.parse(campaign.validFrom));
       if (at >= w.untilMs) continue;
@@ -130,13 +248,16 @@ export function compileSchedule(state: CustomerState, ctx: EngineContext, nowMs:
         // Open now but not eligible now. Static conditions (country, orders, consent …) change only
         // with an event, which compiles and re-indexes the customer; RFM class and tier also change
         // as time passes, so those windows are looked at again daily while they stay open.
-        if (changesWithTime(campaign) && nowMs + MS_PER_DAY < w.untilMs) add(nowMs + MS_PER_DAY, w.untilMs);
+        if (changesWithTime(campaign)) {
+          deferred = true;
+          if (nowMs + MS_PER_DAY < w.untilMs) add(nowMs + MS_PER_DAY, w.untilMs);
+        }
         continue;
       }
       add(at, w.untilMs);
     }
   }
-  return { pairs, compiledAt: nowMs, horizon, nextDue: best, pack: ctx.pack, model: ctx.model };
+  return { pairs, compiledAt: nowMs, horizon, nextDue: best, pack: ctx.pack, model: ctx.model, deferred };
 }
 
 /** Whether the campaign's segment can change without an event (RFM recency, tiers by a rolling window). */
@@ -146,36 +267,175 @@ function changesWithTime(campaign: Campaign): boolean {
 
 /** The earliest instant a scheduled trigger can fire for this customer (null: nothing to come). */
 export function nextDue(state: CustomerState, ctx: EngineContext, nowMs: number): number | null {
-  const fresh = compileSchedule(state, ctx, nowMs);
+  const known = memo.get(state);
+  if (
+    known !== undefined &&
+    known.pack === ctx.pack &&
+    known.model === ctx.model &&
+    answersNextDue(known, nowMs)
+  )
+    return known.nextDue;
+  const fresh = compileSchedule(state, ctx, nowMs, forgotten?.state === state ? forgotten : undefined);
   memo.set(state, fresh);
   return fresh.nextDue;
 }
 
 /**
- * Memo of compiled schedules, kept on the state object itself under a non-enumerable symbol: invisible
+ * Whether a schedule of the same state and context says what compiling it at `now` would: compiled at
+ * `now` itself (an evaluation hands on the schedule it compiled), or earlier with its next due instant
+ * still ahead and before its horizon. Then every window that opens before that instant is listed in
+ * both, a window that opens later starts at the same instant in both, and one that was open when it was
+ * compiled was either due then (so nothing would be ahead now) or out of a segment that cannot change
+ * without an event — unless the segment changes with time (`deferred`).
+ */
+function answersNextDue(schedule: Schedule, nowMs: number): boolean {
+  if (schedule.compiledAt === nowMs) return true;
+  const due = schedule.nextDue;
+  return (
+    !schedule.deferred && schedule.compiledAt < nowMs && due !== null && nowMs < due && due < schedule.horizon
+  );
+}
+
+/**
+ * Memo of compiled schedules, kept on the state object itself under non-enumerable symbols: invisible
  * to JSON, spreads, structuredClone and equality, and goes with the state. A WeakMap would do the same
  * at ~100 ns a lookup with a million states; a property read is ~4 ns, which a sweep needs.
+ *
+ * Next to the schedule, the state holds what a sweep reads first, as small integers and a pointer
+ * side by side in its own properties: the interval of whole minutes [IDLE_FROM, IDLE_UNTIL) in which
+ * the schedule says nothing is due, and the context (pack and model) it holds for, as a key compared by
+ * identity. Deciding "nothing due" reads the state and nothing else (not the schedule and its boxed
+ * numbers): at a million customers, memory access is what a sweep costs. They are always defined
+ * together and in one order, so states of one shape share their hidden classes; with them, the state's
+ * idle outcome, which a sweep returns for the state instead of allocating one per evaluation. (A state made by an
+ * object spread gets hidden classes of its own in V8 once properties are added: the engine copies
+ * states with `copyState`, and stored items are decoded, so none is.)
  */
 const SCHEDULE = Symbol('schedule');
-type Memoized = CustomerState & { [SCHEDULE]?: Schedule };
+const IDLE_FROM = Symbol('idleFrom');
+const IDLE_UNTIL = Symbol('idleUntil');
+const IDLE_CONTEXT = Symbol('idleContext');
+/** The outcome of an evaluation of the state that finds nothing due: made once, with the memo. */
+const IDLE = Symbol('idle');
+
+/** Shared, frozen empty lists: a sweep returns "nothing" millions of times without allocating them. */
+const NOTHING: never[] = Object.freeze([]) as never[];
+
+/** What an evaluation that finds nothing to do returns (frozen: it is shared). */
+export interface IdleOutcome {
+  readonly state: CustomerState;
+  readonly decisions: never[];
+  readonly messages: never[];
+  readonly ledger: never[];
+}
+
+interface Memo {
+  readonly idleFrom: number;
+  readonly idleUntil: number;
+  readonly context: object | null;
+  readonly schedule: Schedule | undefined;
+}
+
+type Memoized = CustomerState & {
+  [SCHEDULE]?: Schedule | undefined;
+  [IDLE_FROM]?: number;
+  [IDLE_UNTIL]?: number;
+  [IDLE_CONTEXT]?: object | null;
+  [IDLE]?: IdleOutcome;
+};
+
+const MINUTE_MS = 60_000;
+/** Bounds of the minute counts kept: small integers on every V8 build (31 bits), ±2,000 years around 1970. */
+const MAX_MINUTES = 2 ** 30 - 1;
+const MIN_MINUTES = -(2 ** 30);
+
+function memoOf(schedule: Schedule): Memo {
+  const context = contextKey(schedule.pack, schedule.model);
+  // Inside [compiledAt, min(horizon, nextDue)), rounded inwards to whole minutes.
+  const bound = Math.min(schedule.horizon, schedule.nextDue ?? Number.POSITIVE_INFINITY);
+  const from = Math.ceil(schedule.compiledAt / MINUTE_MS);
+  const until = bound >= MAX_MINUTES * MINUTE_MS ? MAX_MINUTES : Math.floor(bound / MINUTE_MS);
+  if (!(from >= MIN_MINUTES && from <= MAX_MINUTES && until >= MIN_MINUTES)) {
+    return { idleFrom: MAX_MINUTES, idleUntil: MIN_MINUTES, context, schedule };
+  }
+  return { idleFrom: from, idleUntil: until, context, schedule };
+}
+
+/** One key object per (pack, model): the idle interval's context, compared by identity. */
+const contextKeys = new WeakMap<
+  CampaignFile,
+  { none: object; byModel: WeakMap<ReplenishmentModel, object> }
+>();
+let lastKeyPack: CampaignFile | undefined;
+let lastKeyModel: ReplenishmentModel | null = null;
+let lastKey: object | undefined;
+
+function contextKey(pack: CampaignFile, model: ReplenishmentModel | null): object {
+  if (pack === lastKeyPack && model === lastKeyModel && lastKey !== undefined) return lastKey;
+  let perPack = contextKeys.get(pack);
+  if (perPack === undefined) {
+    perPack = { none: {}, byModel: new WeakMap() };
+    contextKeys.set(pack, perPack);
+  }
+  let key: object | undefined = perPack.none;
+  if (model !== null) {
+    key = perPack.byModel.get(model);
+    if (key === undefined) {
+      key = {};
+      perPack.byModel.set(model, key);
+    }
+  }
+  lastKeyPack = pack;
+  lastKeyModel = model;
+  lastKey = key;
+  return key;
+}
+
+/** No memo: an empty idle interval. */
+const FORGOTTEN: Memo = { idleFrom: MAX_MINUTES, idleUntil: MIN_MINUTES, context: null, schedule: undefined };
 
 const memo = {
   get(state: CustomerState): Schedule | undefined {
     return (state as Memoized)[SCHEDULE];
   },
   set(state: CustomerState, schedule: Schedule): void {
-    // A frozen (or sealed) state keeps no new memo: every call compiles, which is only slower.
-    const own = Object.getOwnPropertyDescriptor(state, SCHEDULE);
-    if (own !== undefined) {
-      if (own.writable) (state as Memoized)[SCHEDULE] = schedule;
-    } else if (Object.isExtensible(state)) {
-      Object.defineProperty(state, SCHEDULE, { value: schedule, writable: true, configurable: true });
-    }
+    write(state, memoOf(schedule));
   },
   delete(state: CustomerState): void {
-    if (Object.getOwnPropertyDescriptor(state, SCHEDULE)?.writable) (state as Memoized)[SCHEDULE] = undefined;
+    write(state, FORGOTTEN);
   },
 };
+
+function write(state: CustomerState, m: Memo): void {
+  // A frozen (or sealed) state keeps no new memo: every call compiles, which is only slower.
+  const own = Object.getOwnPropertyDescriptor(state, SCHEDULE);
+  const s = state as Memoized;
+  if (own !== undefined) {
+    if (!own.writable) return;
+    s[IDLE_FROM] = m.idleFrom;
+    s[IDLE_UNTIL] = m.idleUntil;
+    s[IDLE_CONTEXT] = m.context;
+    s[SCHEDULE] = m.schedule;
+  } else if (m.schedule !== undefined && Object.isExtensible(state)) {
+    const hidden = { writable: true, configurable: true };
+    Object.defineProperty(state, IDLE_FROM, { value: m.idleFrom, ...hidden });
+    Object.defineProperty(state, IDLE_UNTIL, { value: m.idleUntil, ...hidden });
+    Object.defineProperty(state, IDLE_CONTEXT, { value: m.context, ...hidden });
+    Object.defineProperty(state, SCHEDULE, { value: m.schedule, ...hidden });
+    const idle: IdleOutcome = Object.freeze({
+      state,
+      decisions: NOTHING,
+      messages: NOTHING,
+      ledger: NOTHING,
+    });
+    Object.defineProperty(state, IDLE, { value: idle });
+  }
+}
+
+/** The state's shared "nothing due" outcome, made with its first memo (undefined without one). */
+export function idleOutcome(state: CustomerState): IdleOutcome | undefined {
+  return (state as Memoized)[IDLE];
+}
 
 /** The memoized schedule of a state, compiled again when stale (past its horizon) or for another context. */
 export function scheduleOf(state: CustomerState, ctx: EngineContext, nowMs: number): Schedule {
@@ -195,10 +455,22 @@ export function scheduleOf(state: CustomerState, ctx: EngineContext, nowMs: numb
   return fresh;
 }
 
+/** Keeps `schedule` (compiled for `state`) as the state's memo: an evaluation hands on what it compiled. */
+export function keepSchedule(state: CustomerState, schedule: Schedule): void {
+  memo.set(state, schedule);
+}
+
 /** Whether any window of the customer's schedule is open at `now`. */
 export function isDueNow(state: CustomerState, ctx: EngineContext, nowMs: number): boolean {
+  // Most customers are not due: their memo's idle interval settles it without reading the schedule.
+  const s = state as Memoized;
+  if (
+    nowMs < (s[IDLE_UNTIL] ?? MIN_MINUTES) * MINUTE_MS &&
+    nowMs >= (s[IDLE_FROM] ?? MAX_MINUTES) * MINUTE_MS &&
+    s[IDLE_CONTEXT] === contextKey(ctx.pack, ctx.model)
+  )
+    return false;
   const schedule = scheduleOf(state, ctx, nowMs);
-  // Most customers are not due: one comparison with the earliest window start settles it.
   if (schedule.nextDue === null || nowMs < schedule.nextDue) return false;
   const { pairs } = schedule;
   for (let i = 0; i < pairs.length; i += 2) {
@@ -207,7 +479,15 @@ export function isDueNow(state: CustomerState, ctx: EngineContext, nowMs: number
   return false;
 }
 
-/** Drops a state's memo (after an evaluation that decided nothing, the windows are compiled anew). */
-export function forgetSchedule(state: CustomerState): void {
+/**
+ * Drops a state's memo (after an evaluation that decided nothing, the windows are compiled anew). The
+ * evaluation's listing of the state's windows is kept for `nextDue` at the same instant, which the data
+ * layer calls right after to move the customer's index entry.
+ */
+export function forgetSchedule(state: CustomerState, windowsNow?: Listing): void {
   memo.delete(state);
+  forgotten = windowsNow?.state === state ? windowsNow : undefined;
 }
+
+/** The listing of the last evaluation that decided nothing (see forgetSchedule). */
+let forgotten: Listing | undefined;

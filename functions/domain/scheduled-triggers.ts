@@ -7,12 +7,12 @@
  */
 import type { Campaign, Program, Trigger } from './campaign.ts';
 import type { Candidate } from './candidate.ts';
-import { offerFor } from './candidate.ts';
+import { localKey, offerFor } from './candidate.ts';
 import type { CustomerState } from './customer-state.ts';
 import { LIMITS } from './customer-state.ts';
 import { personalOffers } from './personal-offers.ts';
 import type { Prediction, ReplenishmentModel } from './replenishment.ts';
-import { predictNextPurchase } from './replenishment.ts';
+import { orderDayNumbers, predictNextPurchase } from './replenishment.ts';
 import type { LocalDate } from './time.ts';
 import {
   addDays,
@@ -27,6 +27,7 @@ import {
   nextLocalHourAtOrAfter,
   parseDate,
   startOfLocalDay,
+  startOfUtcDay,
 } from './time.ts';
 
 export type ScheduledTrigger = Extract<
@@ -51,6 +52,8 @@ export function isScheduled(trigger: Trigger): trigger is ScheduledTrigger {
 export interface Window {
   /** Occurrence part of the key (year, period number, episode, sku#day …). */
   occurrence: string;
+  /** The occurrence's key within the customer item: `<campaignId>#<occurrence>` (see `localKey`). */
+  key: string;
   fromMs: number;
   untilMs: number;
   variables: Record<string, string | number>;
@@ -122,17 +125,17 @@ export function windows(
   const hour = campaign.sendHour ?? DEFAULT_HOUR;
   switch (trigger.type) {
     case 'birthday':
-      return birthdayWindows(state, trigger, hour, ctx);
+      return birthdayWindows(state, campaign, trigger, hour, ctx);
     case 'anniversary':
-      return anniversaryWindows(state, trigger, hour, ctx);
+      return anniversaryWindows(state, campaign, trigger, hour, ctx);
     case 'dormancy':
-      return dormancyWindows(state, trigger, hour, ctx);
+      return dormancyWindows(state, campaign, trigger, hour, ctx);
     case 'replenishment':
-      return replenishmentWindows(state, trigger, hour, ctx);
+      return replenishmentWindows(state, campaign, trigger, hour, ctx);
     case 'points-expiring':
-      return pointsExpiringWindows(state, trigger, hour, ctx);
+      return pointsExpiringWindows(state, campaign, trigger, hour, ctx);
     case 'personal-offer':
-      return personalOfferWindows(state, trigger, hour, ctx);
+      return personalOfferWindows(state, campaign, trigger, hour, ctx);
   }
 }
 
@@ -146,6 +149,7 @@ export function birthdayIn(year: number, month: number, day: number, leapDay: 'f
 
 function birthdayWindows(
   state: CustomerState,
+  campaign: Campaign,
   t: Extract<Trigger, { type: 'birthday' }>,
   hour: number,
   ctx: WindowContext,
@@ -158,8 +162,10 @@ function birthdayWindows(
     const untilMs = startOfLocalDay(ctx.zone, addDays(day, t.daysAfter + 1));
     if (untilMs <= ctx.nowMs) continue;
     const age = b.year === null ? '' : year - b.year;
+    const occurrence = String(year);
     out.push({
-      occurrence: String(year),
+      occurrence,
+      key: localKey(campaign, occurrence),
       fromMs: atLocalHour(ctx.zone, addDays(day, -t.daysBefore), hour),
       untilMs,
       variables: { birthday: formatDate(day), age },
@@ -171,6 +177,7 @@ function birthdayWindows(
 
 function anniversaryWindows(
   state: CustomerState,
+  campaign: Campaign,
   t: Extract<Trigger, { type: 'anniversary' }>,
   hour: number,
   ctx: WindowContext,
@@ -192,8 +199,10 @@ function anniversaryWindows(
     const previous = out[out.length - 1];
     if (out.length >= 2 && previous !== undefined && fromMs >= previous.untilMs) break;
     const total = n * t.everyMonths;
+    const occurrence = String(n);
     out.push({
-      occurrence: String(n),
+      occurrence,
+      key: localKey(campaign, occurrence),
       fromMs,
       untilMs,
       variables: { months: total, years: total % 12 === 0 ? total / 12 : Math.round((total / 12) * 10) / 10 },
@@ -205,6 +214,7 @@ function anniversaryWindows(
 
 function dormancyWindows(
   state: CustomerState,
+  campaign: Campaign,
   t: Extract<Trigger, { type: 'dormancy' }>,
   hour: number,
   ctx: WindowContext,
@@ -213,9 +223,11 @@ function dormancyWindows(
   if (last === null || state.stats.orders < t.minOrders) return [];
   // One episode per last order: a new order ends the episode and starts the next one.
   const fromMs = nextLocalHourAtOrAfter(Date.parse(last) + t.days * MS_PER_DAY, ctx.zone, hour);
+  const occurrence = last.slice(0, 10);
   return [
     {
-      occurrence: last.slice(0, 10),
+      occurrence,
+      key: localKey(campaign, occurrence),
       fromMs,
       untilMs: fromMs + DORMANCY_WINDOW_DAYS * MS_PER_DAY,
       variables: { days: t.days },
@@ -226,26 +238,55 @@ function dormancyWindows(
 
 function replenishmentWindows(
   state: CustomerState,
+  campaign: Campaign,
   t: Extract<Trigger, { type: 'replenishment' }>,
   hour: number,
   ctx: WindowContext,
 ): Window[] {
   if (ctx.model === null) return [];
   const out: Window[] = [];
-  for (const { sku, history, prediction } of predictionsOf(state, ctx.model)) {
+  for (const w of nudgesOf(state, ctx.model, campaign, t, hour, ctx.zone))
+    if (w.untilMs > ctx.nowMs) out.push(w);
+  return out;
+}
+
+/**
+ * Every product's nudge window, whether or not it has ended, earliest first (then the most confident):
+ * memoized with the predictions they come from, per campaign, hour and zone, as they do not depend on
+ * `now`. Listing the windows that end after `now` keeps that order (the sort is stable).
+ */
+function nudgesOf(
+  state: CustomerState,
+  model: ReplenishmentModel,
+  campaign: Campaign,
+  t: Extract<Trigger, { type: 'replenishment' }>,
+  hour: number,
+  zone: string,
+): Window[] {
+  const predictions = predictionsOf(state, model);
+  let byCampaign = predictions.nudges.get(campaign);
+  if (byCampaign === undefined) {
+    byCampaign = new Map();
+    predictions.nudges.set(campaign, byCampaign);
+  }
+  const key = `${hour}|${zone}`;
+  const known = byCampaign.get(key);
+  if (known !== undefined) return known;
+  const out: Window[] = [];
+  for (const { sku, history, prediction } of predictions.list) {
     if (prediction === null || prediction.intervalDays < t.minIntervalDays) continue;
     const predicted = parseDate(prediction.predictedDay);
     const last = parseDate(prediction.lastDay);
     if (predicted === null || last === null) continue;
     let nudge = addDays(predicted, -t.leadDays);
     if (compareDates(nudge, last) <= 0) nudge = addDays(last, 1);
-    const untilMs = startOfLocalDay(ctx.zone, addDays(nudge, t.daysAfter + 1));
-    if (untilMs <= ctx.nowMs) continue;
     // Keyed by the last purchase: buying again before the nudge makes a new key, so the old nudge never fires.
+    const occurrence = `${sku}#${prediction.lastDay}`;
     out.push({
-      occurrence: `${sku}#${prediction.lastDay}`,
-      fromMs: atLocalHour(ctx.zone, nudge, hour),
-      untilMs,
+      occurrence,
+      key: localKey(campaign, occurrence),
+      fromMs: atLocalHour(zone, nudge, hour),
+      untilMs: startOfLocalDay(zone, addDays(nudge, t.daysAfter + 1)),
       variables: {
         sku,
         category: history.category ?? '',
@@ -257,6 +298,7 @@ function replenishmentWindows(
     });
   }
   out.sort((a, b) => a.fromMs - b.fromMs || Number(b.variables.confidence) - Number(a.variables.confidence));
+  byCampaign.set(key, out);
   return out;
 }
 
@@ -266,41 +308,54 @@ interface ProductPrediction {
   prediction: Prediction | null;
 }
 
+interface Predictions {
+  model: ReplenishmentModel;
+  orders: object;
+  list: ProductPrediction[];
+  /** Nudge windows per campaign, then per `hour|zone` (see nudgesOf). */
+  nudges: Map<Campaign, Map<string, Window[]>>;
+}
+
 /**
  * Predictions per product, memoized on the products and orders objects they come from: the engine's
  * issuance copies a state without touching either, so a sweep predicts each customer once per change.
  */
-const predictionMemo = new WeakMap<
-  object,
-  { model: ReplenishmentModel; orders: object; list: ProductPrediction[] }
->();
+const predictionMemo = new WeakMap<object, Predictions>();
 
-function predictionsOf(state: CustomerState, model: ReplenishmentModel): ProductPrediction[] {
+function predictionsOf(state: CustomerState, model: ReplenishmentModel): Predictions {
   const known = predictionMemo.get(state.products);
-  if (known !== undefined && known.model === model && known.orders === state.orders) return known.list;
+  if (known !== undefined && known.model === model && known.orders === state.orders) return known;
   // The customer's order cadence sharpens the prediction (the model uses only days up to the sku's last
-  // purchase, so a later order of something else never moves a nudge).
-  const orderDays = Object.values(state.orders)
-    .filter((o) => !o.cancelled)
-    .map((o) => o.at.slice(0, 10));
+  // purchase, so a later order of something else never moves a nudge). Parsed and sorted once for all
+  // of the customer's products.
+  const orderDays = orderDayNumbers(
+    Object.values(state.orders)
+      .filter((o) => !o.cancelled)
+      .map((o) => o.at.slice(0, 10)),
+  );
   const list = Object.entries(state.products).map(([sku, history]) => ({
     sku,
     history,
     prediction: predictNextPurchase(sku, history.days, model, { orderDays }),
   }));
-  predictionMemo.set(state.products, { model, orders: state.orders, list });
-  return list;
+  const fresh: Predictions = { model, orders: state.orders, list, nudges: new Map() };
+  predictionMemo.set(state.products, fresh);
+  return fresh;
 }
 
 function pointsExpiringWindows(
   state: CustomerState,
+  campaign: Campaign,
   t: Extract<Trigger, { type: 'points-expiring' }>,
   hour: number,
   ctx: WindowContext,
 ): Window[] {
   const out: Window[] = [];
   for (const bucket of state.points.buckets) {
-    const expiresMs = Date.parse(`${bucket.expiresOn}T00:00:00.000Z`);
+    // Small buckets first: no window of their own, and (buckets being oldest first, so their windows
+    // opening in that order) stopping at one would stop at the next large bucket as well.
+    if (bucket.points < t.minPoints) continue;
+    const expiresMs = startOfUtcDay(bucket.expiresOn);
     if (expiresMs <= ctx.nowMs) continue;
     const fromMs = nextLocalHourAtOrAfter(expiresMs - t.withinDays * MS_PER_DAY, ctx.zone, hour);
     // Windows of later buckets overlap earlier ones. A schedule trusts the list up to the end of the
@@ -308,9 +363,9 @@ function pointsExpiringWindows(
     const last = out[out.length - 1];
     if (out.length >= 2 && last !== undefined && fromMs >= last.untilMs) break;
     if (fromMs >= expiresMs) continue;
-    if (bucket.points < t.minPoints) continue;
     out.push({
       occurrence: bucket.expiresOn,
+      key: localKey(campaign, bucket.expiresOn),
       fromMs,
       untilMs: expiresMs,
       variables: { expiringPoints: bucket.points, expiresOn: bucket.expiresOn },
@@ -322,6 +377,7 @@ function pointsExpiringWindows(
 
 function personalOfferWindows(
   state: CustomerState,
+  campaign: Campaign,
   t: Extract<Trigger, { type: 'personal-offer' }>,
   hour: number,
   ctx: WindowContext,
@@ -334,8 +390,10 @@ function personalOfferWindows(
     const start = addDays(EPOCH, p * t.everyDays);
     const untilMs = startOfLocalDay(ctx.zone, addDays(start, t.everyDays));
     if (untilMs <= ctx.nowMs) continue;
+    const occurrence = formatDate(start);
     out.push({
-      occurrence: formatDate(start),
+      occurrence,
+      key: localKey(campaign, occurrence),
       fromMs: atLocalHour(ctx.zone, start, hour),
       untilMs,
       variables: {},

@@ -134,6 +134,33 @@ export function parseDate(s: string): LocalDate | null {
   return { year, month, day };
 }
 
+/**
+ * The instant a UTC day 'YYYY-MM-DD' starts: `Date.parse(`${day}T00:00:00.000Z`)`, NaN included, without
+ * building and parsing the string for a real calendar day (points buckets are read on every evaluation).
+ */
+export function startOfUtcDay(day: string): number {
+  if (day.length === 10 && day.charCodeAt(4) === 45 && day.charCodeAt(7) === 45) {
+    const year = digitsAt(day, 0, 4);
+    const month = digitsAt(day, 5, 7);
+    const date = digitsAt(day, 8, 10);
+    if (year >= 0 && month >= 1 && month <= 12 && date >= 1 && date <= daysInMonth(year, month)) {
+      return daysFromCivil(year, month, date) * MS_PER_DAY;
+    }
+  }
+  return Date.parse(`${day}T00:00:00.000Z`);
+}
+
+/** The value of the ASCII digits of `s` in [from, to), or -1 when one is not a digit. */
+function digitsAt(s: string, from: number, to: number): number {
+  let n = 0;
+  for (let i = from; i < to; i++) {
+    const c = s.charCodeAt(i) - 48;
+    if (!(c >= 0 && c <= 9)) return -1;
+    n = n * 10 + c;
+  }
+  return n;
+}
+
 /** The UTC calendar day of an instant, 'YYYY-MM-DD'. */
 export function utcDay(instantMs: number): string {
   assertInstant(instantMs);
@@ -147,8 +174,16 @@ export function utcDay(instantMs: number): string {
 const BUCKET_MS = 15 * MS_PER_MINUTE;
 /** The cached "offset" of a bucket with a transition inside; the real offsets are in `ZoneState.splits`. */
 const SPLIT = 0x7fff_ffff;
-/** A zone's offset cache is cleared when it grows past this many buckets (~520 days of distinct buckets). */
-const MAX_BUCKETS_PER_ZONE = 50_000;
+/** Buckets per page of the second cache level: one UTC day. */
+const PAGE_BUCKETS = 96;
+/** A page entry not looked up yet (no offset is 24 days). */
+const UNKNOWN = 0x7fff_fffe;
+/**
+ * A zone's second level is cleared when it grows past this many pages (distinct UTC days, ~55 years;
+ * under 10 MB). A schedule looks a year or two ahead and back: a bound of a few hundred days would make
+ * a long run ask Intl again and again.
+ */
+const MAX_PAGES_PER_ZONE = 20_000;
 const MAX_VALIDITY_ENTRIES = 10_000;
 /** Size of the direct-mapped level (a power of two). */
 const SLOTS = 4096;
@@ -163,11 +198,16 @@ interface SplitBucket {
 /**
  * Per-zone offset cache, two levels: a direct-mapped table indexed by the low bits of the bucket (exact
  * keys, compact typed arrays, no hashing: about 42 days of consecutive buckets without a collision) in
- * front of a bounded Map, in front of Intl.
+ * front of a bounded Map of pages (one typed array of the day's 96 buckets per UTC day), in front of Intl.
  */
 interface ZoneState {
   readonly format: Intl.DateTimeFormat;
-  readonly offsets: Map<number, number>;
+  /** Results of `fromLocal` and `startOfLocalDay` by wall minute, and of `nextLocalHourAtOrAfter` by
+   * hour and instant: pure functions of the zone's offsets, asked again and again by schedules. */
+  readonly fromWall: Map<number, number>;
+  readonly dayStart: Map<number, number>;
+  readonly nextHour: Map<number, number>[];
+  readonly pages: Map<number, Int32Array>;
   readonly splits: Map<number, SplitBucket>;
   readonly slotBuckets: Float64Array;
   readonly slotOffsets: Int32Array;
@@ -215,7 +255,10 @@ function stateFor(zone: string): ZoneState {
     // Throws RangeError for an unknown zone, like Intl does.
     state = {
       format: createFormat(zone),
-      offsets: new Map(),
+      fromWall: new Map(),
+      dayStart: new Map(),
+      nextHour: [],
+      pages: new Map(),
       splits: new Map(),
       slotBuckets: new Float64Array(SLOTS).fill(Number.NaN),
       slotOffsets: new Int32Array(SLOTS),
@@ -303,15 +346,30 @@ function splitOffset(state: ZoneState, bucket: number, instantMs: number): numbe
   return instantMs < split.at ? split.before : split.after;
 }
 
-/** Offset (local - UTC) in milliseconds; the hot path. */
-function offsetMs(instantMs: number, zone: string): number {
-  assertInstant(instantMs);
+/** The zone's cache (the last zone asked is kept at hand); throws RangeError for an unknown zone. */
+function zoneState(zone: string): ZoneState {
   let state = lastState;
   if (zone !== lastZone || state === undefined) {
     state = stateFor(zone);
     lastZone = zone;
     lastState = state;
   }
+  return state;
+}
+
+/** A zone's result caches are cleared when one grows past this many entries. */
+const MAX_RESULTS_PER_ZONE = 100_000;
+
+function remember(cache: Map<number, number>, key: number, value: number): number {
+  if (cache.size >= MAX_RESULTS_PER_ZONE) cache.clear();
+  cache.set(key, value);
+  return value;
+}
+
+/** Offset (local - UTC) in milliseconds; the hot path. */
+function offsetMs(instantMs: number, zone: string): number {
+  assertInstant(instantMs);
+  const state = zoneState(zone);
   // Literals instead of BUCKET_MS, SLOTS - 1 and SPLIT: V8 does not constant-fold module-level bindings.
   const bucket = Math.floor(instantMs / 900_000);
   const slot = bucket & 4095;
@@ -319,15 +377,21 @@ function offsetMs(instantMs: number, zone: string): number {
   if (state.slotBuckets[slot] === bucket) {
     offset = state.slotOffsets[slot] ?? 0;
   } else {
-    offset = state.offsets.get(bucket);
-    if (offset === undefined) {
-      offset = bucketOffset(state, bucket);
-      if (state.offsets.size >= MAX_BUCKETS_PER_ZONE) {
-        state.offsets.clear();
+    const day = Math.floor(bucket / 96);
+    let page = state.pages.get(day);
+    if (page === undefined) {
+      if (state.pages.size >= MAX_PAGES_PER_ZONE) {
+        state.pages.clear();
         state.splits.clear();
-        if (offset === SPLIT) offset = bucketOffset(state, bucket);
       }
-      state.offsets.set(bucket, offset);
+      page = new Int32Array(PAGE_BUCKETS).fill(UNKNOWN);
+      state.pages.set(day, page);
+    }
+    const index = bucket - day * 96;
+    offset = page[index] ?? UNKNOWN;
+    if (offset === UNKNOWN) {
+      offset = bucketOffset(state, bucket);
+      page[index] = offset;
     }
     state.slotBuckets[slot] = bucket;
     state.slotOffsets[slot] = offset;
@@ -451,14 +515,23 @@ export function fromLocal(
   const wall = wallMs(year, month, day, hour, minute);
   if (!Number.isFinite(wall))
     throw new RangeError(`Invalid local time: ${year}-${month}-${day} ${hour}:${minute}`);
+  // Walls are whole minutes (wallMs truncates its fields).
+  const cache = zoneState(zone).fromWall;
+  const known = cache.get(wall / MS_PER_MINUTE);
+  if (known !== undefined) return known;
   resolveWall(zone, wall);
-  return resolvedEarlier;
+  return remember(cache, wall / MS_PER_MINUTE, resolvedEarlier);
 }
 
 /** The first instant of a local day: midnight, or the end of the gap when midnight does not exist. */
 export function startOfLocalDay(zone: string, date: LocalDate): number {
   const wall = wallMs(date.year, date.month, date.day, 0, 0);
-  return resolveWall(zone, wall) === GAP ? resolvedLater : resolvedEarlier;
+  if (!Number.isFinite(wall)) return resolveWall(zone, wall) === GAP ? resolvedLater : resolvedEarlier;
+  const cache = zoneState(zone).dayStart;
+  const known = cache.get(wall / MS_PER_MINUTE);
+  if (known !== undefined) return known;
+  const start = resolveWall(zone, wall) === GAP ? resolvedLater : resolvedEarlier;
+  return remember(cache, wall / MS_PER_MINUTE, start);
 }
 
 /** `hour:00` local on `date`; the same as `fromLocal(zone, y, m, d, hour, 0)`. */
@@ -525,6 +598,19 @@ export function nextAllowedInstant(instantMs: number, zone: string, quiet: Quiet
  */
 export function nextLocalHourAtOrAfter(instantMs: number, zone: string, hour: number): number {
   assertHour(hour, 'hour');
+  assertInstant(instantMs);
+  const byHour = zoneState(zone).nextHour;
+  let cache = byHour[hour];
+  if (cache === undefined) {
+    cache = new Map();
+    byHour[hour] = cache;
+  }
+  const known = cache.get(instantMs);
+  if (known !== undefined) return known;
+  return remember(cache, instantMs, findLocalHourAtOrAfter(instantMs, zone, hour));
+}
+
+function findLocalHourAtOrAfter(instantMs: number, zone: string, hour: number): number {
   let current = instantMs;
   for (let segment = 0; segment < MAX_SEGMENTS; segment++) {
     const offset = offsetMs(current, zone);

@@ -20,7 +20,7 @@ import type { DomainEvent } from '../../functions/domain/events.ts';
 import { expirePoints } from '../../functions/domain/points.ts';
 import type { Purchase, ReplenishmentModel } from '../../functions/domain/replenishment.ts';
 import { fitReplenishmentModel } from '../../functions/domain/replenishment.ts';
-import { forgetSchedule, isDueNow, scheduleOf } from '../../functions/domain/schedule.ts';
+import { compileSchedule, forgetSchedule, isDueNow, scheduleOf } from '../../functions/domain/schedule.ts';
 import type { CustomerInput } from './engine-fixtures.ts';
 import { customer, DAY, event, HOUR, pack, wall } from './engine-fixtures.ts';
 import { DEFAULT_PACK } from './fixtures.ts';
@@ -313,6 +313,75 @@ describe('the fast path of evaluateScheduled (property)', () => {
     ]) {
       expect(stats.firedByTrigger.get(trigger) ?? 0, trigger).toBeGreaterThan(0);
     }
+  });
+});
+
+describe('nextDue with a memoized schedule (property)', () => {
+  // Personal offers only for customers drifting away: an open window out of that segment is looked at
+  // again as time passes (a schedule compiled then says nothing of a later instant's eligibility).
+  const drifting: CampaignFile = {
+    ...DEFAULT_PACK,
+    campaigns: DEFAULT_PACK.campaigns.map((c) =>
+      c.id === 'personal-offers-weekly'
+        ? { ...c, segment: { ...c.segment, rfm: ['at-risk', 'cant-lose', 'hibernating', 'lost'] } }
+        : c,
+    ),
+  };
+
+  it('is what compiling afresh at the same instant gives, wherever the memo was compiled', () => {
+    let compared = 0;
+    let answeredByMemo = 0;
+    let handedOn = 0;
+    fc.assert(
+      fc.property(arbCustomer, fc.boolean(), (c, segmented) => {
+        const ctx: EngineContext = { pack: segmented ? drifting : DEFAULT_PACK, model: null };
+        const compare = (state: CustomerState, nowMs: number) => {
+          const memo = scheduleOf(state, ctx, nowMs);
+          if (memo.compiledAt < nowMs && memo.nextDue !== null && nowMs < memo.nextDue) answeredByMemo++;
+          compared++;
+          expect(nextDue(state, ctx, nowMs), iso(nowMs)).toBe(nextDue(structuredClone(state), ctx, nowMs));
+        };
+        const items = [
+          ...eventsOf('c-n', c).map((e) => ({ at: Date.parse(e.at), event: e as DomainEvent | null })),
+          ...c.instants.map((x) => ({ at: START + x.minute * MINUTE + x.ms, event: null })),
+        ].sort((a, b) => a.at - b.at);
+        // An evaluation that changes the state hands on the schedule it compiled from the windows it
+        // listed: the one compiling the new state afresh gives.
+        const evaluate = (state: CustomerState, nowMs: number): CustomerState => {
+          const out = evaluateScheduled(state, ctx, nowMs).state;
+          if (out !== state) {
+            handedOn++;
+            expect(scheduleOf(out, ctx, nowMs)).toEqual(compileSchedule(structuredClone(out), ctx, nowMs));
+          }
+          return out;
+        };
+        let state = emptyState('default', 'c-n');
+        let now = START - DAY;
+        for (const item of items) {
+          // The dispatcher comes back at each due instant before the item.
+          for (let guard = 0; guard < 200; guard++) {
+            const due = nextDue(state, ctx, now);
+            if (due === null || due >= item.at) break;
+            now = Math.max(now, due);
+            compare(state, now);
+            state = evaluate(state, now);
+          }
+          now = item.at;
+          if (item.event !== null) {
+            state = processEvent(state, item.event, ctx, now).state;
+            continue;
+          }
+          compare(state, now);
+          state = evaluate(state, now);
+          compare(state, now + 3 * HOUR);
+        }
+      }),
+      { numRuns: 120, seed: 20261126 },
+    );
+    // Not vacuous: many answers came from a schedule compiled at an earlier instant.
+    expect(compared).toBeGreaterThan(1_000);
+    expect(answeredByMemo).toBeGreaterThan(200);
+    expect(handedOn).toBeGreaterThan(200);
   });
 });
 

@@ -22,6 +22,7 @@ import {
   offsetMinutes,
   parseDate,
   startOfLocalDay,
+  startOfUtcDay,
   toLocal,
   utcDay,
 } from '../../functions/domain/time.ts';
@@ -303,13 +304,14 @@ describe('offsetMinutes', () => {
 
   it('stays exact after a zone cache overflows and drops a bucket with a transition inside', () => {
     // Prepare: cache the bucket holding St Johns' 02:31 UTC transition, then overflow the zone's cache
-    // (50k buckets) without touching that bucket's slot in the direct-mapped level (4096 slots)
+    // (20k pages, one per UTC day) without touching that bucket's slot in the direct-mapped level (4096
+    // slots)
     const zone = 'America/St_Johns';
     const transition = utc('2010-11-07T02:31:00Z');
     const quarterHour = 15 * MS_PER_MINUTE;
     const bucket = Math.floor(transition / quarterHour);
     offsetMinutes(transition, zone);
-    for (let k = 1, filled = 0; filled <= 50_000; k++) {
+    for (let k = 96, filled = 0; filled <= 20_000; k += 96) {
       if ((bucket + k) % 4096 === bucket % 4096) continue;
       offsetMinutes((bucket + k) * quarterHour, zone);
       filled++;
@@ -762,6 +764,60 @@ describe('utcDay', () => {
       }),
       RUNS,
     );
+  });
+});
+
+describe('startOfUtcDay', () => {
+  it('is Date.parse of the day at 00:00 UTC, NaN for what is not a calendar day', () => {
+    const part = (n: number, max: number) =>
+      fc.integer({ min: 0, max }).map((v) => String(v).padStart(n, '0'));
+    fc.assert(
+      fc.property(
+        fc.oneof(
+          fc.tuple(part(4, 9999), part(2, 13), part(2, 32)).map(([y, m, d]) => `${y}-${m}-${d}`),
+          fc.string({ maxLength: 12 }),
+          fc.constantFrom('2024-02-29', '2023-02-29', '1900-02-29', '0000-01-01', '+2026-01-01', '2026-1-1'),
+        ),
+        (day) => {
+          expect(startOfUtcDay(day)).toBe(Date.parse(`${day}T00:00:00.000Z`));
+        },
+      ),
+      { numRuns: 3000, seed: 5 },
+    );
+  });
+});
+
+describe('remembered results', () => {
+  it("answers again what it answered first, also after a zone's results were cleared", () => {
+    // Prepare: the first answers, then over 100k other walls and instants of the same zone
+    const zone = 'Europe/Berlin';
+    const days = [0, 1, 86, 87, 300].map((k) => addDays({ year: 2026, month: 1, day: 1 }, k));
+    const first = days.map((d) => [
+      startOfLocalDay(zone, d),
+      atLocalHour(zone, d, 2),
+      fromLocal(zone, d.year, d.month, d.day, 2, 30),
+      nextLocalHourAtOrAfter(startOfLocalDay(zone, d), zone, 2),
+    ]);
+    const again = () =>
+      days.map((d) => [
+        startOfLocalDay(zone, d),
+        atLocalHour(zone, d, 2),
+        fromLocal(zone, d.year, d.month, d.day, 2, 30),
+        nextLocalHourAtOrAfter(startOfLocalDay(zone, d), zone, 2),
+      ]);
+    const remembered = again();
+    for (let k = 0; k <= 100_000; k++) {
+      fromLocal(zone, 2030, 1, 1, 0, k);
+      nextLocalHourAtOrAfter(utc('2030-01-01T00:00:00Z') + k * MS_PER_MINUTE, zone, 2);
+    }
+    for (let k = 0; k <= 100_000; k++) startOfLocalDay(zone, addDays({ year: 1800, month: 1, day: 1 }, k));
+
+    // Act
+    const recomputed = again();
+
+    // Assess
+    expect(remembered).toEqual(first);
+    expect(recomputed).toEqual(first);
   });
 });
 
