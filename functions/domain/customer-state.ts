@@ -227,13 +227,19 @@ export function emptyState(brand: string, customerId: string): CustomerState {
   };
 }
 
+/** The fields of a state, in the order of {@link emptyState}. */
+const FIELDS = Object.keys(emptyState('', ''));
+
 /**
- * A shallow copy of a state (every part shared), built as one object literal in the field order of
- * {@link emptyState}. Copies that change a part replace it on the copy. Not a spread: V8 gives every
- * object made by a spread a hidden class of its own as soon as a property is added to it (the schedule
- * memo is), and a million hidden classes make every property access of a sweep a slow lookup.
+ * A shallow copy of a state (every part shared): what `{ ...s }` gives. Copies that change a part
+ * replace it on the copy. Built as one object literal when the state has exactly the fields of
+ * {@link emptyState} in its order (any item this code wrote): V8 gives every object made by a spread a
+ * hidden class of its own as soon as a property is added to it (the schedule memo is), and a million
+ * hidden classes make every property access of a sweep a slow lookup. Anything else (an item written
+ * by another version, with other fields or in another order) is spread, so nothing of it is lost.
  */
 export function copyState(s: CustomerState): CustomerState {
+  if (!hasFields(s)) return { ...s };
   return {
     brand: s.brand,
     customerId: s.customerId,
@@ -256,6 +262,13 @@ export function copyState(s: CustomerState): CustomerState {
     fieldTimes: s.fieldTimes,
     occurrences: s.occurrences,
   };
+}
+
+function hasFields(s: CustomerState): boolean {
+  const keys = Object.keys(s);
+  if (keys.length !== FIELDS.length) return false;
+  for (let i = 0; i < keys.length; i++) if (keys[i] !== FIELDS[i]) return false;
+  return true;
 }
 
 /** The key of a customer across brands: one item per (brand, customer). */

@@ -207,7 +207,18 @@ export function issue(
   ctx: EngineContext,
   nowMs: number,
 ): Outcome {
-  if (decisions.length === 0) return { state, decisions, messages: [], ledger: [] };
+  const issued = record(state, decisions, ctx, nowMs);
+  return { ...issued, ledger: decisions.length === 0 ? [] : newLedger(state, issued.state) };
+}
+
+/** What `issue` does, without listing the new ledger entries (the engine lists them once per step). */
+function record(
+  state: CustomerState,
+  decisions: Decision[],
+  ctx: EngineContext,
+  nowMs: number,
+): Omit<Outcome, 'ledger'> {
+  if (decisions.length === 0) return { state, decisions, messages: [] };
   const next = copyForIssue(state);
   const nowIso = new Date(nowMs).toISOString();
   const issued: { key: string; occurrenceKey: string; campaign: Campaign }[] = [];
@@ -278,19 +289,20 @@ export function issue(
     if (occ)
       messages.push(...buildMessages(next, d.occurrenceKey, occ, d.campaign, ctx.pack.guardrails, nowIso));
   }
-  return { state: next, decisions, messages, ledger: newLedger(state, next) };
+  return { state: next, decisions, messages };
 }
 
 /**
  * A copy of the state that `issue` may change: the parts it writes (occurrences, points, ledger) are
- * copied, the rest is shared with the input, which stays untouched. Far cheaper than a deep clone.
+ * copied, the rest is shared with the input, which stays untouched. Far cheaper than a deep clone. (The
+ * points buckets are shared too: points arithmetic replaces a bucket rather than changing it.)
  */
 function copyForIssue(state: CustomerState): CustomerState {
   const next = copyState(state);
   next.occurrences = { ...state.occurrences };
   next.points = {
     ...state.points,
-    buckets: state.points.buckets.map((b) => ({ ...b })),
+    buckets: [...state.points.buckets],
     earnedByMonth: { ...state.points.earnedByMonth },
   };
   next.ledger = [...state.ledger];
@@ -316,10 +328,20 @@ function materializeOffer(
 function pruneOccurrences(state: CustomerState, ctx: EngineContext, nowMs: number): void {
   const { byId } = campaignsOf(ctx.pack, state.brand);
   const capDays = ctx.pack.guardrails.frequencyCap.days;
-  // One cutoff per campaign; ISO strings compare like instants, so no record is parsed.
-  const cutoffs = new Map<string, string>();
-  for (const [key, occ] of Object.entries(state.occurrences)) {
-    if (occ.onceEver) continue;
+  // One cutoff per campaign and instant (kept for the next customer issued at the same instant); ISO
+  // strings compare like instants, so no record is parsed.
+  if (
+    cutoffsAt === undefined ||
+    cutoffsAt.nowMs !== nowMs ||
+    cutoffsAt.byId !== byId ||
+    cutoffsAt.capDays !== capDays
+  )
+    cutoffsAt = { byId, capDays, nowMs, cutoffs: new Map() };
+  const { cutoffs } = cutoffsAt;
+  const occurrences = state.occurrences;
+  for (const key of Object.keys(occurrences)) {
+    const occ = occurrences[key];
+    if (occ === undefined || occ.onceEver) continue;
     let cutoff = cutoffs.get(occ.campaignId);
     if (cutoff === undefined) {
       const campaign = byId.get(occ.campaignId);
@@ -328,9 +350,14 @@ function pruneOccurrences(state: CustomerState, ctx: EngineContext, nowMs: numbe
       cutoffs.set(occ.campaignId, cutoff);
     }
     // A message deferred past its decision keeps its record until it is sent at least.
-    if (occ.at < cutoff && (occ.sendAt === null || occ.sendAt < cutoff)) delete state.occurrences[key];
+    if (occ.at < cutoff && (occ.sendAt === null || occ.sendAt < cutoff)) delete occurrences[key];
   }
 }
+
+/** The pruning cutoffs per campaign at the last instant pruned (see pruneOccurrences). */
+let cutoffsAt:
+  | { byId: ReadonlyMap<string, Campaign>; capDays: number; nowMs: number; cutoffs: Map<string, string> }
+  | undefined;
 
 function newLedger(before: CustomerState, after: CustomerState): LedgerEntry[] {
   const known = new Set(before.ledger.map((e) => e.entryId));
@@ -345,7 +372,12 @@ const MAX_SETTLE_ROUNDS = 4;
  * conversion points), so a balance lifted over a threshold by a bonus reaches its milestone now rather
  * than never: the next event would see it already above.
  */
-function settle(before: CustomerState, outcome: Outcome, ctx: EngineContext, nowMs: number): Outcome {
+function settle(
+  before: CustomerState,
+  outcome: Omit<Outcome, 'ledger'>,
+  ctx: EngineContext,
+  nowMs: number,
+): Outcome {
   let prev = before;
   let current = outcome;
   const decisions = [...outcome.decisions];
@@ -358,7 +390,7 @@ function settle(before: CustomerState, outcome: Outcome, ctx: EngineContext, now
     const more = decide(current.state, candidates, ctx, nowMs);
     if (more.length === 0) break;
     prev = current.state;
-    current = issue(current.state, more, ctx, nowMs);
+    current = record(current.state, more, ctx, nowMs);
     decisions.push(...more);
     messages.push(...current.messages);
   }
@@ -387,7 +419,7 @@ export function processEvent(
   for (const campaign of campaignsOf(ctx.pack, next.brand).realtime)
     candidates.push(...realtimeCandidates(campaign, input));
   const decisions = [...conversions(next, event, ctx), ...decide(next, candidates, ctx, nowMs)];
-  const outcome = settle(next, issue(next, decisions, ctx, nowMs), ctx, nowMs);
+  const outcome = settle(next, record(next, decisions, ctx, nowMs), ctx, nowMs);
   return { ...outcome, ledger: newLedger(state, outcome.state) };
 }
 
@@ -406,7 +438,7 @@ export function evaluateScheduled(state: CustomerState, ctx: EngineContext, nowM
   // trigger reads nothing the issuance changed keeps its windows).
   const windowsNow = listing(current, ctx, nowMs);
   const decisions = decide(current, scheduledCandidates(current, ctx, nowMs, windowsNow), ctx, nowMs);
-  const outcome = settle(current, issue(current, decisions, ctx, nowMs), ctx, nowMs);
+  const outcome = settle(current, record(current, decisions, ctx, nowMs), ctx, nowMs);
   // Nothing decided although a window looked open (e.g. out of segment): compile again at `now`.
   if (outcome.state === state) forgetSchedule(state, windowsNow);
   // The new state's schedule at `now`, as `nextDue` compiles it right after the write.

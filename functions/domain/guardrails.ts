@@ -8,7 +8,7 @@ import { CONTACT_FOR_CHANNEL } from './customer-state.ts';
 import { tierAt } from './points.ts';
 import { actionsInPeriod } from './realtime-triggers.ts';
 import { rfmClass } from './rfm.ts';
-import { MS_PER_DAY, nextAllowedInstant } from './time.ts';
+import { MS_PER_DAY, nextAllowedInstant, parseInstant } from './time.ts';
 
 export type SuppressionReason =
   | 'holdout-global'
@@ -120,7 +120,7 @@ export function capSendTimes(state: CustomerState, sinceMs = Number.NEGATIVE_INF
   const sends: number[] = [];
   for (const occ of Object.values(state.occurrences)) {
     if (occ.capped && occ.sendAt !== null && occ.status !== 'suppressed' && occ.sendAt >= since) {
-      sends.push(Date.parse(occ.sendAt));
+      sends.push(parseInstant(occ.sendAt));
     }
   }
   return sends;

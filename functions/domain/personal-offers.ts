@@ -6,7 +6,7 @@
 import type { Program, Trigger } from './campaign.ts';
 import type { CustomerState } from './customer-state.ts';
 import { rfmClass } from './rfm.ts';
-import { MS_PER_DAY } from './time.ts';
+import { MS_PER_DAY, parseInstant } from './time.ts';
 
 export interface PersonalOffer {
   rank: number;
@@ -39,7 +39,7 @@ function categoryScores(state: CustomerState, nowMs: number): Map<string, number
   const scores = new Map<string, number>();
   for (const order of Object.values(state.orders)) {
     if (order.cancelled) continue;
-    const ageDays = Math.max(0, (nowMs - Date.parse(order.at)) / MS_PER_DAY);
+    const ageDays = Math.max(0, (nowMs - parseInstant(order.at)) / MS_PER_DAY);
     const weight = 0.5 ** (ageDays / 90);
     for (const [category, spend] of Object.entries(order.categories)) {
       // Lines without a category land in "other": not a product group an offer can name.

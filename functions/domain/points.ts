@@ -3,9 +3,9 @@
  * Every change appends a ledger entry with a deterministic id, so replays are idempotent.
  */
 import type { Program } from './campaign.ts';
-import type { CustomerState, LedgerEntry } from './customer-state.ts';
+import type { CustomerState, LedgerEntry, PointsBucket } from './customer-state.ts';
 import { LIMITS } from './customer-state.ts';
-import { MS_PER_DAY } from './time.ts';
+import { MS_PER_DAY, parseInstant } from './time.ts';
 
 type LedgerReason = LedgerEntry['reason'];
 
@@ -33,7 +33,7 @@ export function wholePoints(amount: number, rate: number): number {
 
 /** The day (YYYY-MM-DD, UTC) at whose start points earned at `at` expire. */
 export function expiryDay(at: string, expireDays: number): string {
-  return new Date(Date.parse(at) + expireDays * MS_PER_DAY).toISOString().slice(0, 10);
+  return new Date(parseInstant(at) + expireDays * MS_PER_DAY).toISOString().slice(0, 10);
 }
 
 /** Credits points earned at `at`, expiring `expireDays` later. Mutates `state`. */
@@ -51,8 +51,10 @@ export function credit(
   if (input.points <= 0 || inLedger(state, input.entryId)) return;
   const expiresOn = expiryDay(input.at, input.expireDays);
   const buckets = state.points.buckets;
-  const same = buckets.find((b) => b.expiresOn === expiresOn);
-  if (same) same.points += input.points;
+  // Buckets are replaced, never changed: copies of a state share them (see the engine's issuance).
+  const at = buckets.findIndex((b) => b.expiresOn === expiresOn);
+  const same = buckets[at];
+  if (same) buckets[at] = { ...same, points: same.points + input.points };
   else {
     buckets.push({ expiresOn, points: input.points });
     buckets.sort((a, b) => (a.expiresOn < b.expiresOn ? -1 : a.expiresOn > b.expiresOn ? 1 : 0));
@@ -98,13 +100,21 @@ export function debit(
   const taken = left;
   const buckets = state.points.buckets;
   const own = buckets.find((b) => b.expiresOn === input.expiresOn);
+  // What is left in each bucket taken from (buckets are replaced, never changed).
+  const remaining = new Map<PointsBucket, number>();
   for (const bucket of own === undefined ? buckets : [own, ...buckets]) {
     if (left <= 0) break;
-    const d = Math.min(bucket.points, left);
-    bucket.points -= d;
+    const points = remaining.get(bucket) ?? bucket.points;
+    const d = Math.min(points, left);
+    remaining.set(bucket, points - d);
     left -= d;
   }
-  state.points.buckets = buckets.filter((b) => b.points > 0);
+  state.points.buckets = buckets
+    .map((b) => {
+      const points = remaining.get(b);
+      return points === undefined ? b : { ...b, points };
+    })
+    .filter((b) => b.points > 0);
   state.points.balance -= taken;
   if (input.reason === 'clawback') {
     // Points earned and then clawed back were never really earned: tiers must not count them. A month

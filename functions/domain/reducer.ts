@@ -13,7 +13,7 @@ import { CHANNELS, copyState, LIMITS } from './customer-state.ts';
 import type { DomainEvent } from './events.ts';
 import { credit, debit, expiryDay, tierAt, wholePoints } from './points.ts';
 import { rfmClass } from './rfm.ts';
-import { isValidTimeZone, MS_PER_DAY, toLocal } from './time.ts';
+import { calendarDayStart, isValidTimeZone, MS_PER_DAY, parseInstant, toLocal } from './time.ts';
 
 /** What the reducer needs from the campaign file. */
 export type ProgramSettings = Pick<CampaignFile, 'program' | 'guardrails'>;
@@ -30,7 +30,9 @@ export function apply(state: CustomerState, event: DomainEvent, settings: Progra
     const known = state.orders[event.detail.orderId];
     if (known !== undefined && !isTombstone(known)) return state;
   }
-  const next: CustomerState = event.type === 'OrderPlaced' ? copyForOrder(state) : structuredClone(state);
+  // A deep copy for the rarer events, shaped like every other state the engine makes (see copyState).
+  const next: CustomerState =
+    event.type === 'OrderPlaced' ? copyForOrder(state) : copyState(structuredClone(state));
   switch (event.type) {
     case 'CustomerRegistered':
       // `at` is `registeredAt` when given; the earliest registration wins (a re-sent one changes nothing).
@@ -72,7 +74,7 @@ export function apply(state: CustomerState, event: DomainEvent, settings: Progra
   next.recentEventIds.push(event.id);
   if (next.recentEventIds.length > LIMITS.recentEventIds) next.recentEventIds.shift();
   if (next.updatedAt === null || event.at > next.updatedAt) next.updatedAt = event.at;
-  const asOf = Date.parse(next.updatedAt);
+  const asOf = parseInstant(next.updatedAt);
   next.tier = tierAt(next, settings.program, asOf);
   next.rfm = rfmClass(next, settings.program, asOf);
   next.version = state.version + 1;
@@ -93,7 +95,7 @@ function copyForOrder(state: CustomerState): CustomerState {
   next.products = { ...state.products };
   next.points = {
     ...state.points,
-    buckets: state.points.buckets.map((b) => ({ ...b })),
+    buckets: [...state.points.buckets],
     earnedByMonth: { ...state.points.earnedByMonth },
   };
   next.ledger = [...state.ledger];
@@ -299,7 +301,7 @@ function productRank(state: CustomerState, sku: string): number {
   const h = state.products[sku];
   if (!h) return 0;
   const last = h.days[h.days.length - 1] ?? '1970-01-01';
-  return h.days.length * 1e6 + Date.parse(last) / MS_PER_DAY;
+  return h.days.length * 1e6 + (calendarDayStart(last) ?? Date.parse(last)) / MS_PER_DAY;
 }
 
 /** Drops the oldest orders (tombstones included) beyond the bound; ties by id, so any arrival order agrees. */

@@ -3,7 +3,7 @@
  */
 import type { Program, RfmClass } from './campaign.ts';
 import type { CustomerState } from './customer-state.ts';
-import { MS_PER_DAY } from './time.ts';
+import { MS_PER_DAY, parseInstant } from './time.ts';
 
 function scoreAscending(value: number, thresholds: readonly number[]): number {
   let score = 1;
@@ -22,7 +22,7 @@ function recencyScore(days: number, thresholds: readonly number[]): number {
 export function rfmClass(state: CustomerState, program: Program, nowMs: number): RfmClass | null {
   const last = state.stats.lastOrderAt;
   if (last === null || state.stats.orders <= 0) return null;
-  const days = Math.max(0, (nowMs - Date.parse(last)) / MS_PER_DAY);
+  const days = Math.max(0, (nowMs - parseInstant(last)) / MS_PER_DAY);
   const r = recencyScore(days, program.rfm.recencyDays);
   const f = scoreAscending(state.stats.orders, program.rfm.orders);
   const m = scoreAscending(state.stats.spend, program.rfm.spend);

@@ -26,6 +26,7 @@ import {
   MS_PER_DAY,
   nextLocalHourAtOrAfter,
   parseDate,
+  parseInstant,
   startOfLocalDay,
   startOfUtcDay,
 } from './time.ts';
@@ -183,7 +184,7 @@ function anniversaryWindows(
   ctx: WindowContext,
 ): Window[] {
   if (state.profile.registeredAt === null) return [];
-  const reg = localDateOf(Date.parse(state.profile.registeredAt), ctx.zone);
+  const reg = localDateOf(parseInstant(state.profile.registeredAt), ctx.zone);
   const months = (ctx.today.year - reg.year) * 12 + (ctx.today.month - reg.month);
   const out: Window[] = [];
   // The period running now is at most one behind the month count; look one ahead for nextDue.
@@ -222,7 +223,7 @@ function dormancyWindows(
   const last = state.stats.lastOrderAt;
   if (last === null || state.stats.orders < t.minOrders) return [];
   // One episode per last order: a new order ends the episode and starts the next one.
-  const fromMs = nextLocalHourAtOrAfter(Date.parse(last) + t.days * MS_PER_DAY, ctx.zone, hour);
+  const fromMs = nextLocalHourAtOrAfter(parseInstant(last) + t.days * MS_PER_DAY, ctx.zone, hour);
   const occurrence = last.slice(0, 10);
   return [
     {

@@ -139,15 +139,53 @@ export function parseDate(s: string): LocalDate | null {
  * building and parsing the string for a real calendar day (points buckets are read on every evaluation).
  */
 export function startOfUtcDay(day: string): number {
-  if (day.length === 10 && day.charCodeAt(4) === 45 && day.charCodeAt(7) === 45) {
-    const year = digitsAt(day, 0, 4);
-    const month = digitsAt(day, 5, 7);
-    const date = digitsAt(day, 8, 10);
-    if (year >= 0 && month >= 1 && month <= 12 && date >= 1 && date <= daysInMonth(year, month)) {
-      return daysFromCivil(year, month, date) * MS_PER_DAY;
+  return calendarDayStart(day) ?? Date.parse(`${day}T00:00:00.000Z`);
+}
+
+/**
+ * `Date.parse(iso)`, read by hand when the string is an instant as `toISOString` writes it
+ * ('YYYY-MM-DDTHH:MM:SS.sssZ', every stored instant): hot paths read many of them.
+ */
+export function parseInstant(iso: string): number {
+  if (
+    iso.length === 24 &&
+    iso.charCodeAt(10) === 84 && // T
+    iso.charCodeAt(13) === 58 && // :
+    iso.charCodeAt(16) === 58 &&
+    iso.charCodeAt(19) === 46 && // .
+    iso.charCodeAt(23) === 90 // Z
+  ) {
+    const day = calendarDayStart(iso.slice(0, 10));
+    const hour = digitsAt(iso, 11, 13);
+    const minute = digitsAt(iso, 14, 16);
+    const second = digitsAt(iso, 17, 19);
+    const ms = digitsAt(iso, 20, 23);
+    if (
+      day !== undefined &&
+      hour >= 0 &&
+      hour <= 23 &&
+      minute >= 0 &&
+      minute <= 59 &&
+      second >= 0 &&
+      second <= 59 &&
+      ms >= 0
+    ) {
+      return day + hour * MS_PER_HOUR + minute * MS_PER_MINUTE + second * 1000 + ms;
     }
   }
-  return Date.parse(`${day}T00:00:00.000Z`);
+  return Date.parse(iso);
+}
+
+/** The instant a real calendar day 'YYYY-MM-DD' starts (UTC); undefined for any other string. */
+export function calendarDayStart(day: string): number | undefined {
+  if (day.length !== 10 || day.charCodeAt(4) !== 45 || day.charCodeAt(7) !== 45) return undefined;
+  const year = digitsAt(day, 0, 4);
+  const month = digitsAt(day, 5, 7);
+  const date = digitsAt(day, 8, 10);
+  if (year >= 0 && month >= 1 && month <= 12 && date >= 1 && date <= daysInMonth(year, month)) {
+    return daysFromCivil(year, month, date) * MS_PER_DAY;
+  }
+  return undefined;
 }
 
 /** The value of the ASCII digits of `s` in [from, to), or -1 when one is not a digit. */

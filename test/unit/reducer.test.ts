@@ -990,3 +990,52 @@ describe('apply: delivery order (property)', () => {
     );
   });
 });
+
+describe('apply: the state it is given', () => {
+  it('is never changed: the new state shares only what it does not write (property)', () => {
+    fc.assert(
+      fc.property(
+        historyArb.chain((h) => {
+          const events = buildHistory(h);
+          return fc.shuffledSubarray(events, { minLength: events.length, maxLength: events.length });
+        }),
+        (events) => {
+          let state = fresh();
+          for (const e of events) {
+            const before = structuredClone(state);
+            const next = apply(state, e, SETTINGS);
+            expect(state).toStrictEqual(before);
+            state = next;
+          }
+        },
+      ),
+      { numRuns: Number(process.env.PROPERTY_RUNS ?? 150), seed: 20261126 },
+    );
+  });
+
+  it('is never changed by a wholesale history past every bound (orders, products, ledger)', () => {
+    // Prepare: 150 orders of 6 lines over 60 products, some cancelled later
+    const events: DomainEvent[] = [];
+    for (let i = 0; i < 150; i++) {
+      const at = new Date(Date.parse('2023-01-01T00:00:00Z') + i * 2 * 86_400_000).toISOString();
+      const lines = [0, 1, 2, 3, 4, 5].map((k) => line(`SKU-${(i * 7 + k * 11) % 60}`, 10 + k, `cat-${k}`));
+      events.push(orderPlaced(`e-${i}`, at, `o-${i}`, lines));
+      if (i % 9 === 0) events.push(orderCancelled(`x-${i}`, at, `o-${Math.max(0, i - 5)}`));
+    }
+
+    // Act
+    let state = fresh();
+    for (const e of events) {
+      const before = structuredClone(state);
+      const next = apply(state, e, SETTINGS);
+      expect(state).toStrictEqual(before);
+      state = next;
+    }
+
+    // Assess: the newest orders are kept, the oldest dropped one at a time
+    expect(Object.keys(state.orders)).toHaveLength(LIMITS.orders);
+    expect(state.orders['o-149']).toBeDefined();
+    expect(state.orders['o-29']).toBeUndefined();
+    expect(Object.keys(state.products)).toHaveLength(LIMITS.products);
+  });
+});

@@ -14,6 +14,7 @@ import {
   dayNumber,
   dayString,
   fitReplenishmentModel,
+  orderDayNumbers,
   type Purchase,
   predictNextPurchase,
   type ReplenishmentModel,
@@ -77,6 +78,59 @@ describe('day helpers', () => {
     expect(dayString(dayNumber('2011-12-09'))).toBe('2011-12-09');
     expect(() => dayNumber('2024-02-30')).toThrow(RangeError);
     expect(() => dayNumber('2024-2-3')).toThrow(RangeError);
+  });
+
+  it('parses exactly the days a YYYY-MM-DD pattern and the calendar accept', () => {
+    // The reference: the pattern, then Date.UTC must give the same day back (years 0–99 never do).
+    const reference = (day: string): number | string => {
+      const m = /^(\d{4})-(\d{2})-(\d{2})$/.exec(day);
+      if (m === null) return 'format';
+      const [y, mo, d] = [Number(m[1]), Number(m[2]), Number(m[3])];
+      const back = new Date(Date.UTC(y, mo - 1, d));
+      if (back.getUTCFullYear() !== y || back.getUTCMonth() !== mo - 1 || back.getUTCDate() !== d)
+        return 'calendar';
+      return Math.round(Date.UTC(y, mo - 1, d) / 86_400_000);
+    };
+    const parsed = (day: string): number | string => {
+      try {
+        return dayNumber(day);
+      } catch (e) {
+        return String(e).includes('calendar') ? 'calendar' : 'format';
+      }
+    };
+    const part = (n: number, max: number) =>
+      fc.integer({ min: 0, max }).map((v) => String(v).padStart(n, '0'));
+    fc.assert(
+      fc.property(
+        fc.oneof(
+          fc.tuple(part(4, 9999), part(2, 13), part(2, 32)).map(([y, m, d]) => `${y}-${m}-${d}`),
+          fc.string({ maxLength: 12 }),
+          fc.constantFrom(
+            '0099-12-31',
+            '0100-01-01',
+            '2024-02-29',
+            '2023-02-29',
+            ' 2024-01-01',
+            '2024-01-01\n',
+          ),
+        ),
+        (day) => {
+          expect(parsed(day)).toEqual(reference(day));
+        },
+      ),
+      { numRuns: 3000, seed: 11 },
+    );
+  });
+
+  it('predicts the same from order days parsed once for many products', () => {
+    const cadenced = model({ cadenceWeight: 0.5, cadenceShrinkage: 0 });
+    const orderDays = daysFrom('2023-11-01', [10, 3, 30, 10, 0, 7]).concat(['2024-01-01', '2023-12-15']);
+    const parsed = orderDayNumbers(orderDays);
+    for (const days of [['2024-01-01'], ['2023-11-01', '2023-12-15'], ['2023-12-15', '2024-01-01']]) {
+      expect(predictNextPurchase('COFFEE', days, cadenced, { orderDays: parsed })).toEqual(
+        predictNextPurchase('COFFEE', days, cadenced, { orderDays }),
+      );
+    }
   });
 
   it('seasonal days: calendar days when flat, weighted by month otherwise, and invertible', () => {

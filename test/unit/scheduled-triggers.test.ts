@@ -430,6 +430,37 @@ describe('points expiring', () => {
       expect(out.messages[0]?.variables).toMatchObject({ expiringPoints: total, expiresOn: '2026-04-11' });
   });
 
+  it('lists the windows of the large buckets only, up to the first that opens after the last one listed ends', () => {
+    // Prepare: large buckets with small ones between them (a small bucket has no window of its own)
+    const c = p.campaigns[0];
+    if (c === undefined || !isScheduled(c.trigger)) throw new Error('no campaign');
+    const who = emptyState('default', 'c-buckets');
+    who.points.buckets = [
+      { expiresOn: '2026-07-02', points: 800 },
+      { expiresOn: '2026-07-05', points: 50 },
+      { expiresOn: '2026-07-20', points: 800 },
+      { expiresOn: '2026-08-30', points: 50 },
+      { expiresOn: '2026-09-01', points: 800 },
+      { expiresOn: '2026-09-02', points: 99 },
+      { expiresOn: '2026-09-10', points: 100 },
+    ];
+    const listed = (now: string) => {
+      const nowMs = Date.parse(now);
+      const zone = 'Europe/Moscow';
+      return windows(who, c, c.trigger as ScheduledTrigger, {
+        zone,
+        nowMs,
+        today: localDateOf(nowMs, zone),
+        model: null,
+      }).map((w) => w.occurrence);
+    };
+
+    // Act / Assess: September's windows open after July 20 (the second listed window's end)
+    expect(listed('2026-05-01T00:00:00Z')).toEqual(['2026-07-02', '2026-07-20']);
+    // Once July 2 has expired, the next two large buckets' windows overlap: both are listed
+    expect(listed('2026-07-03T00:00:00Z')).toEqual(['2026-07-20', '2026-09-01', '2026-09-10']);
+  });
+
   it('is due at the window start, and at the bucket expiry', () => {
     const who = customer(
       { timeZone: 'Europe/Moscow', orders: [{ id: 'o1', at: '2026-01-01T10:00:00Z', total: 150 }] },
@@ -634,5 +665,27 @@ describe('replenishment', () => {
 
   it('nothing without a model', () => {
     expect(nextDue(who, ctxOf(p), Date.parse('2026-02-01T00:00:00Z'))).toBeNull();
+  });
+
+  it('lists at any instant what a state predicted afresh lists (nudges are remembered per prediction)', () => {
+    // Prepare: three products, in two zones; the windows at one instant are remembered for the next
+    const restock = p.campaigns[0];
+    if (restock === undefined || !isScheduled(restock.trigger)) throw new Error('no campaign');
+    const trigger = restock.trigger as ScheduledTrigger;
+    const lines = [
+      { sku: 'COFFEE', category: 'coffee' },
+      { sku: 'TEA', category: 'tea' },
+      { sku: 'SOFA', category: 'furniture' },
+    ];
+    const state = customer({ timeZone: 'Europe/Moscow', orders: orders.map((o) => ({ ...o, lines })) }, p);
+    const at = (s: CustomerState, zone: string, nowMs: number) =>
+      windows(s, restock, trigger, { zone, nowMs, today: localDateOf(nowMs, zone), model });
+
+    // Act / Assess
+    for (let t = Date.parse('2026-01-31T12:00:00Z'); t < Date.parse('2026-05-01T00:00:00Z'); t += 2 * DAY) {
+      for (const zone of ['Europe/Moscow', 'America/New_York']) {
+        expect(at(state, zone, t)).toEqual(at(structuredClone(state), zone, t));
+      }
+    }
   });
 });

@@ -5,6 +5,7 @@ import {
   addDays,
   addMonthsClamped,
   atLocalHour,
+  calendarDayStart,
   compareDates,
   daysBetween,
   daysInMonth,
@@ -21,6 +22,7 @@ import {
   nextLocalHourAtOrAfter,
   offsetMinutes,
   parseDate,
+  parseInstant,
   startOfLocalDay,
   startOfUtcDay,
   toLocal,
@@ -768,7 +770,7 @@ describe('utcDay', () => {
 });
 
 describe('startOfUtcDay', () => {
-  it('is Date.parse of the day at 00:00 UTC, NaN for what is not a calendar day', () => {
+  it('is Date.parse of the day at 00:00 UTC, whatever the string', () => {
     const part = (n: number, max: number) =>
       fc.integer({ min: 0, max }).map((v) => String(v).padStart(n, '0'));
     fc.assert(
@@ -780,9 +782,38 @@ describe('startOfUtcDay', () => {
         ),
         (day) => {
           expect(startOfUtcDay(day)).toBe(Date.parse(`${day}T00:00:00.000Z`));
+          // A real calendar day: also what Date.parse reads of the date alone
+          const start = calendarDayStart(day);
+          if (start !== undefined) expect(start).toBe(Date.parse(day));
         },
       ),
       { numRuns: 3000, seed: 5 },
+    );
+  });
+});
+
+describe('parseInstant', () => {
+  it('is Date.parse, for the instants toISOString writes and for any other string', () => {
+    const two = (max: number) => fc.integer({ min: 0, max }).map((v) => String(v).padStart(2, '0'));
+    fc.assert(
+      fc.property(
+        fc.oneof(
+          fc.integer({ min: -62_000_000_000_000, max: 253_000_000_000_000 }).map((t) => iso(t)),
+          fc
+            .tuple(fc.integer({ min: 0, max: 9999 }), two(13), two(32), two(25), two(61), two(61))
+            .map(([y, mo, d, h, mi, se]) => `${String(y).padStart(4, '0')}-${mo}-${d}T${h}:${mi}:${se}.000Z`),
+          fc.string({ maxLength: 26 }),
+          fc.constantFrom(
+            '2026-01-01T24:00:00.000Z',
+            '2026-01-01T00:00:00Z',
+            '2026-01-01T00:00:00.000+01:00',
+          ),
+        ),
+        (text) => {
+          expect(parseInstant(text)).toBe(Date.parse(text));
+        },
+      ),
+      { numRuns: 3000, seed: 6 },
     );
   });
 });
