@@ -215,20 +215,66 @@ function daysInMonth(year: number, month: number): number {
   return month === 4 || month === 6 || month === 9 || month === 11 ? 30 : 31;
 }
 
+// Whole day numbers of the years 0..9999 take the integer civil arithmetic below (H. Hinnant's
+// days-from-civil and back, proleptic Gregorian like Date); anything else goes through Date.
+const FIRST_DAY = -719_528; // 0000-01-01
+const LAST_DAY = 2_932_896; // 9999-12-31
+
+function isPlainDay(n: number): boolean {
+  return Number.isInteger(n) && n >= FIRST_DAY && n <= LAST_DAY;
+}
+
+/** Year, month (1..12) and day of a plain day number, packed as year·10000 + month·100 + day. */
+function civil(n: number): number {
+  const z = n + 719_468;
+  const era = Math.floor(z / 146_097);
+  const doe = z - era * 146_097;
+  const yoe = Math.floor(
+    (doe - Math.floor(doe / 1460) + Math.floor(doe / 36_524) - Math.floor(doe / 146_096)) / 365,
+  );
+  const doy = doe - (365 * yoe + Math.floor(yoe / 4) - Math.floor(yoe / 100));
+  const mp = Math.floor((5 * doy + 2) / 153);
+  const month = mp < 10 ? mp + 3 : mp - 9;
+  const year = yoe + era * 400 + (month <= 2 ? 1 : 0);
+  return year * 10_000 + month * 100 + (doy - Math.floor((153 * mp + 2) / 5) + 1);
+}
+
+/** Day number of a civil date (month 1..12). */
+function fromCivil(year: number, month: number, day: number): number {
+  const y = month <= 2 ? year - 1 : year;
+  const era = Math.floor(y / 400);
+  const yoe = y - era * 400;
+  const doy = Math.floor((153 * (month > 2 ? month - 3 : month + 9) + 2) / 5) + day - 1;
+  return era * 146_097 + yoe * 365 + Math.floor(yoe / 4) - Math.floor(yoe / 100) + doy - 719_468;
+}
+
+function pad(n: number, width: number): string {
+  return String(n).padStart(width, '0');
+}
+
 /** 'YYYY-MM-DD' of a day number (inverse of {@link dayNumber}). */
 export function dayString(n: number): string {
-  return new Date(n * MS_PER_DAY).toISOString().slice(0, 10);
+  if (!isPlainDay(n)) return new Date(n * MS_PER_DAY).toISOString().slice(0, 10);
+  const c = civil(n);
+  return `${pad(Math.floor(c / 10_000), 4)}-${pad(Math.floor(c / 100) % 100, 2)}-${pad(c % 100, 2)}`;
 }
 
 /** Months since year 0 (year·12 + month0) of a day number. */
 function monthIndex(n: number): number {
-  const d = new Date(n * MS_PER_DAY);
-  return d.getUTCFullYear() * 12 + d.getUTCMonth();
+  if (!isPlainDay(n)) {
+    const d = new Date(n * MS_PER_DAY);
+    return d.getUTCFullYear() * 12 + d.getUTCMonth();
+  }
+  const c = civil(n);
+  return Math.floor(c / 10_000) * 12 + (Math.floor(c / 100) % 100) - 1;
 }
 
 /** Day number of the first day of a month index. */
 function monthStart(index: number): number {
-  return Math.round(Date.UTC(Math.floor(index / 12), index % 12, 1) / MS_PER_DAY);
+  // Date.UTC reads the years 0..99 as 1900..1999: those keep going through it.
+  if (!Number.isInteger(index) || index < 1200 || index >= 120_000)
+    return Math.round(Date.UTC(Math.floor(index / 12), index % 12, 1) / MS_PER_DAY);
+  return fromCivil(Math.floor(index / 12), (index % 12) + 1, 1);
 }
 
 function factor(season: readonly number[], index: number): number {
@@ -530,7 +576,31 @@ function cadence(
   lastDay: number,
   model: ReplenishmentModel,
 ): { logRatio: number; gaps: number } {
-  const sorted = 'sorted' in orderDays ? orderDays.sorted : sortedDistinctDays(orderDays);
+  if (!('sorted' in orderDays)) return cadenceOf(sortedDistinctDays(orderDays), lastDay, model);
+  // Products bought in one order share their last day: one cadence for all of them.
+  let known = cadences.get(orderDays);
+  if (known === undefined || known.model !== model) {
+    known = { model, byLastDay: new Map() };
+    cadences.set(orderDays, known);
+  }
+  let c = known.byLastDay.get(lastDay);
+  if (c === undefined) {
+    c = cadenceOf(orderDays.sorted, lastDay, model);
+    known.byLastDay.set(lastDay, c);
+  }
+  return c;
+}
+
+const cadences = new WeakMap<
+  OrderDays,
+  { model: ReplenishmentModel; byLastDay: Map<number, { logRatio: number; gaps: number }> }
+>();
+
+function cadenceOf(
+  sorted: readonly number[],
+  lastDay: number,
+  model: ReplenishmentModel,
+): { logRatio: number; gaps: number } {
   const days = sorted.filter((d) => d <= lastDay);
   const recent = days.slice(-Math.max(2, model.params.cadenceOrders));
   const gaps: number[] = [];

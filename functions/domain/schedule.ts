@@ -307,9 +307,9 @@ function answersNextDue(schedule: Schedule, nowMs: number): boolean {
  * identity. Deciding "nothing due" reads the state and nothing else (not the schedule and its boxed
  * numbers): at a million customers, memory access is what a sweep costs. They are always defined
  * together and in one order, so states of one shape share their hidden classes; with them, the state's
- * idle outcome, which a sweep returns for the state instead of allocating one per evaluation. (A state made by an
- * object spread gets hidden classes of its own in V8 once properties are added: the engine copies
- * states with `copyState`, and stored items are decoded, so none is.)
+ * idle outcome, which an evaluation that finds nothing due returns instead of allocating one. (A state
+ * made by an object spread gets hidden classes of its own in V8 once properties are added: the engine
+ * copies states with `copyState`, and stored items are decoded, so none is.)
  */
 const SCHEDULE = Symbol('schedule');
 const IDLE_FROM = Symbol('idleFrom');

@@ -244,7 +244,7 @@ interface ZoneState {
    * hour and instant: pure functions of the zone's offsets, asked again and again by schedules. */
   readonly fromWall: Map<number, number>;
   readonly dayStart: Map<number, number>;
-  readonly nextHour: Map<number, number>[];
+  readonly nextHour: Map<number, number>;
   readonly pages: Map<number, Int32Array>;
   readonly splits: Map<number, SplitBucket>;
   readonly slotBuckets: Float64Array;
@@ -295,7 +295,7 @@ function stateFor(zone: string): ZoneState {
       format: createFormat(zone),
       fromWall: new Map(),
       dayStart: new Map(),
-      nextHour: [],
+      nextHour: new Map(),
       pages: new Map(),
       splits: new Map(),
       slotBuckets: new Float64Array(SLOTS).fill(Number.NaN),
@@ -637,15 +637,14 @@ export function nextAllowedInstant(instantMs: number, zone: string, quiet: Quiet
 export function nextLocalHourAtOrAfter(instantMs: number, zone: string, hour: number): number {
   assertHour(hour, 'hour');
   assertInstant(instantMs);
-  const byHour = zoneState(zone).nextHour;
-  let cache = byHour[hour];
-  if (cache === undefined) {
-    cache = new Map();
-    byHour[hour] = cache;
-  }
-  const known = cache.get(instantMs);
+  const cache = zoneState(zone).nextHour;
+  // Whole milliseconds within ±8,900 years and whole hours: the key is exact (below 2^53).
+  if (!Number.isInteger(instantMs) || Math.abs(instantMs) > 2 ** 48)
+    return findLocalHourAtOrAfter(instantMs, zone, hour);
+  const key = instantMs * 24 + hour;
+  const known = cache.get(key);
   if (known !== undefined) return known;
-  return remember(cache, instantMs, findLocalHourAtOrAfter(instantMs, zone, hour));
+  return remember(cache, key, findLocalHourAtOrAfter(instantMs, zone, hour));
 }
 
 function findLocalHourAtOrAfter(instantMs: number, zone: string, hour: number): number {

@@ -80,6 +80,21 @@ describe('day helpers', () => {
     expect(() => dayNumber('2024-2-3')).toThrow(RangeError);
   });
 
+  it('prints the same day as Date for every day number, inside the fast range and beyond it', () => {
+    const viaDate = (n: number): string => new Date(n * 86_400_000).toISOString().slice(0, 10);
+    fc.assert(
+      fc.property(fc.integer({ min: -719_528, max: 2_932_896 }), (n) => {
+        expect(dayString(n)).toBe(viaDate(n));
+      }),
+      { numRuns: 5_000 },
+    );
+    for (const n of [-719_528, -1, 0, 59, 11_016, 2_932_896]) expect(dayString(n)).toBe(viaDate(n));
+    // Seasonal sums read month boundaries from the same arithmetic: a month of factor 2 counts double.
+    const season = Array.from({ length: 12 }, (_, m) => (m === 1 ? 2 : 1));
+    const feb = dayNumber('2024-02-01');
+    expect(seasonalDays(feb - 1, feb + 29, season)).toBe(1 + 29 * 2);
+  });
+
   it('parses exactly the days a YYYY-MM-DD pattern and the calendar accept', () => {
     // The reference: the pattern, then Date.UTC must give the same day back (years 0–99 never do).
     const reference = (day: string): number | string => {
