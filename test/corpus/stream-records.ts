@@ -7,9 +7,8 @@
  * source mapping retries it, bisecting, and sends it to the on-failure destination (relayFailures).
  * `STREAM_TOLERATED` lists records that look odd but are not defects: they are handled, not failed.
  */
-import { deflateRawSync } from 'node:zlib';
 import type { DynamoDBRecord } from 'aws-lambda';
-import { encodeCustomer } from '../../functions/adapters/dynamodb/customer-codec.ts';
+import { compressStateJson, encodeCustomer } from '../../functions/adapters/dynamodb/customer-codec.ts';
 import { CUSTOMER_ATTRS as A } from '../../functions/adapters/dynamodb/tables.ts';
 import type { CustomerState } from '../../functions/domain/customer-state.ts';
 import type { StreamImage } from '../../functions/ports/customer-image.ts';
@@ -77,7 +76,7 @@ export interface StreamCase extends CorpusCase {
   expect: StreamOutcome;
 }
 
-const deflated = (text: string) => Buffer.from(deflateRawSync(Buffer.from(text, 'utf8'))).toString('base64');
+const deflated = (text: string) => Buffer.from(compressStateJson(text)).toString('base64');
 const withAttr = (image: StreamImage, name: string, value: StreamImage[string]): StreamImage => ({
   ...image,
   [name]: value,
@@ -120,12 +119,32 @@ export const STREAM_CASES: StreamCase[] = [
     build: ({ keys, image }) => ({
       eventName: 'INSERT',
       keys,
-      newImage: withAttr(image, A.state, { B: Buffer.from('definitely not deflate').toString('base64') }),
+      newImage: withAttr(image, A.state, {
+        B: Buffer.concat([Buffer.from([1]), Buffer.from('definitely not deflate')]).toString('base64'),
+      }),
     }),
     expect: {
       outcome: 'failed',
       error: 'CustomerItemError',
       message: 'state attribute is not deflated JSON',
+    },
+  },
+  {
+    id: 'sr-unknown-dictionary',
+    description: 'a state attribute whose first byte names no dictionary this version knows',
+    build: ({ keys, image }) => {
+      const bytes = Buffer.from(image[A.state]?.B ?? '', 'base64');
+      bytes[0] = 9;
+      return {
+        eventName: 'INSERT',
+        keys,
+        newImage: withAttr(image, A.state, { B: bytes.toString('base64') }),
+      };
+    },
+    expect: {
+      outcome: 'failed',
+      error: 'CustomerItemError',
+      message: 'names no known dictionary (first byte 9)',
     },
   },
   {

@@ -39,8 +39,13 @@ export const CUSTOMER_ATTRS = {
   pk: 'pk',
   /** Version (N): the optimistic-concurrency condition of every write. */
   version: 'v',
-  /** The CustomerState JSON, deflate-raw compressed (B). */
-  state: 'z',
+  /**
+   * The CustomerState JSON (B): a dictionary version byte, then deflate-raw with that preset dictionary
+   * (state-dictionary.ts).
+   */
+  state: 'y',
+  /** The state as items before the dictionaries had it: deflate-raw without one (B). Read, never written. */
+  legacyState: 'z',
   /** Next due instant in epoch ms (N); absent when nothing is scheduled. */
   due: 'due',
   /** `<bucket ISO minute>Z#<shard>` (S); present only when indexed: the sparse GSI's partition key. */
