@@ -5,6 +5,7 @@
  * Each rule returns problems as a path into the file plus a sentence; `campaign-pack.ts` turns the path
  * into `campaign "<id>"`, the field and the line.
  */
+import { bindingQuietHours, isAllowedHour } from './best-hour.ts';
 import type { Campaign, CampaignFile } from './campaign.ts';
 import { eventNameProblem, isReservedName } from './events.ts';
 import {
@@ -230,11 +231,24 @@ function checkEventNames(campaign: Campaign, path: IssuePath, out: RuleProblem[]
   }
 }
 
+/** A best hour that could never be learned: every hour `from..to` allows is a quiet one. */
+function checkBestHour(campaign: Campaign, path: IssuePath, file: CampaignFile, out: RuleProblem[]): void {
+  const options = campaign.bestHour;
+  if (options === undefined) return;
+  const quiet = bindingQuietHours(campaign, file.guardrails.quietHours);
+  for (let hour = 0; hour < 24; hour++) if (isAllowedHour(hour, options, quiet)) return;
+  out.push({
+    path: [...path, 'bestHour'],
+    message: `every hour bestHour allows (${options.from}..${options.to}) is inside the quiet hours (${quiet?.start}:00-${quiet?.end}:00) of the campaign's channels: the learned hour would never be used`,
+  });
+}
+
 /** Rules that concern one campaign alone. */
 function checkCampaign(campaign: Campaign, path: IssuePath, file: CampaignFile, out: RuleProblem[]): void {
   const { segment, reward, trigger } = campaign;
   checkTemplates(campaign, path, file, out);
   checkEventNames(campaign, path, out);
+  checkBestHour(campaign, path, file, out);
   checkTiersUsed(
     campaign,
     path,

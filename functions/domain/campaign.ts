@@ -291,6 +291,32 @@ export const SCHEDULED_TRIGGERS = [
   'personal-offer',
 ] as const satisfies readonly TriggerType[];
 
+/**
+ * Opt-in "best hour" sending (see best-hour.ts): the customer's learned best local hour replaces
+ * `sendHour` once the customer has enough opens and clicks. `bestHour: {}` opts in with the defaults.
+ */
+export const BestHour = z
+  .object({
+    minEngagements: PositiveInt.max(10_000)
+      .default(5)
+      .describe(
+        'Opens and clicks at allowed hours the customer needs before the learned hour is used; until then the campaign sends at sendHour.',
+      ),
+    from: Hour.default(0).describe('Earliest local hour the learned hour may be (inclusive).'),
+    to: Hour.default(23).describe(
+      'Latest local hour the learned hour may be (inclusive); below `from`, the range wraps midnight.',
+    ),
+  })
+  .strict()
+  .describe(
+    "Send at the customer's learned best local hour: the allowed hour with the most opens and clicks " +
+      '(MessageEngaged), once there are minEngagements of them, else at sendHour. Allowed hours are from..to ' +
+      "minus the quiet hours when they apply to one of the campaign's channels, so the learned hour is never " +
+      'a quiet one. Scheduled triggers open their windows at it; event-driven ones hold the message to its ' +
+      'next occurrence (within a day). The frequency cap still applies.',
+  );
+export type BestHour = z.infer<typeof BestHour>;
+
 export const Campaign = z
   .object({
     id: Id,
@@ -313,8 +339,10 @@ export const Campaign = z
     priority: z.number().int().min(0).max(1000).default(50),
     validFrom: IsoInstant.optional(),
     validUntil: IsoInstant.optional(),
-    /** Local hour for scheduled sends; event-driven campaigns send at once unless set. */
+    /** Local hour for scheduled sends (default 10); event-driven campaigns send at once. */
     sendHour: Hour.optional(),
+    /** Send at the customer's learned best local hour instead (see {@link BestHour}). */
+    bestHour: BestHour.optional(),
     /** How long a message may be deferred by the cap or quiet hours before it is dropped as expired. */
     messageValidityHours: PositiveInt.max(24 * 60).default(72),
     /** Minimum days between two occurrences of this campaign for one customer (re-eligibility). */

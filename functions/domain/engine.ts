@@ -5,6 +5,7 @@
  * scheduled ones due at `now`; `nextDue` says when to look at the customer again. Every decision is
  * recorded in the state under its occurrence key, so evaluating twice decides nothing twice.
  */
+import { desiredSendMs } from './best-hour.ts';
 import type { Campaign } from './campaign.ts';
 import type { Candidate } from './candidate.ts';
 import { occurrenceKey, offerCode } from './candidate.ts';
@@ -138,7 +139,8 @@ export function decide(
       const choice = chooseChannels(state, c.campaign);
       if (choice.type === 'Suppressed') messageSuppressed = choice.reason;
       else {
-        const desiredMs = Math.max(nowMs, c.dueMs);
+        // Due now (or after a delay); an event-driven campaign with bestHour holds it to the learned hour.
+        const desiredMs = desiredSendMs(state, c.campaign, c.dueMs, nowMs, guardrails.quietHours, zone);
         const slot = findSlot(
           {
             desiredMs,

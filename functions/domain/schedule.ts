@@ -6,10 +6,12 @@
  * A schedule is memoized per state object (states are immutable: every change makes a new one) and per
  * context (a new campaign file or replenishment model compiles again).
  */
+import { sameBestHourInputs } from './best-hour.ts';
 import type { Campaign, CampaignFile } from './campaign.ts';
 import { runsForBrand } from './campaign-rules.ts';
+import { offerFor } from './candidate.ts';
 import type { CustomerState } from './customer-state.ts';
-import { matchesSegment } from './guardrails.ts';
+import { chooseChannels, matchesSegment } from './guardrails.ts';
 import type { ReplenishmentModel } from './replenishment.ts';
 import type { ScheduledTrigger, Window, WindowContext } from './scheduled-triggers.ts';
 import { isScheduled, windows } from './scheduled-triggers.ts';
@@ -86,7 +88,13 @@ export function eligible(
 
 export function windowContext(state: CustomerState, ctx: EngineContext, nowMs: number): WindowContext {
   const zone = zoneOf(state, ctx.pack);
-  return { zone, nowMs, today: localDateOf(nowMs, zone), model: ctx.model };
+  return {
+    zone,
+    nowMs,
+    today: localDateOf(nowMs, zone),
+    model: ctx.model,
+    quietHours: ctx.pack.guardrails.quietHours,
+  };
 }
 
 export interface Schedule {
@@ -144,7 +152,14 @@ export function listing(state: CustomerState, ctx: EngineContext, nowMs: number,
     for (let i = 0; i < campaigns.length; i++) {
       const known = from.lists[i];
       const entry = campaigns[i];
-      if (known != null && entry !== undefined && sameInputs(entry.trigger, from.state, state))
+      // A campaign that opts in to best hour also reads the engagement counts (its windows' hour).
+      if (
+        known != null &&
+        entry !== undefined &&
+        sameInputs(entry.trigger, from.state, state) &&
+        sameReach(entry, from.state, state) &&
+        sameBestHourInputs(entry.campaign, from.state, state)
+      )
         lists[i] = known;
     }
   }
@@ -156,9 +171,51 @@ export function listed(l: Listing, i: number): readonly Window[] {
   const known = l.lists[i];
   if (known != null) return known;
   const entry = l.campaigns[i];
-  const fresh = entry === undefined ? [] : windows(l.state, entry.campaign, entry.trigger, l.wctx);
+  const fresh =
+    entry === undefined || !givesAnything(l.state, entry)
+      ? []
+      : windows(l.state, entry.campaign, entry.trigger, l.wctx);
   l.lists[i] = fresh;
   return fresh;
+}
+
+/**
+ * Whether an occurrence of the campaign would give this customer anything. A scheduled campaign whose
+ * reward reaches the customer only through its message (an offer, personal offers, a win-back whose
+ * points wait for an order, a reminder without points) gives nothing to a customer it cannot message
+ * (opted out, or no consented channel with an address): the engine would only record a suppression.
+ * Such a campaign lists no windows for the customer, so it is never due for it: no evaluation, no write
+ * and no index move. Consents, contacts and the opt-out change only with an event, which lists the
+ * windows again; a bonus in points is the customer's whatever the messaging guardrails say, so a
+ * campaign that credits points at issuance is always listed (see `decide` in engine.ts).
+ */
+export function givesAnything(state: CustomerState, entry: ScheduledCampaign): boolean {
+  if (!messageOnly(entry)) return true;
+  return chooseChannels(state, entry.campaign).type === 'Channels';
+}
+
+const messageOnlyMemo = new WeakMap<Campaign, boolean>();
+
+/** Whether an issued occurrence of the campaign gives nothing when its message is suppressed. */
+function messageOnly({ campaign }: ScheduledCampaign): boolean {
+  let known = messageOnlyMemo.get(campaign);
+  if (known === undefined) {
+    // A dormancy campaign always carries an offer (its points wait for the order). Personal offers with
+    // points besides are listed: without offers found, the points alone would be issued.
+    known =
+      campaign.channels.length > 0 && (offerFor(campaign) !== null || (campaign.reward.points ?? 0) === 0);
+    messageOnlyMemo.set(campaign, known);
+  }
+  return known;
+}
+
+/** Whether two states are alike for {@link givesAnything} (the same values it reads). */
+function sameReach(entry: ScheduledCampaign, a: CustomerState, b: CustomerState): boolean {
+  return (
+    !messageOnly(entry) ||
+    (a.optOut === b.optOut && a.consents === b.consents && a.contacts === b.contacts) ||
+    givesAnything(a, entry) === givesAnything(b, entry)
+  );
 }
 
 /** Whether a trigger reads the same values in two states (the zone aside: a listing compares it). */

@@ -5,7 +5,8 @@
  * and its key. Evaluation fires the windows open now and not yet decided; `nextDue` is the earliest window
  * start still to come. One definition serves both, so the index and the evaluation cannot disagree.
  */
-import type { Campaign, Program, Trigger } from './campaign.ts';
+import { sendHourFor } from './best-hour.ts';
+import type { Campaign, Guardrails, Program, Trigger } from './campaign.ts';
 import type { Candidate } from './candidate.ts';
 import { localKey, offerFor } from './candidate.ts';
 import type { CustomerState } from './customer-state.ts';
@@ -67,9 +68,13 @@ export interface WindowContext {
   /** The customer's local date at `nowMs`. */
   today: LocalDate;
   model: ReplenishmentModel | null;
+  /**
+   * The pack's quiet hours: a campaign's learned best hour (`bestHour`) is never one of them when they
+   * bind its channels. Absent, nothing restricts it (the guardrails still defer a quiet send).
+   */
+  quietHours?: Guardrails['quietHours'];
 }
 
-const DEFAULT_HOUR = 10;
 /**
  * How long a dormancy episode stays open for a late decision (a customer entering the segment later).
  * Shorter than the occurrence retention: a pruned decision must never reopen its episode.
@@ -123,7 +128,8 @@ export function windows(
   trigger: ScheduledTrigger,
   ctx: WindowContext,
 ): Window[] {
-  const hour = campaign.sendHour ?? DEFAULT_HOUR;
+  // The campaign's sendHour, or the customer's learned best local hour when the campaign opts in.
+  const hour = sendHourFor(state, campaign, ctx.quietHours);
   switch (trigger.type) {
     case 'birthday':
       return birthdayWindows(state, campaign, trigger, hour, ctx);

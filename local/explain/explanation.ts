@@ -5,6 +5,7 @@
  * deferral, holdout membership. Pure: no I/O. Never an address or a message text, only whether an
  * address was on file.
  */
+import { desiredSendMs } from '../../functions/domain/best-hour.ts';
 import type { Campaign, CampaignFile } from '../../functions/domain/campaign.ts';
 import type {
   Channel,
@@ -394,7 +395,8 @@ function decisionView(
   const channels = d.type === 'Issued' ? d.channels : [];
   const sendAtMs = d.type === 'Issued' ? d.sendAtMs : null;
   const zone = zoneOf(state, pack);
-  const desiredMs = Math.max(step.atMs, d.candidate.dueMs);
+  // As the engine computed it (an event-driven campaign with bestHour holds it to the learned hour).
+  const desiredMs = desiredSendMs(state, c, d.candidate.dueMs, step.atMs, g.quietHours, zone);
   const windowMs = g.frequencyCap.days * MS_PER_DAY;
   const quietChannels = channels.length > 0 ? channels : c.channels;
   const chosenMs = sendAtMs ?? desiredMs;

@@ -85,6 +85,26 @@ export const CAMPAIGN_FILE_CASES: CampaignFileCase[] = [
     expect: { campaign: 'campaign "a"', field: 'sendHours', message: /unknown key "sendHours"/ },
   },
   {
+    id: 'cf-best-hour-no-evidence',
+    description: 'best hour with a minimum of 0 engagements: a learned hour from no evidence at all',
+    text: file([campaign('a', 10, { bestHour: { minEngagements: 0 } })]),
+    expect: {
+      campaign: 'campaign "a"',
+      field: 'bestHour.minEngagements',
+      message: /expected number to be >0/,
+    },
+  },
+  {
+    id: 'cf-best-hour-only-quiet-hours',
+    description: 'a best-hour range (22..7) wholly inside the quiet hours of the push channel',
+    text: file([campaign('a', 10, { bestHour: { from: 22, to: 7 } })]),
+    expect: {
+      campaign: 'campaign "a"',
+      field: 'bestHour',
+      message: /every hour bestHour allows \(22\.\.7\) is inside the quiet hours \(21:00-9:00\)/,
+    },
+  },
+  {
     id: 'cf-duplicate-id',
     description: 'two campaigns with one id',
     text: file([campaign('birthday', 10), campaign('birthday', 20)]),

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { CampaignFile } from '../../functions/domain/campaign.ts';
 import type { CustomerState } from '../../functions/domain/customer-state.ts';
+import { copyState } from '../../functions/domain/customer-state.ts';
 import type { Outcome } from '../../functions/domain/engine.ts';
 import { evaluateScheduled, processEvent } from '../../functions/domain/engine.ts';
 import type { DomainEvent } from '../../functions/domain/events.ts';
@@ -393,6 +394,71 @@ describe('cross-sell', () => {
       ? customer({ consents: [] }, cross)
       : customer({}, cross);
     expect(decided(run(cross, events, start).steps)).toEqual(expected);
+  });
+});
+
+describe('best hour (event-driven campaigns)', () => {
+  // Moscow is UTC+3 all year: 16:00Z is 19:00 local.
+  const first = single({
+    id: 'first',
+    trigger: { type: 'milestone', metric: 'orders', threshold: 1 },
+    reward: { points: 100 },
+    channels: ['push', 'email'],
+    bestHour: { minEngagements: 5 },
+  });
+  const engaged = (p: CampaignFile, byHour: Record<number, number>) => {
+    const state = copyState(customer({ timeZone: 'Europe/Moscow' }, p));
+    state.engagement = {
+      byLocalHour: Array.from({ length: 24 }, (_, h) => byHour[h] ?? 0),
+      lastAt: null,
+    };
+    return state;
+  };
+
+  it.each<[string, Record<number, number>, string, string]>([
+    [
+      'held to the learned hour later that day',
+      { 19: 5 },
+      '2026-03-10T09:00:00Z',
+      '2026-03-10T16:00:00.000Z',
+    ],
+    ['at once during the learned hour', { 19: 5 }, '2026-03-10T16:25:00Z', '2026-03-10T16:25:00.000Z'],
+    ['the next day once it has passed', { 19: 5 }, '2026-03-10T17:00:00Z', '2026-03-11T16:00:00.000Z'],
+    ['at once without enough evidence', { 19: 4 }, '2026-03-10T09:00:00Z', '2026-03-10T09:00:00.000Z'],
+    // 22:00 is quiet for push: the learned hour is the best allowed one, 20:00.
+    ['never at a quiet hour', { 22: 9, 20: 5 }, '2026-03-10T09:00:00Z', '2026-03-10T17:00:00.000Z'],
+  ])('%s', (_name, byHour, placed, sendAt) => {
+    // Act
+    const { steps } = run(first, [order('o1', placed, 50)], engaged(first, byHour));
+
+    // Assess: the bonus is credited at once; only the message waits, under its usual key and id.
+    const step = steps[0];
+    expect(decided(steps)).toEqual(['Issued:first#once']);
+    expect(step?.ledger.map((e) => [e.points, e.at])).toContainEqual([100, new Date(placed).toISOString()]);
+    expect(step?.messages.map((m) => [m.messageId, m.sendAt])).toEqual([
+      [`default#c-1#first#once#push`, sendAt],
+    ]);
+  });
+
+  it('a cross-sell delay comes first, then the next learned hour', () => {
+    const cross = single({
+      id: 'pair',
+      trigger: {
+        type: 'cross-sell',
+        delayHours: 24,
+        rules: [{ whenCategory: 'trousers', offerCategory: 'sweatshirts' }],
+      },
+      reward: { offer: { codePrefix: 'PAIR10', validityDays: 14 } },
+      channels: ['email'],
+      bestHour: { minEngagements: 5 },
+    });
+    const { steps } = run(
+      cross,
+      [order('o1', '2026-01-01T10:00:00Z', 50, [{ sku: 'T1', category: 'trousers' }])],
+      engaged(cross, { 8: 6 }),
+    );
+    // Due 2026-01-02 13:00 Moscow; 08:00 has passed by then, so 2026-01-03 08:00 Moscow.
+    expect(steps[0]?.messages[0]?.sendAt).toBe('2026-01-03T05:00:00.000Z');
   });
 });
 

@@ -704,3 +704,71 @@ describe('a scheduled campaign with a time-dependent segment', () => {
     expect(nextDue(first.state, ctx, opens) ?? Number.POSITIVE_INFINITY).toBeLessThanOrEqual(atRisk);
   });
 });
+
+describe('a scheduled campaign that would give a customer nothing', () => {
+  // The win-back offer reaches the customer only through its message; the birthday credits points.
+  const p = pack({
+    campaigns: [
+      {
+        id: 'win-back',
+        trigger: { type: 'dormancy', days: 30, minOrders: 1 },
+        reward: { points: 300 },
+        channels: ['email'],
+      },
+      {
+        id: 'birthday',
+        trigger: { type: 'birthday', daysBefore: 0, daysAfter: 3 },
+        reward: { points: 500 },
+        channels: ['email'],
+        sendHour: 10,
+      },
+    ],
+  });
+  const ctx: EngineContext = { pack: p, model: null };
+  const orders = [{ id: 'o-1', at: '2026-01-05T12:00:00Z', total: 40 }];
+  const now = at('2026-01-10T00:00:00Z');
+  // 30 days after the last order's day, at the default send hour (10:00 in Berlin).
+  const dormantDue = at('2026-02-05T09:00:00Z');
+
+  const rows: { name: string; who: CustomerInput; winBack: boolean }[] = [
+    { name: 'consent and an address: listed', who: { orders }, winBack: true },
+    { name: 'no consent on its channel', who: { orders, consents: ['sms', 'push'] }, winBack: false },
+    { name: 'no address on its channel', who: { orders, email: null }, winBack: false },
+    { name: 'opted out of everything', who: { orders, optOut: true }, winBack: false },
+  ];
+  for (const row of rows) {
+    it(`${row.name}: the message-only campaign ${row.winBack ? 'is' : 'is not'} due`, () => {
+      const state = customer({ birthday: '1990-06-01', timeZone: 'Europe/Berlin', ...row.who }, p);
+      const due = nextDue(state, ctx, now);
+      const birthday = at('2026-06-01T08:00:00Z');
+      expect(due).toBe(row.winBack ? dormantDue : birthday);
+      // At the win-back's instant the evaluation decides nothing for the unreachable customer: no
+      // suppression record, no write.
+      const out = evaluateScheduled(structuredClone(state), ctx, dormantDue + MINUTE);
+      expect(out.decisions.map((d) => `${d.type}:${d.key}`)).toEqual(
+        row.winBack ? [expect.stringMatching(/^Issued:win-back#/)] : [],
+      );
+    });
+  }
+
+  it('a customer who opts in later is due for it from that event on', () => {
+    const state = customer({ orders, consents: ['sms'], birthday: '1990-06-01', timeZone: 'Europe/Berlin' }, p);
+    expect(nextDue(state, ctx, now)).not.toBe(dormantDue);
+    const consented = processEvent(
+      state,
+      event('ConsentChanged', '2026-01-20T09:00:00Z', { customerId: 'c-1', channel: 'email', granted: true }),
+      ctx,
+      at('2026-01-20T09:00:00Z'),
+    ).state;
+    expect(nextDue(consented, ctx, at('2026-01-20T09:00:00Z'))).toBe(dormantDue);
+  });
+
+  it('a birthday bonus in points is still issued to a customer without any consent', () => {
+    const state = customer({ consents: [], birthday: '1990-06-01', timeZone: 'Europe/Berlin' }, p);
+    const birthday = at('2026-06-01T08:00:00Z');
+    expect(nextDue(state, ctx, now)).toBe(birthday);
+    const out = evaluateScheduled(state, ctx, birthday);
+    expect(out.decisions).toHaveLength(1);
+    expect(out.ledger.map((e) => e.points)).toEqual([500]);
+  });
+});

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { CampaignFile } from '../../functions/domain/campaign.ts';
 import type { CustomerState } from '../../functions/domain/customer-state.ts';
-import { emptyState } from '../../functions/domain/customer-state.ts';
+import { copyState, emptyState } from '../../functions/domain/customer-state.ts';
 import type { EngineContext, Outcome } from '../../functions/domain/engine.ts';
 import { evaluateScheduled, nextDue, processEvent } from '../../functions/domain/engine.ts';
 import type { Purchase, ReplenishmentModel } from '../../functions/domain/replenishment.ts';
@@ -603,6 +603,33 @@ describe('replenishment', () => {
     const predicted = Date.parse(`${String(variables.predictedAt)}T00:00:00Z`);
     // 12:00 Moscow, five days before the predicted day.
     expect(iso(due ?? 0)).toBe(`${iso(predicted - 5 * DAY).slice(0, 10)}T09:00:00.000Z`);
+  });
+
+  it('nudges at the learned best hour when the campaign opts in: same day, same key', () => {
+    // Prepare: the same customer (sharing products and orders, so the memoized predictions) with and
+    // without 5 opens at 19:00 local.
+    const best: CampaignFile = pack({
+      program: { pointsPerCurrencyUnit: 0 },
+      campaigns: [{ ...(p.campaigns[0] as CampaignInput), bestHour: { minEngagements: 5 } }],
+    });
+    const bestCtx: EngineContext = { pack: best, model };
+    const engaged = copyState(who);
+    engaged.engagement = {
+      byLocalHour: who.engagement.byLocalHour.map((n, h) => (h === 19 ? 5 : n)),
+      lastAt: null,
+    };
+    const now = Date.parse('2026-02-01T00:00:00Z');
+
+    // Act
+    const plain = nextDue(who, bestCtx, now) ?? 0;
+    const learned = nextDue(engaged, bestCtx, now) ?? 0;
+    const out = evaluateScheduled(engaged, bestCtx, learned);
+
+    // Assess: 12:00 Moscow without evidence, 19:00 Moscow with it, on the same nudge day.
+    expect(iso(plain).slice(11)).toBe('09:00:00.000Z');
+    expect(learned - plain).toBe(7 * 3_600_000);
+    expect(out.decisions.map((d) => d.key)).toEqual(['restock#COFFEE#2026-01-31']);
+    expect(out.messages[0]?.sendAt).toBe(iso(learned));
   });
 
   it('never nudges for a one-off product', () => {
