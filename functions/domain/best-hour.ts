@@ -128,9 +128,10 @@ export function sendHourFor(
 }
 
 /**
- * When an event-driven campaign's message should go out, wanted at `atMs`: at once without a learned
- * hour (or during it), else the next `hour:00` local of the learned hour — within a day. The guardrails
- * then see this instant as the desired send time, like a cross-sell delay.
+ * When an event-driven campaign's message should go out, wanted at `atMs`: at the learned hour when
+ * the campaign opts in and there is one, else at its `sendHour` when the campaign sets one, else at
+ * once. Held to the next `hour:00` local of that hour — within a day — or at once during that hour.
+ * The guardrails then see this instant as the desired send time, like a cross-sell delay.
  */
 export function heldToBestHour(
   state: CustomerState,
@@ -139,7 +140,7 @@ export function heldToBestHour(
   zone: string,
   atMs: number,
 ): number {
-  const hour = learnedHour(state, campaign, quietHours);
+  const hour = learnedHour(state, campaign, quietHours) ?? campaign.sendHour ?? null;
   if (hour === null || toLocal(atMs, zone).hour === hour) return atMs;
   return nextLocalHourAtOrAfter(atMs, zone, hour);
 }
@@ -148,8 +149,8 @@ const SCHEDULED: ReadonlySet<string> = new Set(SCHEDULED_TRIGGERS);
 
 /**
  * When the engine wants a candidate's message to go out, before the guardrails move it: its due time (at
- * once, or after a cross-sell delay) — held to the next learned hour for an event-driven campaign that
- * opts in. A scheduled window already opened at the learned hour: a late evaluation (catch-up) sends at
+ * once, or after a cross-sell delay) — for an event-driven campaign held to the next learned hour when
+ * it opts in, or to its `sendHour` when it sets one. A scheduled window already opened at the learned hour: a late evaluation (catch-up) sends at
  * once rather than a day later. `decide` and the explain tool both read it, so they cannot disagree.
  */
 export function desiredSendMs(
@@ -161,7 +162,8 @@ export function desiredSendMs(
   zone: string,
 ): number {
   const atMs = Math.max(nowMs, dueMs);
-  if (campaign.bestHour === undefined || SCHEDULED.has(campaign.trigger.type)) return atMs;
+  if (SCHEDULED.has(campaign.trigger.type)) return atMs;
+  if (campaign.bestHour === undefined && campaign.sendHour === undefined) return atMs;
   return heldToBestHour(state, campaign, quietHours, zone, atMs);
 }
 

@@ -339,7 +339,10 @@ export const Campaign = z
     priority: z.number().int().min(0).max(1000).default(50),
     validFrom: IsoInstant.optional(),
     validUntil: IsoInstant.optional(),
-    /** Local hour for scheduled sends (default 10); event-driven campaigns send at once. */
+    /**
+     * Local hour for scheduled sends (default 10). An event-driven campaign sends at once unless it sets
+     * one: then its message is held to the next occurrence of that local hour (at once during it).
+     */
     sendHour: Hour.optional(),
     /** Send at the customer's learned best local hour instead (see {@link BestHour}). */
     bestHour: BestHour.optional(),

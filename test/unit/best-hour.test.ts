@@ -345,10 +345,10 @@ describe('heldToBestHour', () => {
     ['during the learned hour: at once', moscow, '2026-05-10T16:40:00Z', '2026-05-10T16:40:00.000Z'],
     ['after it: the next day', moscow, '2026-05-10T17:00:00Z', '2026-05-11T16:00:00.000Z'],
     [
-      'without evidence: at once',
+      'without evidence: its sendHour (10:00 Moscow), the next day once past',
       customer({ timeZone: 'Europe/Moscow' }),
       '2026-05-10T09:00:00Z',
-      '2026-05-10T09:00:00.000Z',
+      '2026-05-11T07:00:00.000Z',
     ],
   ])('%s', (_name, state, now, expected) => {
     expect(iso(heldToBestHour(state, c, quiet, 'Europe/Moscow', at(now)))).toBe(expected);
@@ -370,14 +370,24 @@ describe('desiredSendMs', () => {
       '2026-05-10T09:00:00.000Z',
     ],
     [
-      'nor one without bestHour',
+      'one without bestHour is held to its sendHour (10:00 Moscow)',
       campaign({
         ...birthday({ bestHour: undefined }),
         trigger: { type: 'milestone', metric: 'orders', threshold: 1 },
       }),
       now,
+      '2026-05-11T07:00:00.000Z',
+    ],
+    [
+      'one with neither sends at once',
+      campaign({
+        ...birthday({ bestHour: undefined, sendHour: undefined }),
+        trigger: { type: 'milestone', metric: 'orders', threshold: 1 },
+      }),
+      now,
       '2026-05-10T09:00:00.000Z',
     ],
+
   ])('%s', (_name, c, dueMs, expected) => {
     expect(iso(desiredSendMs(state, c, dueMs, now, quiet, 'Europe/Moscow'))).toBe(expected);
   });
@@ -526,18 +536,18 @@ describe('best hour (property)', () => {
         const sent = at(message?.sendAt ?? '');
         expect(sent).toBeGreaterThanOrEqual(placed);
         if (a.channel !== 'email') expect(quietAt(sent, a.zone, a.quiet[0], a.quiet[1])).toBe(false);
-        if (learned !== null) {
-          // Held to the learned hour that day, or the next day once it has passed.
+        // Held to the learned hour (never a quiet one), else to the campaign's sendHour (which quiet
+        // hours may move on), that day, or the next day once it has passed.
+        const hour = learned ?? a.sendHour;
+        if (learned !== null || a.channel === 'email') {
           const placedLocal = wall(placed, a.zone);
-          const target = placedLocal.hour < learned ? placedLocal.date : nextDate(placedLocal.date);
-          if (placedLocal.hour === learned) expect(sent).toBe(placed);
-          else if (hourExists(a.zone, target, learned)) {
+          const target = placedLocal.hour < hour ? placedLocal.date : nextDate(placedLocal.date);
+          if (placedLocal.hour === hour) expect(sent).toBe(placed);
+          else if (hourExists(a.zone, target, hour)) {
             const local = wall(sent, a.zone);
-            expect([local.date, local.hour, local.minute]).toEqual([target, learned, 0]);
+            expect([local.date, local.hour, local.minute]).toEqual([target, hour, 0]);
             expect(sent - placed).toBeLessThanOrEqual(25 * HOUR);
           }
-        } else if (a.channel === 'email') {
-          expect(sent).toBe(placed);
         }
       }),
       { numRuns: 300, seed: 20260809 },
