@@ -227,7 +227,8 @@ export const FUNCTIONS: Readonly<Record<FunctionId, FunctionWiring>> = {
   dispatch: {
     id: 'dispatch',
     entry: 'functions/handlers/dispatch.ts',
-    description: 'Due index → work queue; held messages due → channel queues',
+    description:
+      'Due index → evaluation (the first due itself, the rest via the work queue); held messages due → channel queues',
     timeoutSeconds: 300,
     memoryMb: 512,
     triggers: [
@@ -240,9 +241,9 @@ export const FUNCTIONS: Readonly<Record<FunctionId, FunctionWiring>> = {
         description: 'Dispatch the due buckets every 15 minutes',
       },
     ],
-    tables: { customers: 'read', dispatch: 'readWrite', held: 'readWrite' },
+    tables: { customers: 'readWrite', dispatch: 'readWrite', held: 'readWrite' },
     queues: { work: 'send', email: 'send', sms: 'send', push: 'send', rejected: 'send' },
-    campaigns: false,
+    campaigns: true,
   },
   evaluate: {
     id: 'evaluate',

@@ -2,10 +2,14 @@ import './quiet-env.ts';
 import type { ScheduledEvent } from 'aws-lambda';
 import { describe, expect, it } from 'vitest';
 import { emptyState } from '../../functions/domain/customer-state.ts';
+import { parseEvent } from '../../functions/domain/events.ts';
 import type { Message } from '../../functions/domain/message.ts';
 import { makeHandler, WATERMARK } from '../../functions/handlers/dispatch.ts';
+import type { CustomerStore, DueIndex } from '../../functions/ports/customer-store.ts';
+import { ingestEvent } from '../../functions/use-cases/customer-use-cases.ts';
 import { MemoryCustomerStore } from '../../local/memory-stores.ts';
 import {
+  failingFor,
   fixture,
   MemoryHeld,
   MemoryMessageQueue,
@@ -14,6 +18,7 @@ import {
   NO_EARLY_TIMEOUT,
   stubContext,
   TestClock,
+  testContext,
 } from './support.ts';
 
 const MIN = 60_000;
@@ -214,5 +219,106 @@ describe('dispatch handler', () => {
       ['m-soon', 600],
     ]);
     expect([...held.messages.keys()]).toEqual(['m-tomorrow']);
+  });
+});
+
+describe('dispatch handler evaluating inline', () => {
+  const ctx = testContext();
+  const registered = '2025-03-10T10:00:00Z';
+  /** 10:00 in Berlin on the birthday (CEST): the birthday campaign's send hour. */
+  const birthdayMorning = Date.parse('2025-07-14T08:01:00Z');
+
+  async function birthdays(ids: readonly string[]): Promise<MemoryCustomerStore> {
+    const store = new MemoryCustomerStore();
+    for (const customerId of ids) {
+      const parsed = parseEvent(
+        {
+          id: `reg-${customerId}`,
+          source: 'shop.crm',
+          'detail-type': 'CustomerRegistered',
+          time: registered,
+          detail: {
+            customerId,
+            birthday: '1990-07-14',
+            timeZone: 'Europe/Berlin',
+            contacts: { email: `${customerId}@example.com` },
+            consents: { email: true },
+          },
+        },
+        Date.parse(registered),
+      );
+      if (!parsed.ok) throw new Error(parsed.reason);
+      await ingestEvent({ store }, ctx, parsed.event, Date.parse(registered));
+    }
+    return store;
+  }
+
+  function inlineSetup(store: CustomerStore & DueIndex, limit: number) {
+    const watermark = new MemoryWatermark();
+    const work = new MemoryWorkQueue();
+    const queue = new MemoryMessageQueue();
+    const handler = makeHandler({
+      due: store,
+      watermark,
+      work,
+      held: new MemoryHeld(),
+      queue,
+      rejected: queue,
+      clock: () => birthdayMorning,
+      inline: { store, ctx, limit, concurrency: 3 },
+      ...NO_EARLY_TIMEOUT,
+    });
+    return { watermark, work, handler };
+  }
+
+  const issued = async (store: CustomerStore, id: string) => {
+    const state = await store.get('default', id);
+    return Object.entries(state?.occurrences ?? {}).filter(
+      ([k, o]) => k.startsWith('birthday-bonus#') && o.status === 'issued',
+    ).length;
+  };
+
+  it('evaluates up to its limit itself and queues the rest', async () => {
+    // Prepare
+    const ids = ['c-1', 'c-2', 'c-3', 'c-4', 'c-5'];
+    const store = await birthdays(ids);
+    const { watermark, work, handler } = inlineSetup(store, 3);
+    await watermark.advance(WATERMARK, null, birthdayMorning - 30 * MIN);
+
+    // Act
+    const result = await handler({}, stubContext());
+
+    // Assess: three birthdays issued here, two customers left for the evaluate λ.
+    expect(result).toMatchObject({ dispatched: 5, evaluated: 3, partial: false });
+    const here: string[] = [];
+    for (const id of ids) if ((await issued(store, id)) === 1) here.push(id);
+    expect(here).toHaveLength(3);
+    expect(work.items.map((r) => r.customerId).sort()).toEqual(ids.filter((id) => !here.includes(id)).sort());
+    // The evaluated customers' entries moved on (next year's birthday): a run over the same range
+    // (a new container) finds only the two queued ones, whose entries the evaluate λ has yet to move.
+    const rerun = inlineSetup(store, 0);
+    await rerun.watermark.advance(WATERMARK, null, birthdayMorning - 30 * MIN);
+    const again = await rerun.handler({}, stubContext());
+    expect(again).toMatchObject({ dispatched: 2, evaluated: 0 });
+  });
+
+  it('queues a customer whose inline evaluation fails, and goes on with the others', async () => {
+    // Prepare
+    const store = await birthdays(['c-ok', 'c-poison']);
+    const failing = failingFor(store, 'c-poison');
+    const { watermark, work, handler } = inlineSetup(
+      Object.assign(failing, { due: store.due.bind(store) }) as CustomerStore & DueIndex,
+      10,
+    );
+    await watermark.advance(WATERMARK, null, birthdayMorning - 30 * MIN);
+
+    // Act
+    const result = await handler({}, stubContext());
+
+    // Assess
+    expect(result).toMatchObject({ dispatched: 2, evaluated: 1 });
+    expect(await issued(store, 'c-ok')).toBe(1);
+    expect(work.items.map((r) => r.customerId)).toEqual(['c-poison']);
+    expect(await watermark.read(WATERMARK)).toBe(birthdayMorning);
   });
 });
