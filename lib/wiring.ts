@@ -21,8 +21,11 @@ export type QueueId =
   | 'sms'
   | 'push';
 
-/** Table access: `read` (Get/Query/Scan/BatchGet), `write` (Put/Update/Delete/BatchWrite), or both. */
-export type TableAccess = 'read' | 'write' | 'readWrite';
+/**
+ * Table access: `read` (Get/Query/Scan/BatchGet), `write` (Put/Update/Delete/BatchWrite), both, or
+ * `update` (UpdateItem only: counters added to, never read, replaced or deleted).
+ */
+export type TableAccess = 'read' | 'write' | 'readWrite' | 'update';
 /** Queue access: `send` (SendMessage*), `consume` (the event source mapping), or both. */
 export type QueueAccess = 'send' | 'consume' | 'sendConsume';
 
@@ -201,7 +204,7 @@ export const FUNCTIONS: Readonly<Record<FunctionId, FunctionWiring>> = {
   relay: {
     id: 'relay',
     entry: 'functions/handlers/relay.ts',
-    description: 'Customers stream → ledger entries, channel queues, held messages',
+    description: 'Customers stream → ledger entries, channel queues, held messages, campaign stats',
     timeoutSeconds: 60,
     memoryMb: 512,
     triggers: [
@@ -219,7 +222,7 @@ export const FUNCTIONS: Readonly<Record<FunctionId, FunctionWiring>> = {
         onFailure: 'relayFailures',
       },
     ],
-    tables: { ledger: 'write', held: 'write' },
+    tables: { ledger: 'write', held: 'write', stats: 'update' },
     // The on-failure destination (relayFailures) is granted by the stream trigger itself.
     queues: { email: 'send', sms: 'send', push: 'send', rejected: 'send' },
     campaigns: true,

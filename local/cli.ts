@@ -34,7 +34,8 @@ import { RunRecorder } from './run-recorder.ts';
 import { campaignSummariesFromJson, formatRows, formatTable } from './summary.ts';
 
 const DEFAULT_CAMPAIGNS = new URL('../campaigns/default.yaml', import.meta.url);
-const OUTPUTS = 'messages.jsonl, bonuses.jsonl, suppressed.jsonl, rejected.jsonl, summary.json, report.html';
+const OUTPUTS =
+  'messages.jsonl, bonuses.jsonl, suppressed.jsonl, rejected.jsonl, summary.json, stats.jsonl, report.html';
 
 const SIMULATE_USAGE = `[--customers N] [--days D] [--seed S] [--start ISO] [--campaigns FILE] [--out DIR] [--runtime embedded|memory] [--json]`;
 

@@ -7,6 +7,8 @@
  * holdout comparison has to recover.
  */
 import type { CampaignFile } from '../functions/domain/campaign.ts';
+import type { CampaignDayStats } from '../functions/domain/campaign-stats.ts';
+import { campaignStatsOf } from '../functions/domain/campaign-stats.ts';
 import type { CustomerState, LedgerEntry } from '../functions/domain/customer-state.ts';
 import type { Decision, EngineContext, Outcome } from '../functions/domain/engine.ts';
 import { evaluateScheduled } from '../functions/domain/engine.ts';
@@ -24,7 +26,7 @@ import { FUNCTIONS } from '../lib/wiring.ts';
 import type { ScheduleSpec } from './aws/scheduler.ts';
 import { nextOccurrence, parseScheduleExpression, wiringExpression } from './aws/scheduler.ts';
 import type { StackUsage } from './embedded/stack.ts';
-import { MemoryCustomerStore } from './memory-stores.ts';
+import { MemoryCampaignStats, MemoryCustomerStore } from './memory-stores.ts';
 import { ModelRefits } from './model-refits.ts';
 import type { RejectedRecord, SuppressedRecord } from './run-recorder.ts';
 import { RunRecorder } from './run-recorder.ts';
@@ -72,6 +74,8 @@ export interface SimulationResult {
   usage?: StackUsage;
   /** Messages held past the run's end (embedded runtime). */
   heldAtEnd?: number;
+  /** The campaign stats items at the end (`stats.jsonl`), sorted by brand, campaign and day. */
+  campaignStats?: CampaignDayStats[];
 }
 
 /** The schedule a function's wiring gives it (its first schedule trigger). */
@@ -229,9 +233,11 @@ export async function runEvents(source: EventSource, options: RunnerOptions): Pr
 
   // The relay: a consumer of the store's change feed, like the Lambda on the DynamoDB stream.
   let queued: Message[] = [];
+  const campaignStats = new MemoryCampaignStats();
   store.onChange((oldImage, newImage) => {
     const out = relay(oldImage, newImage, options.pack, new Date(clock).toISOString());
     recorder.customerWritten(oldImage, newImage);
+    campaignStats.addNow(campaignStatsOf(oldImage, newImage, out.messages));
     for (const entry of out.ledger) recorder.bonus(entry);
     for (const m of out.messages) {
       queued.push(m);
@@ -341,6 +347,7 @@ export async function runEvents(source: EventSource, options: RunnerOptions): Pr
   result.customers = result.states.length;
   result.model = ctx.model;
   result.endMs = end;
+  result.campaignStats = await campaignStats.all();
   return result;
 }
 

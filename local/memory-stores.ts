@@ -1,10 +1,23 @@
 /**
  * In-memory implementations of the ports, for the demo and for tests: the same contracts as the
  * DynamoDB adapters (conditional writes on the version, the item and its index entry written together,
- * a sparse due index in 15-minute buckets), plus a synchronous change feed standing in for the stream.
+ * a sparse due index in 15-minute buckets, campaign stats items added to once per batch id), plus a
+ * synchronous change feed standing in for the stream.
  */
+import type { CampaignDayStats } from '../functions/domain/campaign-stats.ts';
+import {
+  addCounters,
+  campaignDayKey,
+  sortCampaignStats,
+  zeroCounters,
+} from '../functions/domain/campaign-stats.ts';
 import type { CustomerState } from '../functions/domain/customer-state.ts';
 import { customerKey } from '../functions/domain/customer-state.ts';
+import type {
+  CampaignStatsReader,
+  CampaignStatsReport,
+  CampaignStatsWriter,
+} from '../functions/ports/campaign-stats.ts';
 import type { ScannedCustomer } from '../functions/ports/customer-scanner.ts';
 import type { CustomerRef, CustomerStore, DueIndex } from '../functions/ports/customer-store.ts';
 import { BUCKET_MS, bucketOf } from '../functions/ports/customer-store.ts';
@@ -120,5 +133,54 @@ export class MemoryCustomerStore implements CustomerStore, DueIndex {
       this.buckets.set(bucket, set);
     }
     set.add(key);
+  }
+}
+
+/**
+ * The stats items in memory: one per (brand, campaign, day), each remembering every batch id it took
+ * (the DynamoDB adapter remembers the last few; a local run never repeats one anyway).
+ */
+export class MemoryCampaignStats implements CampaignStatsWriter, CampaignStatsReader {
+  private readonly items = new Map<string, { stats: CampaignDayStats; batches: Set<string> }>();
+
+  /** Adds the deltas at once (the in-memory runtime's relay, which has no batches to name). */
+  addNow(deltas: readonly CampaignDayStats[], batchId?: string): CampaignStatsReport {
+    const report: CampaignStatsReport = { applied: 0, repeated: 0, failed: [] };
+    for (const d of deltas) {
+      const key = campaignDayKey(d);
+      let item = this.items.get(key);
+      if (item === undefined) {
+        const stats = { brand: d.brand, campaignId: d.campaignId, day: d.day, counters: zeroCounters() };
+        item = { stats, batches: new Set() };
+        this.items.set(key, item);
+      }
+      if (batchId !== undefined && item.batches.has(batchId)) {
+        report.repeated++;
+        continue;
+      }
+      if (batchId !== undefined) item.batches.add(batchId);
+      addCounters(item.stats.counters, d.counters);
+      report.applied++;
+    }
+    return report;
+  }
+
+  async add(deltas: readonly CampaignDayStats[], batchId: string): Promise<CampaignStatsReport> {
+    return this.addNow(deltas, batchId);
+  }
+
+  async campaign(
+    brand: string,
+    campaignId: string,
+    fromDay: string,
+    toDay: string,
+  ): Promise<CampaignDayStats[]> {
+    return (await this.all()).filter(
+      (s) => s.brand === brand && s.campaignId === campaignId && s.day >= fromDay && s.day <= toDay,
+    );
+  }
+
+  async all(): Promise<CampaignDayStats[]> {
+    return sortCampaignStats([...this.items.values()].map((i) => structuredClone(i.stats)));
   }
 }

@@ -2,7 +2,8 @@
  * The run outputs DESIGN.md lists, shared by `demo`, `simulate` and `replay`: `messages.jsonl` (every SQS
  * body queued), `bonuses.jsonl`, `suppressed.jsonl`, `rejected.jsonl` and `summary.json` (per campaign
  * counts, the store request counts and, when the run was measured, the per-campaign `measurement`);
- * plus the progress bar the long-running commands draw on stderr.
+ * `stats.jsonl`, the campaign stats items as a deployed stack keeps them (one per brand, campaign and
+ * UTC day); plus the progress bar the long-running commands draw on stderr.
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -17,6 +18,7 @@ export const OUTPUT_FILES = [
   'suppressed.jsonl',
   'rejected.jsonl',
   'summary.json',
+  'stats.jsonl',
   'report.html',
 ] as const;
 
@@ -54,6 +56,16 @@ export function writeSummary(
   mkdirSync(dir, { recursive: true });
   const json = summaryJson(result, meta, measurement);
   writeFileSync(join(dir, 'summary.json'), `${JSON.stringify(json, null, 2)}\n`);
+  if (result.campaignStats !== undefined) {
+    // One line per stats item: its key, then its counters.
+    const rows = result.campaignStats.map(({ brand, campaignId, day, counters }) => ({
+      brand,
+      campaignId,
+      day,
+      ...counters,
+    }));
+    writeJsonl(join(dir, 'stats.jsonl'), rows);
+  }
 }
 
 /** Every output of a run whose recorder kept them in memory. */

@@ -17,6 +17,7 @@ import { dynamoDbDataLayer, tableNamesFromEnv } from '../adapters/dynamodb/data-
 import { SqsMessageQueue, SqsRejectedQueue } from '../adapters/sqs/message-queue.ts';
 import { customerWorkQueue, SqsWorkQueue } from '../adapters/sqs/work-queue.ts';
 import type { EngineContext } from '../domain/engine.ts';
+import type { CampaignStatsWriter } from '../ports/campaign-stats.ts';
 import type { DecodeImage } from '../ports/customer-image.ts';
 import type { CustomerScanner } from '../ports/customer-scanner.ts';
 import type { CustomerRef, CustomerStore, DueIndex } from '../ports/customer-store.ts';
@@ -41,6 +42,8 @@ export interface DataLayer {
   held: HeldMessages;
   decodeImage: DecodeImage;
   scanner: CustomerScanner;
+  /** Per-campaign, per-day counters (the relay adds each batch's). */
+  stats: CampaignStatsWriter;
 }
 
 /** Memoizes a factory: the first call builds, later calls reuse (one instance per container). */
@@ -119,8 +122,8 @@ export function maintenanceQueueOf(s: Services): WorkQueue<ScanTask> {
 export const requestRecorder = once(() => new RequestRecorder());
 
 /**
- * The DynamoDB adapters: the customer store and due index, ledger, dedupe, watermark and held-message
- * stores, the stream image codec and the scanner, on one traced client; table names from the
+ * The DynamoDB adapters: the customer store and due index, ledger, dedupe, watermark, held-message and
+ * campaign stats stores, the stream image codec and the scanner, on one traced client; table names from the
  * environment (a missing one fails the first request, naming the variable).
  */
 export const awsDataLayer = once((): DataLayer => {

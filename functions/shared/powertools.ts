@@ -17,13 +17,20 @@ import middy from '@middy/core';
 import type { Context } from 'aws-lambda';
 
 const serviceName = process.env.POWERTOOLS_SERVICE_NAME ?? 'loyalty-triggers';
+const namespace = process.env.POWERTOOLS_METRICS_NAMESPACE ?? 'LoyaltyTriggers';
 
 export const logger = new Logger({ serviceName });
-export const metrics = new Metrics({
-  serviceName,
-  namespace: process.env.POWERTOOLS_METRICS_NAMESPACE ?? 'LoyaltyTriggers',
-});
+export const metrics = new Metrics({ serviceName, namespace });
 export const tracer = new Tracer({ serviceName });
+
+/**
+ * A Metrics instance whose every metric carries `dimensions` besides `service` (one EMF blob per
+ * publish): for metrics split by a bounded dimension, such as the per-campaign counters. Flushed by
+ * its caller with `publishStoredMetrics()`; the shared `metrics` keeps the `service`-only set.
+ */
+export function dimensionedMetrics(dimensions: Record<string, string>): Metrics {
+  return new Metrics({ serviceName, namespace, defaultDimensions: dimensions });
+}
 
 export { MetricUnit };
 

@@ -114,7 +114,9 @@ export class EngineFunction extends NodejsFunction {
     const actions = TABLE_ACTIONS[access];
     // Reads may use the table's own indexes, by name (no `index/*`); writes go to the table only.
     const indexes =
-      access === 'write' ? [] : TABLES[id].indexes.map((index) => `${table.tableArn}/index/${index.name}`);
+      access === 'write' || access === 'update'
+        ? []
+        : TABLES[id].indexes.map((index) => `${table.tableArn}/index/${index.name}`);
     this.addToRolePolicy(
       new PolicyStatement({ actions: [...actions], resources: [table.tableArn, ...indexes] }),
     );
@@ -146,6 +148,7 @@ export const TABLE_ACTIONS: Readonly<Record<TableAccess, readonly string[]>> = {
   read: READ,
   write: WRITE,
   readWrite: [...READ, ...WRITE],
+  update: ['dynamodb:UpdateItem'],
 };
 
 /** Shell commands copying the validated campaign file (and model) into the asset. */

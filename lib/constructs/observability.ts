@@ -1,7 +1,8 @@
 /**
  * Alarms and the dashboard: every DLQ with a message in it, function errors and throttles, the relay's
- * stream iterator age, all to one encrypted SNS topic (with the stage's alarm email subscribed when
- * set); a dashboard with the functions, the queues and the engine's own metrics (Powertools EMF).
+ * stream iterator age, campaign stats the relay could not write, all to one encrypted SNS topic (with
+ * the stage's alarm email subscribed when set); a dashboard with the functions, the queues, the
+ * engine's own metrics (Powertools EMF) and the per-campaign counters.
  */
 import { Duration } from 'aws-cdk-lib';
 import type { IMetric } from 'aws-cdk-lib/aws-cloudwatch';
@@ -21,6 +22,12 @@ import { Key } from 'aws-cdk-lib/aws-kms';
 import { Topic } from 'aws-cdk-lib/aws-sns';
 import { EmailSubscription } from 'aws-cdk-lib/aws-sns-subscriptions';
 import { Construct } from 'constructs';
+import {
+  CAMPAIGN_DIMENSIONS,
+  CAMPAIGN_METRICS,
+  REASON_DIMENSION,
+  SUPPRESSED_BY_REASON_METRIC,
+} from '../../functions/shared/campaign-metrics.ts';
 import type { Config, Stage } from '../config/stages.ts';
 import type { StatefulStack } from '../stacks/stateful-stack.ts';
 import { pascal } from '../stacks/stateful-stack.ts';
@@ -53,8 +60,20 @@ export const ENGINE_METRICS = {
     'MessageTooLarge',
   ],
   Scheduling: ['CustomersDispatched', 'CustomersEvaluated', 'CustomersScanned', 'CustomersReindexed'],
-  Failures: ['RecordsFailed'],
+  Failures: ['RecordsFailed', 'CampaignStatsFailed'],
 } as const;
+
+/** The period of the per-campaign graphs (and of the SEARCH expressions behind them). */
+export const CAMPAIGN_PERIOD = Duration.minutes(5);
+
+/**
+ * A CloudWatch SEARCH over one metric of a dimension set: every campaign (or reason) that published
+ * it, so a new campaign shows up on the dashboard without a deploy.
+ */
+export function searchExpression(metricName: string, dimensions: readonly string[]): string {
+  const schema = [POWERTOOLS_METRICS_NAMESPACE, ...[...dimensions, 'service'].sort()].join(',');
+  return `SEARCH('{${schema}} MetricName="${metricName}"', 'Sum', ${CAMPAIGN_PERIOD.toSeconds()})`;
+}
 
 /** Iterator age above this means the relay is falling behind the customers stream. */
 export const ITERATOR_AGE_THRESHOLD = Duration.minutes(5);
@@ -134,6 +153,22 @@ export class Observability extends Construct {
       }
     }
 
+    alarm('CampaignStatsFailed', {
+      alarmDescription:
+        'relay: campaign stats items not written (counts lost; the relay log "campaign stats not written" has them)',
+      metric: new Metric({
+        namespace: POWERTOOLS_METRICS_NAMESPACE,
+        metricName: 'CampaignStatsFailed',
+        dimensionsMap: { service: POWERTOOLS_SERVICE_NAME },
+        statistic: 'Sum',
+        period: Duration.minutes(5),
+      }),
+      threshold: 0,
+      comparisonOperator: ComparisonOperator.GREATER_THAN_THRESHOLD,
+      evaluationPeriods: 1,
+      treatMissingData: TreatMissingData.NOT_BREACHING,
+    });
+
     const dashboard = new Dashboard(this, 'Dashboard', {
       dashboardName: `loyalty-triggers-${stage}`,
       defaultInterval: Duration.hours(6),
@@ -188,6 +223,44 @@ export class Observability extends Construct {
             label: 'rejected %',
           }),
         ],
+      }),
+    );
+
+    // Per campaign: one line per (brand, campaign) found by SEARCH; the daily items are in DynamoDB.
+    const search = (metricName: string, dimensions: readonly string[], label: string) =>
+      new MathExpression({
+        expression: searchExpression(metricName, dimensions),
+        usingMetrics: {},
+        label,
+        period: CAMPAIGN_PERIOD,
+      });
+    // CloudWatch dynamic labels: each line is named by its dimension values.
+    const dim = (name: string) => `\${PROP('Dim.${name}')}`;
+    const campaignLabel = `${dim('brand')} ${dim('campaign')}`;
+    dashboard.addWidgets(
+      new TextWidget({
+        markdown:
+          '## Per campaign\nSums per 5 minutes, one line per brand and campaign. Daily totals by channel and ' +
+          `by suppression reason: table \`${data.tables.stats.tableName}\`, key \`stats#<brand>#<campaign>\` + \`day\`.`,
+        width: 24,
+        height: 2,
+      }),
+    );
+    dashboard.addWidgets(
+      ...Object.keys(CAMPAIGN_METRICS).map(
+        (name) =>
+          new GraphWidget({
+            title: `Per campaign: ${name}`,
+            width: 8,
+            left: [search(name, CAMPAIGN_DIMENSIONS, campaignLabel)],
+            leftYAxis: { showUnits: false, min: 0 },
+          }),
+      ),
+      new GraphWidget({
+        title: 'Suppressed by reason (all campaigns)',
+        width: 8,
+        left: [search(SUPPRESSED_BY_REASON_METRIC, [REASON_DIMENSION], dim(REASON_DIMENSION))],
+        leftYAxis: { showUnits: false, min: 0 },
       }),
     );
   }

@@ -99,7 +99,11 @@ export async function driveEmbedded(
 
   const usage = stack.usage();
   const heldAtEnd = await stack.heldCount();
-  const op = (name: string) => usage.dynamodb.operations.filter((o) => o.operation === name);
+  const campaignStats = await stack.campaignStats();
+  // The engine's own store requests, as the in-memory store counts them (the stats items are not).
+  const statsTable = stack.ddb.names.stats;
+  const op = (name: string) =>
+    usage.dynamodb.operations.filter((o) => o.operation === name && o.resource !== statsTable);
   const sum = (rows: { requests: number }[]) => rows.reduce((n, r) => n + r.requests, 0);
   const conflicts = op('PutItem').reduce((n, o) => n + (o.errors.ConditionalCheckFailedException ?? 0), 0);
   return {
@@ -123,5 +127,6 @@ export async function driveEmbedded(
     endMs: end,
     usage,
     heldAtEnd,
+    campaignStats,
   };
 }

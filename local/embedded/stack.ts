@@ -15,10 +15,12 @@ import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { MessageAttributeValue } from '@aws-sdk/client-sqs';
 import type { Context } from 'aws-lambda';
 import { RequestRecorder } from '../../functions/adapters/aws/recorder.ts';
+import type { DynamoDbCampaignStats } from '../../functions/adapters/dynamodb/campaign-stats-store.ts';
 import { dynamoDbDataLayer } from '../../functions/adapters/dynamodb/data-layer.ts';
 import type { StreamBatch } from '../../functions/adapters/dynamodb/stream-reader.ts';
 import { StreamReader } from '../../functions/adapters/dynamodb/stream-reader.ts';
 import type { CampaignFile } from '../../functions/domain/campaign.ts';
+import type { CampaignDayStats } from '../../functions/domain/campaign-stats.ts';
 import type { LedgerEntry } from '../../functions/domain/customer-state.ts';
 import type { EngineContext } from '../../functions/domain/engine.ts';
 import type { Message } from '../../functions/domain/message.ts';
@@ -177,6 +179,7 @@ export class EmbeddedStack {
   private readonly decodeImage: DecodeImage;
   private readonly idleReceives = new Map<LocalQueue, number>();
   private readonly held: DataLayer['held'];
+  private readonly stats: DynamoDbCampaignStats;
 
   private constructor(
     readonly ddb: DynamoDbLocal,
@@ -206,6 +209,7 @@ export class EmbeddedStack {
     const recorder = options.recorder;
     this.decodeImage = layer.decodeImage;
     this.held = layer.held;
+    this.stats = layer.stats;
     // Ledger entries are recorded as the relay writes them (a redelivered batch writes them again).
     const written = new Set<string>();
     const data: DataLayer = {
@@ -503,6 +507,11 @@ export class EmbeddedStack {
 
   async heldIds(): Promise<string[]> {
     return (await this.held.due(Number.MAX_SAFE_INTEGER, 1_000_000)).map((m) => m.messageId);
+  }
+
+  /** The campaign stats items the relay wrote, sorted by brand, campaign and day. */
+  async campaignStats(): Promise<CampaignDayStats[]> {
+    return this.stats.all();
   }
 
   async stop(): Promise<void> {

@@ -107,6 +107,22 @@ describe('function roles', () => {
     }
   });
 
+  it('lets only the relay touch the stats table, and only with UpdateItem', () => {
+    const statsArn = JSON.stringify(engine.service.resolve(engine.data.tables.stats.tableArn));
+    for (const fnId of FUNCTION_IDS) {
+      const onStats = statementsOf(fnId).filter((s) =>
+        resourcesOf(s).some((r) => JSON.stringify(r) === statsArn),
+      );
+      if (fnId !== 'relay') {
+        expect(onStats, fnId).toEqual([]);
+        continue;
+      }
+      expect(onStats).toHaveLength(1);
+      expect(actionsOf(onStats[0] as Statement)).toEqual(['dynamodb:UpdateItem']);
+      expect(resourcesOf(onStats[0] as Statement)).toHaveLength(1);
+    }
+  });
+
   it('lets each schedule role invoke only its function', () => {
     const schedules = service.findResources('AWS::Scheduler::Schedule');
     expect(Object.keys(schedules)).toHaveLength(2);

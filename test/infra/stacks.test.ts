@@ -2,6 +2,8 @@ import { Match, Template } from 'aws-cdk-lib/assertions';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTableInput, TABLE_IDS, TABLES, tableNames } from '../../functions/adapters/dynamodb/tables.ts';
 import { DETAIL_TYPES } from '../../functions/domain/events.ts';
+import { CAMPAIGN_DIMENSIONS, CAMPAIGN_METRICS } from '../../functions/shared/campaign-metrics.ts';
+import { searchExpression } from '../../lib/constructs/observability.ts';
 import { buildTestEngine, cleanUp } from './support.ts';
 
 let data: Template;
@@ -162,8 +164,23 @@ describe('stateless stack', () => {
     expect(byMetric('Errors')).toBe(5);
     expect(byMetric('Throttles')).toBe(5);
     expect(byMetric('IteratorAge')).toBe(1);
+    expect(byMetric('CampaignStatsFailed')).toBe(1);
     for (const alarm of alarms) expect(alarm.Properties.AlarmActions).toHaveLength(1);
     service.resourceCountIs('AWS::CloudWatch::Dashboard', 1);
     service.hasResourceProperties('AWS::SNS::Topic', { KmsMasterKeyId: Match.anyValue() });
+  });
+
+  it('graphs every per-campaign metric with a SEARCH, so new campaigns appear without a deploy', () => {
+    const [dashboard] = Object.values(service.findResources('AWS::CloudWatch::Dashboard'));
+    const body = JSON.stringify(dashboard?.Properties.DashboardBody);
+    for (const name of Object.keys(CAMPAIGN_METRICS)) {
+      const expression = searchExpression(name, CAMPAIGN_DIMENSIONS);
+      expect(expression).toBe(
+        `SEARCH('{LoyaltyTriggers,brand,campaign,service} MetricName="${name}"', 'Sum', 300)`,
+      );
+      // The body is JSON inside JSON: quotes are escaped twice.
+      expect(body).toContain(JSON.stringify(JSON.stringify(expression)).slice(3, -3));
+    }
+    expect(body).toContain("SEARCH('{LoyaltyTriggers,reason,service} MetricName=");
   });
 });

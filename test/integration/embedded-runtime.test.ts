@@ -2,10 +2,12 @@
  * The embedded runtime end to end: a small synthetic shop through the deployed handlers on DynamoDB
  * Local, in-process SQS, EventBridge and Scheduler (local/embedded), against the in-memory runtime on
  * the same events. Both decide the same: the same campaigns fire, the same points, the same
- * suppressions; every message the relay queued is a valid message on its channel's queue; nothing
+ * suppressions, the same campaign stats items (written by the relay to DynamoDB Local, kept in memory
+ * by the other); every message the relay queued is a valid message on its channel's queue; nothing
  * lands in a dead-letter queue; the request counts and the cost estimate come with the result.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { addCounters, zeroCounters } from '../../functions/domain/campaign-stats.ts';
 import { Message } from '../../functions/domain/message.ts';
 import { estimateCost } from '../../local/cost.ts';
 import type { EmbeddedResult } from '../../local/embedded/run.ts';
@@ -49,6 +51,30 @@ describe('the embedded runtime', () => {
     }
     const ids = (entries: { entryId: string }[]) => entries.map((b) => b.entryId).sort();
     expect(ids(embedded.bonuses)).toEqual(ids(memory.bonuses));
+  });
+
+  it('keeps the same campaign stats items as the in-memory runtime, adding up to the run summary', () => {
+    const stats = embedded.campaignStats ?? [];
+    expect(stats.length).toBeGreaterThan(0);
+    expect(stats).toEqual(memory.campaignStats);
+    // Summed over the days, each campaign's item counts are its summary row's.
+    const totals = stats.reduce((t, s) => addCounters(t, s.counters), zeroCounters());
+    const m = memory.summary.totals();
+    expect({
+      fired: totals.fired,
+      points: totals.points,
+      deferred: totals.deferred,
+      converted: totals.converted,
+      suppressed: totals.suppressed,
+      messages: totals.messages,
+    }).toEqual({
+      fired: m.fired,
+      points: m.points,
+      deferred: m.deferred,
+      converted: m.converted,
+      suppressed: m.suppressed,
+      messages: m.messages,
+    });
   });
 
   it('queues valid messages, each once, and leaves nothing in a dead-letter queue', () => {

@@ -3,6 +3,7 @@
  * (functions/handlers/wiring.ts) and the local runtime plug in as the data layer.
  */
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DynamoDbCampaignStats } from './campaign-stats-store.ts';
 import { decodeCustomerImage } from './customer-codec.ts';
 import { DynamoDbCustomerScanner } from './customer-scanner.ts';
 import type { DynamoDbCustomerStoreOptions } from './customer-store.ts';
@@ -40,6 +41,7 @@ export function dynamoDbDataLayer(options: DynamoDbDataLayerOptions) {
     held: new DynamoDbHeldMessages(client, names.held, {}, options.dueShards),
     decodeImage: decodeCustomerImage,
     scanner: new DynamoDbCustomerScanner(client, names.customers),
+    stats: new DynamoDbCampaignStats(client, names.stats),
   };
 }
 

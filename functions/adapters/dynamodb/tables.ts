@@ -5,7 +5,7 @@
  */
 import type { CreateTableCommandInput, UpdateTimeToLiveCommandInput } from '@aws-sdk/client-dynamodb';
 
-export type TableId = 'customers' | 'ledger' | 'dedupe' | 'dispatch' | 'held';
+export type TableId = 'customers' | 'ledger' | 'dedupe' | 'dispatch' | 'held' | 'stats';
 
 /** Physical table names per stage (the stack and the local runtime choose them). */
 export type TableNames = Readonly<Record<TableId, string>>;
@@ -67,6 +67,11 @@ export const HELD_ATTRS = {
   message: 'm',
 } as const;
 export const HELD_INDEX = 'held-by-time';
+/**
+ * A campaign's stats item: `pk` = `stats#<brand>#<campaignId>`, `day` = `YYYY-MM-DD` (UTC); the
+ * counters are number attributes next to them (see campaign-stats-store.ts).
+ */
+export const STATS_ATTRS = { pk: 'pk', day: 'day' } as const;
 
 /** How long an event id is remembered for ingest dedupe. */
 export const DEDUPE_TTL_DAYS = 7;
@@ -125,6 +130,14 @@ export const TABLES: Readonly<Record<TableId, TableDefinition>> = {
     timeToLiveAttribute: null,
     description: 'Messages whose sendAt is beyond SQS delay (15 min), until the dispatcher releases them',
   },
+  stats: {
+    partitionKey: { name: STATS_ATTRS.pk, type: 'S' },
+    sortKey: { name: STATS_ATTRS.day, type: 'S' },
+    indexes: [],
+    stream: null,
+    timeToLiveAttribute: null,
+    description: 'Per-campaign counters per UTC day (fired, messages, suppressed by reason, points …)',
+  },
 };
 
 export const TABLE_IDS = Object.keys(TABLES) as TableId[];
@@ -136,6 +149,7 @@ export const TABLE_ENV: Readonly<Record<TableId, string>> = {
   dedupe: 'DEDUPE_TABLE',
   dispatch: 'DISPATCH_TABLE',
   held: 'HELD_TABLE',
+  stats: 'STATS_TABLE',
 };
 
 /** Names for a stage or a test run: `<prefix>-customers`, `<prefix>-ledger` … */
@@ -146,6 +160,7 @@ export function tableNames(prefix: string): TableNames {
     dedupe: `${prefix}-dedupe`,
     dispatch: `${prefix}-dispatch`,
     held: `${prefix}-held`,
+    stats: `${prefix}-stats`,
   };
 }
 
