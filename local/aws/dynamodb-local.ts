@@ -10,6 +10,7 @@ import { existsSync, readdirSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
+import type { DynamoDBClientConfig } from '@aws-sdk/client-dynamodb';
 import {
   CreateTableCommand,
   DescribeTableCommand,
@@ -85,8 +86,11 @@ export interface DynamoDbLocal {
   readonly port: number;
   readonly config: LocalEndpoint;
   readonly names: TableNames;
-  /** A new DynamoDB client on the instance (each call: a separate client, as two workers have). */
-  client(): DynamoDBClient;
+  /**
+   * A new DynamoDB client on the instance (each call: a separate client, as two workers have), with
+   * `options` added to the endpoint's settings (e.g. a retry strategy).
+   */
+  client(options?: Omit<DynamoDBClientConfig, keyof LocalEndpoint | 'endpoint'>): DynamoDBClient;
   streams(): DynamoDBStreamsClient;
   /** The Customers table's stream ARN. */
   customersStreamArn(): Promise<string>;
@@ -215,8 +219,8 @@ export async function startDynamoDbLocal(options: StartOptions = {}): Promise<Dy
     port,
     config,
     names,
-    client: () => {
-      const c = new DynamoDBClient(config);
+    client: (options = {}) => {
+      const c = new DynamoDBClient({ ...options, ...config });
       clients.push(c);
       return c;
     },

@@ -231,6 +231,11 @@ export interface LocalEventBusOptions {
   name?: string;
   account?: string;
   region?: string;
+  /**
+   * Keep every event put for `archive()` and `replay()` (default true). A long run that reads neither
+   * passes false: the archive would hold every event of the run.
+   */
+  archive?: boolean;
 }
 
 /** EventBridge's `time`: ISO 8601 to the second, UTC. */
@@ -257,6 +262,7 @@ export class LocalEventBus {
 
   private readonly rules = new Map<string, Rule>();
   private readonly archived: BusEvent[] = [];
+  private readonly archiving: boolean;
   private seq = 0;
 
   constructor(
@@ -264,6 +270,7 @@ export class LocalEventBus {
     options: LocalEventBusOptions = {},
   ) {
     this.name = options.name ?? 'default';
+    this.archiving = options.archive ?? true;
     this.account = options.account ?? DEFAULT_ACCOUNT;
     this.region = options.region ?? DEFAULT_REGION;
     this.arn = `arn:aws:events:${this.region}:${this.account}:event-bus/${this.name}`;
@@ -321,7 +328,7 @@ export class LocalEventBus {
       }
     }
     for (const event of accepted) {
-      this.archived.push(event);
+      if (this.archiving) this.archived.push(event);
       await this.deliver(event, undefined);
     }
     return result;
@@ -333,7 +340,7 @@ export class LocalEventBus {
    */
   async putEvent(event: BusEvent): Promise<void> {
     this.putEventsCalls++;
-    this.archived.push(event);
+    if (this.archiving) this.archived.push(event);
     await this.deliver(event, undefined);
   }
 

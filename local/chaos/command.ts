@@ -6,18 +6,20 @@
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { parseCampaignPack } from '../../functions/domain/campaign-pack.ts';
-import type { ChaosReport } from './run.ts';
+import type { ChaosProgress, ChaosReport } from './run.ts';
 import { runChaos } from './run.ts';
 
 export const HELP_CHAOS = `Usage:
   loyalty-triggers chaos --events N [--seed S] [--fault-rate R] [--days D] [--campaigns FILE] [--json]
+                        [--progress]
       Runs a seeded synthetic shop of about N events through the embedded stack (DynamoDB Local, Java 17+)
       while every event is delivered at least twice (the copy minutes or hours late), invalid events are
       mixed in, DynamoDB calls are throttled, time out after the write or lose a race (rate R per call,
       default 0.05), functions crash mid-batch or after the relay's writes (rate R per invocation), and the
       SQS consumers run concurrently; then compares what it issued and queued with an oracle (the same
       shop once, in order, without faults) and prints the violation counts (--json: one JSON object).
-      Exit code 0 when every violation count is 0.
+      Exit code 0 when every violation count is 0. --progress: a line on stderr every minute (deliveries
+      done, their rate, the memory in use).
 `;
 
 /** The counts that must be zero. */
@@ -49,6 +51,7 @@ export async function chaosMain(
         days: { type: 'string' },
         campaigns: { type: 'string' },
         json: { type: 'boolean' },
+        progress: { type: 'boolean' },
         help: { type: 'boolean', short: 'h' },
       },
       strict: true,
@@ -93,7 +96,14 @@ export async function chaosMain(
   }
   const file = typeof values.campaigns === 'string' ? values.campaigns : 'campaigns/default.yaml';
   const pack = parseCampaignPack(readFileSync(file, 'utf8'), file);
-  const report = await runChaos({ events, seed, faultRate, days, pack });
+  const report = await runChaos({
+    events,
+    seed,
+    faultRate,
+    days,
+    pack,
+    ...(values.progress === true ? { onProgress: progressLine(io) } : {}),
+  });
   const failed = VIOLATIONS.filter((k) => report[k] !== 0);
   if (values.json === true) {
     io.stdout(`${JSON.stringify(report)}\n`);
@@ -113,4 +123,23 @@ export async function chaosMain(
     io.stdout(failed.length === 0 ? '\nNo violations.\n' : `\nViolations: ${failed.join(', ')}\n`);
   }
   return failed.length === 0 ? 0 : 1;
+}
+
+/** Progress on stderr at most once a minute: deliveries and simulated days done, the rate, memory. */
+function progressLine(io: { stderr(text: string): void }): (progress: ChaosProgress) => void {
+  const started = performance.now();
+  let last = started;
+  return (p) => {
+    const now = performance.now();
+    if (now - last < 60_000 && p.day < p.days) return;
+    last = now;
+    const seconds = (now - started) / 1000;
+    const memory = process.memoryUsage();
+    const mb = (bytes: number) => Math.round(bytes / 2 ** 20);
+    io.stderr(
+      `chaos: day ${p.day.toFixed(1)} of ${p.days}, ${p.deliveries} deliveries (about ${p.expected} expected) ` +
+        `in ${Math.round(seconds)} s (${(p.deliveries / seconds).toFixed(1)}/s), ` +
+        `rss ${mb(memory.rss)} MB, heap ${mb(memory.heapUsed)} MB\n`,
+    );
+  };
 }

@@ -18,7 +18,13 @@ import { MS_PER_DAY } from '../../functions/domain/time.ts';
 import { MinHeap } from '../aws/heap.ts';
 import { driveEmbedded } from '../embedded/run.ts';
 import { EmbeddedStack } from '../embedded/stack.ts';
-import type { EventSource, RunnerOptions, SourcedEvent } from '../memory-simulation.ts';
+import type {
+  EventSource,
+  RunnerOptions,
+  SimulationOptions,
+  SimulationResult,
+  SourcedEvent,
+} from '../memory-simulation.ts';
 import { runMemorySimulation } from '../memory-simulation.ts';
 import type { RejectedRecord } from '../run-recorder.ts';
 import { RunRecorder } from '../run-recorder.ts';
@@ -35,7 +41,17 @@ export interface ChaosOptions {
   /** Simulated days (default 60). */
   days?: number;
   pack: CampaignFile;
-  onProgress?: (done: number, total: number) => void;
+  /** Called every 200 deliveries or so. */
+  onProgress?: (progress: ChaosProgress) => void;
+}
+
+export interface ChaosProgress {
+  /** Deliveries put on the bus so far, and about how many the run will make (responses come on top). */
+  deliveries: number;
+  expected: number;
+  /** Simulated days done, of `days`. */
+  day: number;
+  days: number;
 }
 
 export interface ChaosReport {
@@ -206,6 +222,20 @@ function localHour(zone: string, ms: number): number {
   return Number(hour);
 }
 
+/**
+ * The oracle's run, of which only what the comparison reads is kept: its customer items (a long run's
+ * largest part) would otherwise stay in memory, and in the garbage collector's way, all through the
+ * chaos run.
+ */
+async function runOracle(
+  shop: Omit<SimulationOptions, 'recorder' | 'runner'>,
+  facts: Facts,
+): Promise<Pick<SimulationResult, 'events' | 'bonuses' | 'messages'>> {
+  const recorder = new RunRecorder(shop.pack, { observers: [{ event: (e) => facts.observe(e) }] });
+  const { events, bonuses, messages } = await runMemorySimulation({ ...shop, recorder });
+  return { events, bonuses, messages };
+}
+
 export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
   const started = performance.now();
   const rate = options.faultRate ?? 0.05;
@@ -219,8 +249,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
 
   // The oracle: the same shop once, in order, without faults.
   const facts = new Facts();
-  const oracleRecorder = new RunRecorder(pack, { observers: [{ event: (e) => facts.observe(e) }] });
-  const oracle = await runMemorySimulation({ ...shop, recorder: oracleRecorder });
+  const oracle = await runOracle(shop, facts);
 
   // The chaos run.
   const injector = new FaultInjector(rate, options.seed ^ 0x5eed);
@@ -252,10 +281,21 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
     try {
       const result = await driveEmbedded(stack, recorder, chaosSource, {
         ...runnerOptions,
-        ...(options.onProgress === undefined ? {} : { onProgress: options.onProgress }),
+        onProgress: (_done, total) =>
+          options.onProgress?.({
+            deliveries: chaosSource?.deliveries ?? 0,
+            expected: total,
+            day: (stack.clock.now() - runnerOptions.startMs) / MS_PER_DAY,
+            days,
+          }),
       });
       heldIds = await stack.heldIds();
       dlq = result.usage.deadLetters;
+      if (process.env.CHAOS_USAGE !== undefined) {
+        for (const o of [...result.usage.dynamodb.operations, ...result.usage.streams.operations])
+          process.stderr.write(`${o.operation} ${o.resource} ${o.requests} ${o.attempts}\n`);
+        process.stderr.write(`${JSON.stringify(result.usage.functions)}\n`);
+      }
       return result;
     } finally {
       await stack.stop();

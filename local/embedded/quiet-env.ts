@@ -10,3 +10,6 @@ process.env.POWERTOOLS_TRACE_ENABLED ??= 'false';
 process.env.POWERTOOLS_SERVICE_NAME ??= 'loyalty-triggers';
 process.env.POWERTOOLS_METRICS_NAMESPACE ??= 'LoyaltyTriggersLocal';
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
+// With tracing off, the X-Ray SDK (loaded by the Powertools tracer) still installs an async hook that
+// tracks every promise's destruction, unless it starts in manual mode: a few percent of every run.
+if (process.env.POWERTOOLS_TRACE_ENABLED === 'false') process.env.AWS_XRAY_MANUAL_MODE ??= 'true';

@@ -13,6 +13,7 @@
 import './quiet-env.ts';
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { MessageAttributeValue } from '@aws-sdk/client-sqs';
+import { ConfiguredRetryStrategy } from '@smithy/core/retry';
 import type { Context } from 'aws-lambda';
 import { RequestRecorder } from '../../functions/adapters/aws/recorder.ts';
 import type { DynamoDbCampaignStats } from '../../functions/adapters/dynamodb/campaign-stats-store.ts';
@@ -47,6 +48,9 @@ import { asSqsClient, LocalSqsClient } from './../aws/sqs-client.ts';
 import type { StreamHandler } from './../aws/stream-mapping.ts';
 import { StreamEventSource, wiredStreamOptions } from './../aws/stream-mapping.ts';
 import type { RunRecorder } from '../run-recorder.ts';
+
+/** The SDK's default attempts per DynamoDB call (the first one included). */
+const SDK_MAX_ATTEMPTS = 3;
 
 /** Due-index shards of the embedded database: one query per dispatcher bucket (see due-keys.ts). */
 export const EMBEDDED_DUE_SHARDS = 1;
@@ -131,28 +135,69 @@ function envelopeIdOf(body: string): string | null {
   }
 }
 
+/** The ids added lately: the last `generation` to `2 × generation` of them, in bounded memory. */
+export class RecentIds {
+  private current = new Set<string>();
+  private previous = new Set<string>();
+
+  constructor(private readonly generation: number) {}
+
+  has(id: string): boolean {
+    return this.current.has(id) || this.previous.has(id);
+  }
+
+  add(id: string): void {
+    this.current.add(id);
+    if (this.current.size < this.generation) return;
+    this.previous = this.current;
+    this.current = new Set();
+  }
+}
+
+/** Customer writes so far: requests that succeeded, and HTTP attempts (failed and retried ones too). */
+export interface WriteCounts {
+  succeeded: number;
+  attempts: number;
+}
+
 /**
  * The Customers stream as the mapping polls it: the Streams API is read only while writes made since the
  * last read have not all come back as records, so an idle instant costs no call.
+ *
+ * A write attempt that failed may still have written: a timeout after DynamoDB took the write (the SDK
+ * retries it, and the retry fails its condition on its own version). No successful request counts it,
+ * yet its record is in the stream. So when more attempts were made than requests succeeded, the stream
+ * is read until a read comes back empty — counting records against successful writes alone would leave
+ * that record unread, and the relay one write behind for good (the chaos run's missing last bonuses).
  */
-class CustomersStream {
+export class CustomersStream {
   private expected = 0;
   private counted = 0;
+  private attempted = 0;
+  /** Some failed attempt may have written: read until an empty read. */
+  private unsure = false;
 
   constructor(
-    private readonly reader: StreamReader,
-    private readonly writes: () => number,
+    private readonly reader: Pick<StreamReader, 'poll'>,
+    private readonly writes: () => WriteCounts,
   ) {}
 
   async poll(): Promise<StreamBatch[]> {
-    const written = this.writes();
-    this.expected += written - this.counted;
-    this.counted = written;
-    if (this.expected <= 0) return [];
+    const { succeeded, attempts } = this.writes();
+    if (attempts - this.attempted > succeeded - this.counted) this.unsure = true;
+    this.expected += succeeded - this.counted;
+    this.counted = succeeded;
+    this.attempted = attempts;
+    if (this.expected <= 0 && !this.unsure) return [];
     const batches = await this.reader.poll();
     const records = batches.reduce((n, b) => n + b.records.length, 0);
     // A write that changed nothing may leave no record: an empty read settles the count.
-    this.expected = records === 0 ? 0 : this.expected - records;
+    if (records === 0) {
+      this.expected = 0;
+      this.unsure = false;
+    } else {
+      this.expected -= records;
+    }
     return batches;
   }
 }
@@ -256,7 +301,8 @@ export class EmbeddedStack {
     ) as Record<FunctionId, Invocable>;
 
     // Event source mappings and schedules, from the wiring.
-    this.bus = new LocalEventBus(clock, { name: `${options.prefix ?? 'lt-local'}-events` });
+    // No archive: nothing here replays it, and a long run would keep every event put.
+    this.bus = new LocalEventBus(clock, { name: `${options.prefix ?? 'lt-local'}-events`, archive: false });
     for (const rule of BUS_RULES) {
       const deadLetterQueue = this.deadLetterQueues[rule.queue];
       this.bus.putRule({
@@ -321,7 +367,9 @@ export class EmbeddedStack {
     try {
       const requests = new RequestRecorder();
       const streamRequests = new RequestRecorder();
-      const raw = ddb.client();
+      // The SDK's retries, without the wait before each (up to seconds for a throttle): the stack's
+      // time is simulated and does not move during an invocation, so the wait only costs wall time.
+      const raw = ddb.client({ retryStrategy: new ConfiguredRetryStrategy(SDK_MAX_ATTEMPTS, 0) });
       const client = requests.attach(options.wrapDynamoDb === undefined ? raw : options.wrapDynamoDb(raw));
       const streamArn = await ddb.customersStreamArn();
       const stack = new EmbeddedStack(
@@ -351,22 +399,25 @@ export class EmbeddedStack {
 
   private streamSource(fn: FunctionId, trigger: StreamTrigger, streamArn: string) {
     const table = this.ddb.names.customers;
-    const writesOf = (operation: string) => {
-      const s = this.requests.get('DynamoDB', operation, table);
-      const failed = Object.values(s.errors).reduce((a, b) => a + b, 0);
-      return s.requests - failed;
+    const writes = (): WriteCounts => {
+      let succeeded = 0;
+      let attempts = 0;
+      for (const operation of ['PutItem', 'UpdateItem', 'DeleteItem']) {
+        const s = this.requests.get('DynamoDB', operation, table);
+        succeeded += s.requests - Object.values(s.errors).reduce((a, b) => a + b, 0);
+        attempts += s.attempts;
+      }
+      return { succeeded, attempts };
     };
     const reader = new StreamReader(this.streamRequests.attach(this.ddb.streams()), streamArn, {
       describeEveryPolls: 100,
     });
-    const source = new CustomersStream(
-      reader,
-      () => writesOf('PutItem') + writesOf('UpdateItem') + writesOf('DeleteItem'),
-    );
+    const source = new CustomersStream(reader, writes);
     // The run's campaign counts come from each customer write's old and new image, once per record.
     const relayHandler = this.invoke[fn] as StreamHandler;
     const decode = this.decodeImage;
-    const seen = new Set<string>();
+    // A batch the relay failed comes back within the same drain: recent ids are enough to count once.
+    const seen = new RecentIds(50_000);
     const observed: StreamHandler = (event, context) => {
       for (const record of event.Records) {
         const id = record.eventID ?? record.dynamodb?.SequenceNumber;

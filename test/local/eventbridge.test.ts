@@ -199,4 +199,14 @@ describe('LocalEventBus', () => {
     expect(await bus.replay({ name: 'fix', fromMs: T0 + 1_000, toMs: T0 + 7_200_000 })).toBe(1);
     expect(seen).toMatchObject([{ 'detail-type': 'B', 'replay-name': 'fix' }]);
   });
+
+  it('keeps no archive when told not to, and still delivers', async () => {
+    const bus = new LocalEventBus(new SimulatedClock(T0), { archive: false });
+    const seen: BusEvent[] = [];
+    bus.putRule({ name: 'r', eventPattern: { source: ['shop'] }, targets: [(e) => seen.push(e)] });
+    await bus.putEvents([{ Source: 'shop', DetailType: 'A', Detail: '{}' }]);
+    await bus.putEvent({ ...(seen[0] as BusEvent), id: 'again' });
+    expect(seen).toHaveLength(2);
+    expect(bus.archive()).toHaveLength(0);
+  });
 });
