@@ -387,7 +387,6 @@ describe('desiredSendMs', () => {
       now,
       '2026-05-10T09:00:00.000Z',
     ],
-
   ])('%s', (_name, c, dueMs, expected) => {
     expect(iso(desiredSendMs(state, c, dueMs, now, quiet, 'Europe/Moscow'))).toBe(expected);
   });

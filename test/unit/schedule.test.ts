@@ -752,7 +752,10 @@ describe('a scheduled campaign that would give a customer nothing', () => {
   }
 
   it('a customer who opts in later is due for it from that event on', () => {
-    const state = customer({ orders, consents: ['sms'], birthday: '1990-06-01', timeZone: 'Europe/Berlin' }, p);
+    const state = customer(
+      { orders, consents: ['sms'], birthday: '1990-06-01', timeZone: 'Europe/Berlin' },
+      p,
+    );
     expect(nextDue(state, ctx, now)).not.toBe(dormantDue);
     const consented = processEvent(
       state,
