@@ -135,7 +135,7 @@ async function waitUntilReady(child: ChildProcess, config: LocalEndpoint, log: (
   }
 }
 
-async function createTables(client: DynamoDBClient, names: TableNames): Promise<void> {
+async function createTables(client: DynamoDBClient, names: TableNames, ttl: boolean): Promise<void> {
   const { tables, timeToLive } = createTableInputs(names);
   for (const input of tables) await client.send(new CreateTableCommand(input));
   for (const input of tables) {
@@ -145,7 +145,7 @@ async function createTables(client: DynamoDBClient, names: TableNames): Promise<
       await sleep(50);
     }
   }
-  for (const input of timeToLive) await client.send(new UpdateTimeToLiveCommand(input));
+  if (ttl) for (const input of timeToLive) await client.send(new UpdateTimeToLiveCommand(input));
 }
 
 export interface StartOptions {
@@ -153,6 +153,12 @@ export interface StartOptions {
   prefix?: string;
   /** Create the tables (default true). */
   createTables?: boolean;
+  /**
+   * Turn on the tables' TTL, as deployed (default true). DynamoDB Local expires items by the real
+   * clock: a runtime on a simulated clock turns it off, or markers written "seven days after" a
+   * simulated instant in the past would vanish while the run still needs them.
+   */
+  timeToLive?: boolean;
 }
 
 /** Starts DynamoDB Local and creates the tables; throws {@link JavaMissingError} without Java 17. */
@@ -210,7 +216,7 @@ export async function startDynamoDbLocal(options: StartOptions = {}): Promise<Dy
     await waitUntilReady(child, config, () => output);
     const admin = new DynamoDBClient(config);
     clients.push(admin);
-    if (options.createTables ?? true) await createTables(admin, names);
+    if (options.createTables ?? true) await createTables(admin, names, options.timeToLive ?? true);
   } catch (error) {
     await stop();
     throw error;

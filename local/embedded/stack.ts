@@ -363,7 +363,8 @@ export class EmbeddedStack {
 
   /** Starts DynamoDB Local (Java 17+), creates the tables and wires everything; `stop()` ends it. */
   static async start(options: EmbeddedStackOptions): Promise<EmbeddedStack> {
-    const ddb = await startDynamoDbLocal({ prefix: options.prefix ?? 'lt-local' });
+    // The stack's clock is simulated; DynamoDB Local's TTL would expire by the real one (see StartOptions).
+    const ddb = await startDynamoDbLocal({ prefix: options.prefix ?? 'lt-local', timeToLive: false });
     try {
       const requests = new RequestRecorder();
       const streamRequests = new RequestRecorder();
