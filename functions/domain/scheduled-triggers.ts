@@ -84,14 +84,17 @@ export const DORMANCY_WINDOW_DAYS = Math.min(365, LIMITS.occurrenceRetentionDays
 /**
  * Days an occurrence record of this campaign must stay in the customer item: as long as its window can
  * still be listed (so it is never decided twice), its cooldown or action period runs, or its offer can
- * convert. Shorter retention keeps items small, and every kilobyte of item is a write unit.
+ * convert. Shorter retention keeps items small, and every kilobyte of item is a write unit. At most
+ * `LIMITS.occurrenceRetentionDays`, except a birthday's record, which outlives the windows of its year.
  */
 export function retentionDays(campaign: Campaign, capDays: number): number {
   const t = campaign.trigger;
   let days: number;
   switch (t.type) {
     case 'birthday':
-      days = t.daysBefore + t.daysAfter + 2;
+      // Keyed by year: a birthday moved to a later day of the year opens that year's window again, so
+      // the record stays until every window of its year has closed (a year, and the days around it).
+      days = 366 + t.daysBefore + t.daysAfter + 2;
       break;
     case 'anniversary':
     case 'replenishment':
@@ -115,7 +118,7 @@ export function retentionDays(campaign: Campaign, capDays: number): number {
   }
   const offerDays = campaign.reward.offer?.validityDays ?? campaign.conversionWindowDays ?? 0;
   return Math.min(
-    LIMITS.occurrenceRetentionDays,
+    Math.max(LIMITS.occurrenceRetentionDays, days),
     Math.max(days, campaign.cooldownDays, offerDays + 1, capDays + 1, campaign.messageValidityHours / 24 + 1),
   );
 }

@@ -46,7 +46,7 @@ export interface ChaosOptions {
 }
 
 export interface ChaosProgress {
-  /** Deliveries put on the bus so far, and about how many the run will make (responses come on top). */
+  /** Deliveries put on the bus so far, and about how many the run will make. */
   deliveries: number;
   expected: number;
   /** Simulated days done, of `days`. */
@@ -68,6 +68,7 @@ export interface ChaosReport {
   lostMessages: number;
   changedMessages: number;
   delayedMessages: number;
+  earlierMessages: number;
   redeliveredMessages: number;
   messagesWithoutConsent: number;
   capExceeded: number;
@@ -98,6 +99,8 @@ export const EXPLAINED: Record<string, string> = {
     'messages queued under the oracle’s id with a different content (not only a later send time)',
   delayedMessages:
     'the oracle’s message, decided later because a retry delayed it (its send time and offer expiry moved with it)',
+  earlierMessages:
+    'the oracle’s message, decided at most one dispatch interval earlier: a retried write or a redelivered batch evaluated the customer again before the oracle’s next tick, and a window the first evaluation’s issuance opened was open then',
   redeliveredMessages:
     'the same message (id and body) queued again after a retry: delivery workers deduplicate on messageId, so the customer gets it once',
   messagesWithoutConsent:
@@ -215,6 +218,90 @@ class Facts {
   }
 }
 
+/** The dispatcher's rate (lib/wiring.ts): an evaluation retried or redelivered runs before its next tick. */
+const DISPATCH_INTERVAL_MS = 15 * 60_000;
+
+export interface MessageComparison {
+  duplicateMessages: number;
+  lostMessages: number;
+  changedMessages: number;
+  delayedMessages: number;
+  earlierMessages: number;
+  redeliveredMessages: number;
+  /** Distinct message ids the chaos run queued. */
+  messages: number;
+  differences: string[];
+}
+
+/**
+ * The chaos run's messages against the oracle's: the same ids with the same bodies (the creation
+ * instant aside), a message still held at the end counting as queued. A message decided at another
+ * instant than the oracle's has every instant derived from that decision moved (send time, offer
+ * expiry) and must be the same otherwise: later (a retry delayed it) or at most one dispatch interval
+ * earlier (evaluated again before the oracle's next tick). Redeliveries (same id, same body) are
+ * counted apart; the same id with another body is a duplicate.
+ */
+export function compareMessages(
+  oracle: readonly Message[],
+  chaos: readonly Message[],
+  held: ReadonlySet<string>,
+): MessageComparison {
+  const body = (m: Message) => JSON.stringify({ ...m, createdAt: '' });
+  const timeless = (m: Message) =>
+    body(m)
+      .replace(/\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{3})?Z/g, 'T')
+      .replace(/\d{4}-\d{2}-\d{2}/g, 'D');
+  const oracleMessages = new Map(oracle.map((m) => [m.messageId, m]));
+  const firstBody = new Map<string, string>();
+  const out: MessageComparison = {
+    duplicateMessages: 0,
+    lostMessages: 0,
+    changedMessages: 0,
+    delayedMessages: 0,
+    earlierMessages: 0,
+    redeliveredMessages: 0,
+    messages: 0,
+    differences: [],
+  };
+  for (const m of chaos) {
+    const b = body(m);
+    const first = firstBody.get(m.messageId);
+    if (first !== undefined) {
+      if (first === b) out.redeliveredMessages++;
+      else {
+        out.duplicateMessages++;
+        out.differences.push(`message queued again with another body: ${m.messageId}\n  chaos  ${b}`);
+      }
+      continue;
+    }
+    firstBody.set(m.messageId, b);
+    const o = oracleMessages.get(m.messageId);
+    if (o === undefined) {
+      out.duplicateMessages++;
+      out.differences.push(`message only in chaos: ${m.messageId}`);
+      continue;
+    }
+    if (body(o) === b) continue;
+    const moved = timeless(o) === timeless(m);
+    const earlierBy = Date.parse(o.createdAt) - Date.parse(m.createdAt);
+    let kind: 'delayed' | 'earlier' | 'changed' = 'changed';
+    if (moved && Date.parse(m.sendAt) > Date.parse(o.sendAt)) kind = 'delayed';
+    else if (moved && earlierBy > 0 && earlierBy <= DISPATCH_INTERVAL_MS) kind = 'earlier';
+    if (kind === 'delayed') out.delayedMessages++;
+    else if (kind === 'earlier') out.earlierMessages++;
+    else out.changedMessages++;
+    out.differences.push(`message ${kind}: ${m.messageId}\n  chaos  ${b}\n  oracle ${body(o)}`);
+  }
+  for (const id of oracleMessages.keys()) {
+    if (!firstBody.has(id) && !held.has(id)) {
+      out.lostMessages++;
+      out.differences.push(`message only in the oracle: ${id}`);
+    }
+  }
+  out.messages = firstBody.size;
+  return out;
+}
+
 function localHour(zone: string, ms: number): number {
   const hour = new Intl.DateTimeFormat('en-GB', { timeZone: zone, hour: '2-digit', hourCycle: 'h23' }).format(
     new Date(ms),
@@ -250,6 +337,8 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
   // The oracle: the same shop once, in order, without faults.
   const facts = new Facts();
   const oracle = await runOracle(shop, facts);
+  const oracleFirst = new Map<string, Message>();
+  for (const m of oracle.messages) if (!oracleFirst.has(m.messageId)) oracleFirst.set(m.messageId, m);
 
   // The chaos run.
   const injector = new FaultInjector(rate, options.seed ^ 0x5eed);
@@ -266,13 +355,16 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
       wrapDynamoDb: (client) => injector.attach(client),
       wrapHandler: (fn, handler) => injector.wrap(fn, handler),
       concurrent: true,
-      // A message queued again after a retry feeds the simulation's engagement once.
+      // A message queued again after a retry feeds the simulation's engagement once. The simulated
+      // customers answer the message as the oracle queued it: their opens and offer orders are events
+      // of both runs, and a retry that only delayed the message (it is keyed and timed by its send
+      // time) must not give the chaos run other events to decide on than the oracle had.
       onMessage: (() => {
         const seen = new Set<string>();
         return (m: Message) => {
           if (seen.has(m.messageId)) return;
           seen.add(m.messageId);
-          runnerOptions.onMessage?.(m);
+          runnerOptions.onMessage?.(oracleFirst.get(m.messageId) ?? m);
         };
       })(),
     });
@@ -281,21 +373,17 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
     try {
       const result = await driveEmbedded(stack, recorder, chaosSource, {
         ...runnerOptions,
-        onProgress: (_done, total) =>
+        onProgress: () =>
           options.onProgress?.({
             deliveries: chaosSource?.deliveries ?? 0,
-            expected: total,
+            // Every event of the oracle twice (the last day's once), and the invalid copies.
+            expected: Math.round(oracle.events * (2 + rate / 2)),
             day: (stack.clock.now() - runnerOptions.startMs) / MS_PER_DAY,
             days,
           }),
       });
       heldIds = await stack.heldIds();
       dlq = result.usage.deadLetters;
-      if (process.env.CHAOS_USAGE !== undefined) {
-        for (const o of [...result.usage.dynamodb.operations, ...result.usage.streams.operations])
-          process.stderr.write(`${o.operation} ${o.resource} ${o.requests} ${o.attempts}\n`);
-        process.stderr.write(`${JSON.stringify(result.usage.functions)}\n`);
-      }
       return result;
     } finally {
       await stack.stop();
@@ -323,49 +411,8 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
     }
   }
 
-  // Messages: the same ids with the same bodies (the creation instant aside); redeliveries counted apart.
-  const body = (m: Message) => JSON.stringify({ ...m, createdAt: '' });
-  // A decision taken later moves every instant derived from it; the rest must be the same.
-  const timeless = (m: Message) =>
-    body(m)
-      .replace(/\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{3})?Z/g, 'T')
-      .replace(/\d{4}-\d{2}-\d{2}/g, 'D');
-  const oracleMessages = new Map(oracle.messages.map((m) => [m.messageId, m]));
-  const firstBody = new Map<string, string>();
-  let duplicateMessages = 0;
-  let changedMessages = 0;
-  let delayedMessages = 0;
-  let redeliveredMessages = 0;
-  for (const m of chaos.messages) {
-    const b = body(m);
-    const first = firstBody.get(m.messageId);
-    if (first !== undefined) {
-      if (first === b) redeliveredMessages++;
-      else duplicateMessages++;
-      continue;
-    }
-    firstBody.set(m.messageId, b);
-    const o = oracleMessages.get(m.messageId);
-    if (o === undefined) {
-      duplicateMessages++;
-      differences.push(`message only in chaos: ${m.messageId}`);
-    } else if (body(o) !== b) {
-      const later = Date.parse(m.sendAt) > Date.parse(o.sendAt) && timeless(o) === timeless(m);
-      if (later) delayedMessages++;
-      else changedMessages++;
-      differences.push(
-        `message ${later ? 'delayed' : 'changed'}: ${m.messageId}\n  chaos  ${b}\n  oracle ${body(o)}`,
-      );
-    }
-  }
-  const held = new Set(heldIds);
-  let lostMessages = 0;
-  for (const id of oracleMessages.keys()) {
-    if (!firstBody.has(id) && !held.has(id)) {
-      lostMessages++;
-      differences.push(`message only in the oracle: ${id}`);
-    }
-  }
+  const compared = compareMessages(oracle.messages, chaos.messages, new Set(heldIds));
+  differences.push(...compared.differences);
   if (process.env.CHAOS_DIFF !== undefined) process.stderr.write(`${differences.join('\n')}\n`);
 
   // Guardrails on what the chaos run queued.
@@ -420,11 +467,12 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
     faultsByKind: { ...injector.counts },
     duplicateBonuses,
     missingBonuses,
-    duplicateMessages,
-    lostMessages,
-    changedMessages,
-    delayedMessages,
-    redeliveredMessages,
+    duplicateMessages: compared.duplicateMessages,
+    lostMessages: compared.lostMessages,
+    changedMessages: compared.changedMessages,
+    delayedMessages: compared.delayedMessages,
+    earlierMessages: compared.earlierMessages,
+    redeliveredMessages: compared.redeliveredMessages,
     messagesWithoutConsent,
     capExceeded,
     quietHoursViolated,
@@ -432,7 +480,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
     rejectedUnaccounted,
     dlqMessages,
     dlqByQueue: dlq,
-    messages: firstBody.size,
+    messages: compared.messages,
     bonuses: chaosBonuses.size,
     seconds: Math.round((performance.now() - started) / 100) / 10,
     explained: EXPLAINED,
