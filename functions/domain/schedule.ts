@@ -274,15 +274,11 @@ export function compileSchedule(
       : listing(state, ctx, nowMs, from);
   const pairs: number[] = [];
   let horizon = Number.POSITIVE_INFINITY;
-  let best: number | null = null;
   let deferred = false;
-  const add = (start: number, until: number) => {
-    pairs.push(start, until);
-    if (best === null || start < best) best = start;
-  };
+  // Windows go in as flat [start, until) pairs; the earliest start is found once they are all in.
   const bucket = state.points.buckets[0];
   // Points expire at the start of the bucket's day: the customer is due then (expiry is an evaluation).
-  if (bucket !== undefined) add(startOfUtcDay(bucket.expiresOn), Number.POSITIVE_INFINITY);
+  if (bucket !== undefined) pairs.push(startOfUtcDay(bucket.expiresOn), Number.POSITIVE_INFINITY);
   const campaigns = windowsNow.campaigns;
   for (let i = 0; i < campaigns.length; i++) {
     const entry = campaigns[i];
@@ -307,12 +303,17 @@ export function compileSchedule(
         // as time passes, so those windows are looked at again daily while they stay open.
         if (changesWithTime(campaign)) {
           deferred = true;
-          if (nowMs + MS_PER_DAY < w.untilMs) add(nowMs + MS_PER_DAY, w.untilMs);
+          if (nowMs + MS_PER_DAY < w.untilMs) pairs.push(nowMs + MS_PER_DAY, w.untilMs);
         }
         continue;
       }
-      add(at, w.untilMs);
+      pairs.push(at, w.untilMs);
     }
+  }
+  let best: number | null = null;
+  for (let i = 0; i < pairs.length; i += 2) {
+    const start = pairs[i] as number;
+    if (best === null || start < best) best = start;
   }
   return { pairs, compiledAt: nowMs, horizon, nextDue: best, pack: ctx.pack, model: ctx.model, deferred };
 }
