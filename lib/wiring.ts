@@ -197,7 +197,7 @@ export const FUNCTIONS: Readonly<Record<FunctionId, FunctionWiring>> = {
         ...SQS_BATCH,
       },
     ],
-    tables: { customers: 'readWrite', dedupe: 'readWrite' },
+    tables: { customers: 'readWrite' },
     queues: { ingest: 'consume', rejected: 'send' },
     campaigns: true,
   },

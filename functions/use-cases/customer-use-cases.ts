@@ -28,6 +28,9 @@ export class ConcurrencyError extends Error {
 
 const MAX_ATTEMPTS = 8;
 
+/** An outcome, and whether it changed the customer item (false: nothing was written for it). */
+export type Applied = Outcome & { changed: boolean };
+
 async function withCustomer(
   ports: Ports,
   brand: string,
@@ -36,7 +39,7 @@ async function withCustomer(
   ctx: EngineContext,
   step: (state: CustomerState) => Outcome,
   onUnchanged: 'nothing' | 'reindex',
-): Promise<Outcome> {
+): Promise<Applied> {
   for (let attempt = 1; attempt <= MAX_ATTEMPTS; attempt++) {
     const state = (await ports.store.get(brand, customerId)) ?? emptyState(brand, customerId);
     const outcome = step(state);
@@ -46,25 +49,28 @@ async function withCustomer(
     const after = due === null ? null : Math.max(due, nowMs + 1);
     if (outcome.state !== state) {
       // The item and its index entry go in one conditional write.
-      if (await ports.store.put(outcome.state, state.version, after)) return outcome;
+      if (await ports.store.put(outcome.state, state.version, after)) return { ...outcome, changed: true };
       continue;
     }
     // Nothing changed. After an evaluation the index entry that brought the customer here is spent,
     // so it moves; after an event (a duplicate) nothing is written at all.
     if (onUnchanged === 'nothing' || (await ports.store.setDue(brand, customerId, state.version, after))) {
-      return outcome;
+      return { ...outcome, changed: false };
     }
   }
   throw new ConcurrencyError(customerId, MAX_ATTEMPTS);
 }
 
-/** Applies one validated shop event and issues what its event-driven triggers decide. */
+/**
+ * Applies one validated shop event and issues what its event-driven triggers decide. An event the
+ * item has seen (its id among the last 64, or a known order id) changes nothing and writes nothing.
+ */
 export function ingestEvent(
   ports: Ports,
   ctx: EngineContext,
   event: DomainEvent,
   nowMs: number,
-): Promise<Outcome> {
+): Promise<Applied> {
   return withCustomer(
     ports,
     event.brand,
@@ -83,7 +89,7 @@ export function evaluateCustomer(
   brand: string,
   customerId: string,
   nowMs: number,
-): Promise<Outcome> {
+): Promise<Applied> {
   return withCustomer(
     ports,
     brand,

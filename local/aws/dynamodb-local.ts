@@ -155,8 +155,8 @@ export interface StartOptions {
   createTables?: boolean;
   /**
    * Turn on the tables' TTL, as deployed (default true). DynamoDB Local expires items by the real
-   * clock: a runtime on a simulated clock turns it off, or markers written "seven days after" a
-   * simulated instant in the past would vanish while the run still needs them.
+   * clock: a runtime on a simulated clock turns it off, or items whose `ttl` counts from a simulated
+   * instant in the past would vanish while the run still needs them.
    */
   timeToLive?: boolean;
 }

@@ -10,7 +10,6 @@ import type { EngineContext } from '../../functions/domain/engine.ts';
 import type { Message } from '../../functions/domain/message.ts';
 import type { StreamImage } from '../../functions/ports/customer-image.ts';
 import type { CustomerRef, CustomerStore } from '../../functions/ports/customer-store.ts';
-import type { EventDedupe } from '../../functions/ports/event-dedupe.ts';
 import type { HeldMessages } from '../../functions/ports/held-messages.ts';
 import type { LedgerWriter } from '../../functions/ports/ledger-writer.ts';
 import type {
@@ -86,16 +85,6 @@ export class MemoryLedger implements LedgerWriter {
   async write(entries: readonly LedgerEntry[]): Promise<void> {
     this.writes++;
     for (const e of entries) this.entries.set(e.entryId, e);
-  }
-}
-
-export class MemoryDedupe implements EventDedupe {
-  readonly keys = new Map<string, number>();
-  async seen(keys: readonly string[]): Promise<ReadonlySet<string>> {
-    return new Set(keys.filter((k) => this.keys.has(k)));
-  }
-  async remember(keys: readonly string[], nowMs: number): Promise<void> {
-    for (const k of keys) this.keys.set(k, nowMs);
   }
 }
 

@@ -158,7 +158,7 @@ describe('the data layer', () => {
     // Compile-time check against the handlers' composition root; runtime check of the shape.
     const layer: DataLayer = dynamoDbDataLayer({ client: local.client(), names });
     expect(Object.keys(layer).toSorted()).toEqual(
-      ['customers', 'decodeImage', 'dedupe', 'held', 'ledger', 'scanner', 'stats', 'watermark'].toSorted(),
+      ['customers', 'decodeImage', 'held', 'ledger', 'scanner', 'stats', 'watermark'].toSorted(),
     );
     expect(() => tableNamesFromEnv({ ...env, HELD_TABLE: '' })).toThrow(MissingTableNameError);
   });

@@ -90,7 +90,7 @@ function setup(clockMs: { now: number }) {
     layer,
     queue,
     work,
-    ingest: makeIngest({ store: layer.customers, ctx, rejected: queue, dedupe: layer.dedupe, ...common }),
+    ingest: makeIngest({ store: layer.customers, ctx, rejected: queue, ...common }),
     relay: makeRelay({
       pack: DEFAULT_PACK,
       decodeImage: layer.decodeImage,

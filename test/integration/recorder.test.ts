@@ -253,8 +253,8 @@ describe('RequestRecorder bookkeeping', () => {
     const r = new RequestRecorder();
     const c = r.attach(local.client());
     expect(r.get('DynamoDB', 'PutItem', 'nothing')).toMatchObject({ requests: 0, writeUnits: 0 });
-    await c.send(new PutItemCommand({ TableName: local.names.dedupe, Item: { eventId: { S: 'evt-rec' } } }));
-    await c.send(new GetItemCommand({ TableName: local.names.dedupe, Key: { eventId: { S: 'evt-rec' } } }));
+    await c.send(new PutItemCommand({ TableName: local.names.dispatch, Item: { pk: { S: 'rec' } } }));
+    await c.send(new GetItemCommand({ TableName: local.names.dispatch, Key: { pk: { S: 'rec' } } }));
     expect(r.snapshot().totals).toEqual({
       requests: 2,
       attempts: 2,

@@ -72,16 +72,12 @@ describe('createTableInputs', () => {
     expect(d.Table?.AttributeDefinitions?.map((a) => a.AttributeName).toSorted()).toEqual(['dueKey', 'pk']);
   });
 
-  it('enables TTL on the dedupe table only, on `ttl`', async () => {
+  it('enables TTL on no table', async () => {
     for (const id of TABLE_IDS) {
       const d = await client.send(new DescribeTimeToLiveCommand({ TableName: local.names[id] }));
-      if (id === 'dedupe') {
-        expect(d.TimeToLiveDescription).toEqual({ TimeToLiveStatus: 'ENABLED', AttributeName: 'ttl' });
-      } else {
-        expect(d.TimeToLiveDescription?.TimeToLiveStatus).toBe('DISABLED');
-      }
+      expect(d.TimeToLiveDescription?.TimeToLiveStatus).toBe('DISABLED');
     }
-    expect(createTableInputs(local.names).timeToLive).toHaveLength(1);
+    expect(createTableInputs(local.names).timeToLive).toEqual([]);
   });
 
   it('gives the ledger a customer partition and an entry sort key, and no index', () => {

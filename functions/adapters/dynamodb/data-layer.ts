@@ -8,7 +8,6 @@ import { decodeCustomerImage } from './customer-codec.ts';
 import { DynamoDbCustomerScanner } from './customer-scanner.ts';
 import type { DynamoDbCustomerStoreOptions } from './customer-store.ts';
 import { DynamoDbCustomerStore } from './customer-store.ts';
-import { DynamoDbDedupeStore } from './dedupe-store.ts';
 import { DynamoDbHeldMessages } from './held-messages-store.ts';
 import { DynamoDbLedgerStore } from './ledger-store.ts';
 import type { TableId, TableNames } from './tables.ts';
@@ -36,7 +35,6 @@ export function dynamoDbDataLayer(options: DynamoDbDataLayerOptions) {
       ...(options.dueShards === undefined ? {} : { dueShards: options.dueShards }),
     }),
     ledger: new DynamoDbLedgerStore(client, names.ledger),
-    dedupe: new DynamoDbDedupeStore(client, names.dedupe),
     watermark: new DynamoDbWatermarkStore(client, names.dispatch),
     held: new DynamoDbHeldMessages(client, names.held, {}, options.dueShards),
     decodeImage: decodeCustomerImage,

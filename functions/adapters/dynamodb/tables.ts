@@ -5,7 +5,7 @@
  */
 import type { CreateTableCommandInput, UpdateTimeToLiveCommandInput } from '@aws-sdk/client-dynamodb';
 
-export type TableId = 'customers' | 'ledger' | 'dedupe' | 'dispatch' | 'held' | 'stats';
+export type TableId = 'customers' | 'ledger' | 'dispatch' | 'held' | 'stats';
 
 /** Physical table names per stage (the stack and the local runtime choose them). */
 export type TableNames = Readonly<Record<TableId, string>>;
@@ -55,7 +55,6 @@ export const CUSTOMER_ATTRS = {
 export const DUE_INDEX = 'due-index';
 
 export const LEDGER_ATTRS = { pk: 'pk', entryId: 'entryId' } as const;
-export const DEDUPE_ATTRS = { eventId: 'eventId', ttl: 'ttl' } as const;
 export const DISPATCH_ATTRS = { pk: 'pk', watermark: 'wm' } as const;
 export const HELD_ATTRS = {
   messageId: 'messageId',
@@ -72,9 +71,6 @@ export const HELD_INDEX = 'held-by-time';
  * counters are number attributes next to them (see campaign-stats-store.ts).
  */
 export const STATS_ATTRS = { pk: 'pk', day: 'day' } as const;
-
-/** How long an event id is remembered for ingest dedupe. */
-export const DEDUPE_TTL_DAYS = 7;
 
 export const TABLES: Readonly<Record<TableId, TableDefinition>> = {
   customers: {
@@ -100,13 +96,6 @@ export const TABLES: Readonly<Record<TableId, TableDefinition>> = {
     stream: null,
     timeToLiveAttribute: null,
     description: 'Points ledger: one item per entry, keyed by customer and deterministic entry id',
-  },
-  dedupe: {
-    partitionKey: { name: DEDUPE_ATTRS.eventId, type: 'S' },
-    indexes: [],
-    stream: null,
-    timeToLiveAttribute: DEDUPE_ATTRS.ttl,
-    description: `Event ids seen by ingest, expiring after ${DEDUPE_TTL_DAYS} days`,
   },
   dispatch: {
     partitionKey: { name: DISPATCH_ATTRS.pk, type: 'S' },
@@ -146,7 +135,6 @@ export const TABLE_IDS = Object.keys(TABLES) as TableId[];
 export const TABLE_ENV: Readonly<Record<TableId, string>> = {
   customers: 'CUSTOMERS_TABLE',
   ledger: 'LEDGER_TABLE',
-  dedupe: 'DEDUPE_TABLE',
   dispatch: 'DISPATCH_TABLE',
   held: 'HELD_TABLE',
   stats: 'STATS_TABLE',
@@ -157,7 +145,6 @@ export function tableNames(prefix: string): TableNames {
   return {
     customers: `${prefix}-customers`,
     ledger: `${prefix}-ledger`,
-    dedupe: `${prefix}-dedupe`,
     dispatch: `${prefix}-dispatch`,
     held: `${prefix}-held`,
     stats: `${prefix}-stats`,
