@@ -49,7 +49,7 @@ describe('ingest handler', () => {
     ]);
     // The rejected body is the original, unchanged.
     expect(queue.rejected[0]?.body).toBe(event.Records[2]?.body);
-    const anna = await memory.get('default', 'c-100');
+    const anna = (await memory.get('default', 'c-100'))?.state;
     expect(anna?.stats.orders).toBe(1);
     expect(anna?.profile.firstName).toBe('Anna');
     expect(Object.keys(anna?.occurrences ?? {})).toContain('first-order-thank-you#once');
@@ -69,13 +69,13 @@ describe('ingest handler', () => {
         await new Promise((resolve) => setImmediate(resolve));
         return s.get(brand, customerId);
       },
-      put: async (state: CustomerState, expected, due) => {
+      put: async (state: CustomerState, expected, due, stored) => {
         await new Promise((resolve) => setImmediate(resolve));
         active.set(state.customerId, (active.get(state.customerId) ?? 1) - 1);
         if (state.customerId === 'c-100') versions.push(state.version);
-        return s.put(state, expected, due);
+        return s.put(state, expected, due, stored);
       },
-      setDue: (brand, customerId, version, due) => s.setDue(brand, customerId, version, due),
+      setDue: (brand, customerId, version, due, stored) => s.setDue(brand, customerId, version, due, stored),
     });
     const { memory, handler } = setup({ store: probe });
 
@@ -89,7 +89,7 @@ describe('ingest handler', () => {
     expect(versions).toHaveLength(2);
     expect(versions[0]).toBe(1);
     expect(versions[1]).toBeGreaterThan(1);
-    expect((await memory.get('default', 'c-100'))?.recentEventIds).toEqual([
+    expect((await memory.get('default', 'c-100'))?.state.recentEventIds).toEqual([
       '6a7e1b0c-1d2e-4f3a-8b9c-0d1e2f3a4b01',
       '6a7e1b0c-1d2e-4f3a-8b9c-0d1e2f3a4b02',
     ]);
@@ -133,7 +133,7 @@ describe('ingest handler', () => {
 
     // Assess
     expect(await memory.get('default', 'c-100')).toBe(before);
-    expect(before?.stats.orders).toBe(1);
+    expect(before?.state.stats.orders).toBe(1);
     expect(logged.fields()).toMatchObject({ ingested: 0, duplicates: 1 });
   });
 

@@ -70,9 +70,10 @@ export function failingFor(store: CustomerStore, customerId: string): CustomerSt
     Promise.reject(Object.assign(new Error('Service unavailable'), { name: 'ServiceUnavailable' }));
   return {
     get: (brand, id) => (id === customerId ? fail() : store.get(brand, id)),
-    put: (state, expected, due) =>
-      state.customerId === customerId ? fail() : store.put(state, expected, due),
-    setDue: (brand, id, version, due) => (id === customerId ? fail() : store.setDue(brand, id, version, due)),
+    put: (state, expected, due, stored) =>
+      state.customerId === customerId ? fail() : store.put(state, expected, due, stored),
+    setDue: (brand, id, version, due, stored) =>
+      id === customerId ? fail() : store.setDue(brand, id, version, due, stored),
   };
 }
 

@@ -17,9 +17,9 @@ import { DynamoDbWatermarkStore } from './watermark-store.ts';
 export interface DynamoDbDataLayerOptions {
   client: DynamoDBClient;
   names: TableNames;
-  customers?: Omit<DynamoDbCustomerStoreOptions, 'client' | 'tableName' | 'dueShards'>;
+  customers?: Omit<DynamoDbCustomerStoreOptions, 'client' | 'tableName' | 'dueTableName' | 'dueShards'>;
   /**
-   * Write shards of the due index and the held messages (default 16, what the stack deploys). A
+   * Write shards of the due entries and the held messages (default 16, what the stack deploys). A
    * property of the database: the embedded runtime creates its own and uses 1.
    */
   dueShards?: number;
@@ -31,6 +31,7 @@ export function dynamoDbDataLayer(options: DynamoDbDataLayerOptions) {
     customers: new DynamoDbCustomerStore({
       client,
       tableName: names.customers,
+      dueTableName: names.due,
       ...options.customers,
       ...(options.dueShards === undefined ? {} : { dueShards: options.dueShards }),
     }),
