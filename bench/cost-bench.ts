@@ -8,11 +8,11 @@
  *  - other events (updates, consents, actions, engagement with messages, cancellations) at the rate the
  *    synthetic shop produced them per customer-month; registrations are a one-off, listed apart;
  *  - scheduled triggers: the dispatcher ticks of the run above the fixed cost of an idle tick, per
- *    customer-month (reads of the due customers, their writes and index moves, the work queue, relay);
+ *    customer-month (reads of the due customers, their writes and due entries, the work queue, relay);
  *  - the daily sweep: a parallel Scan of every item, priced by DynamoDB's rule — a Scan page is billed
  *    0.5 RRU per started 4 KB of the items it reads (eventually consistent), pages of 100 items — on the
  *    run's mean stored item size, plus the Lambda time per item measured in the run's sweeps;
- *  - fixed per month: 2,880 dispatcher ticks with the deployed 16 due-index shards, their Scheduler
+ *  - fixed per month: 2,880 dispatcher ticks with the deployed 16 due-entry shards, their Scheduler
  *    invocations, 30 sweeps' task messages, and the idle long polls of the three SQS event source mappings.
  *
  * Three ways to run the scheduled triggers are priced side by side: the next-due index as deployed (with
@@ -38,7 +38,7 @@ import {
 export const ORDERS_PER_CUSTOMER_MONTH = 2;
 const DAYS_PER_MONTH = 30;
 const TICKS_PER_MONTH = DAYS_PER_MONTH * 96;
-/** The deployed due-index and held-message shards (one query each per tick). */
+/** The deployed due-entry and held-message shards (one query each per tick). */
 const DEPLOYED_SHARDS = 16;
 /** Items per Scan page in the sweep (maintenance pageSize) and its segments. */
 const SWEEP_PAGE_ITEMS = 100;
@@ -69,7 +69,7 @@ export interface CostBench {
   /** The next-due index as deployed (with its daily safety-net sweep), at 1M customers. Goal ≤ $10. */
   usdPerMillionCustomersMonth: number;
   variants: Record<VariantId, Variant>;
-  /** Per customer per month, due-index variant (without the fixed costs). */
+  /** Per customer per month, next-due index variant (without the fixed costs). */
   perCustomerMonth: Quantities;
   /** What the extrapolation assumed or measured. */
   basis: {
@@ -122,14 +122,10 @@ function quantitiesOf(t: StepTally, price: RefusedPrice, wall = false): Quantiti
   };
 }
 
-/** The tally without the due index: no GSI writes on the customer table. */
+/** The tally without the due index: no due entries written. */
 function withoutIndex(t: StepTally): StepTally {
   const out = scaleTally(t, 1);
-  for (const [k, o] of Object.entries(out.ops)) {
-    if (!k.endsWith(':customers')) continue;
-    o.writeUnits -= o.indexWriteUnits;
-    o.indexWriteUnits = 0;
-  }
+  delete out.ops['PutItem:due'];
   return out;
 }
 
@@ -142,7 +138,7 @@ function asSweepWork(t: StepTally): StepTally {
   const out = withoutIndex(t);
   const reads = out.ops['GetItem:customers']?.requests ?? 0;
   delete out.ops['GetItem:customers'];
-  delete out.ops['Query:customers'];
+  delete out.ops['Query:due'];
   delete out.sqs.work;
   // The evaluation runs inside the sweep's invocations: its compute stays, its requests and reads go.
   out.modelMs.evaluate = Math.max(0, out.modelMs.evaluate - reads * MODEL_LATENCY_MS.dynamodb);
@@ -205,7 +201,7 @@ export function costFigures(run: MeasuredRun): CostBench {
     schedulerInvocations: 1,
   };
 
-  // Fixed per tick, as deployed: one due-index query and one held-messages query per shard (0.5 RRU
+  // Fixed per tick, as deployed: one due-entries query and one held-messages query per shard (0.5 RRU
   // each at least), the watermark's conditional write, one invocation of the dispatcher.
   const idleModelMs = FUNCTION_IDS.reduce((n, f) => n + run.idleTick.modelMs[f], 0);
   const tickFixed = (dueQueries: boolean): Quantities => ({

@@ -8,7 +8,7 @@
  *   second, as a flash sale brings) put on the bus and carried end to end:
  *   SQS → ingest (triggers, one conditional write per customer) → stream → relay → ledger and channel
  *   queues, with the scheduled dispatcher and sweep running on the way;
- * - `writesPerEvent`: the write requests the run made per event (dedupe marker, customer item, ledger);
+ * - `writesPerEvent`: the write requests the run made per event (customer item, ledger);
  * - `ratioToCeiling` = eventsPerSec × writesPerEvent ÷ ceiling: how much of the database's write rate
  *   the runtime turns into events (goal ≥ 0.5).
  */

@@ -1,16 +1,17 @@
 /**
  * scale.*: what finding the due customers costs at 100,000 customers with 1% due in one bucket — the
- * dispatcher's due-index query against a full parallel Scan, in read units per due customer.
+ * dispatcher's query of the due entries against a full parallel Scan, in read units per due customer.
  *
  * 100,000 customer items (small ones: a registered customer's state, deflated, with its key, version
- * and due entry — as `encodeCustomer` writes them) go into DynamoDB Local's Customers table, created
- * from the deployed definition (same keys, same sparse KEYS_ONLY `due-index`; without the stream, which
- * only slows the load down). They are written with BatchWriteItem, 25 per call, 16 calls in flight.
- * 1,000 of them are due in one 15-minute bucket; every other customer is filed under another bucket of
- * the next 30 days (in the index, not due). Then, on a client with the request recorder:
+ * and due instant — as `encodeCustomer` writes them) go into DynamoDB Local's Customers table, and
+ * their 100,000 due entries (`dueEntryItem`) into the due table, both created from the deployed
+ * definitions (without the Customers stream, which only slows the load down). They are written with
+ * BatchWriteItem, 25 per call, 16 calls in flight. 1,000 customers are due in one 15-minute bucket;
+ * every other customer is filed under another bucket of the next 30 days (in the index, not due). Then,
+ * on a client with the request recorder:
  *
  *  - the dispatcher's read: `DynamoDbCustomerStore.due` for that bucket with the deployed 16 shards (16
- *    Query calls on the index, paginated, eventually consistent);
+ *    Query calls on the due table, paginated, eventually consistent);
  *  - the evaluation's read of each due customer (GetItem, strongly consistent): the index's total per
  *    due customer, read included;
  *  - a full parallel Scan (16 segments, the sweep's scanner) of the table.
@@ -25,6 +26,7 @@ import { batchWrite } from '../functions/adapters/dynamodb/batch.ts';
 import { encodeCustomer, itemBytes } from '../functions/adapters/dynamodb/customer-codec.ts';
 import { DynamoDbCustomerScanner } from '../functions/adapters/dynamodb/customer-scanner.ts';
 import { DynamoDbCustomerStore } from '../functions/adapters/dynamodb/customer-store.ts';
+import { dueEntryItem } from '../functions/adapters/dynamodb/due-entries.ts';
 import { BUCKET_MS, DUE_SHARDS } from '../functions/adapters/dynamodb/due-keys.ts';
 import { CUSTOMER_ATTRS, createTableInputs } from '../functions/adapters/dynamodb/tables.ts';
 import type { CustomerState } from '../functions/domain/customer-state.ts';
@@ -32,7 +34,7 @@ import { customerKey, emptyState } from '../functions/domain/customer-state.ts';
 import { startDynamoDbLocal } from '../local/aws/dynamodb-local.ts';
 
 export interface ScaleBench {
-  /** Read units of the due-index query ÷ customers due. */
+  /** Read units of the due-entries query ÷ customers due. */
   dueQueryUnitsPerDueCustomer: number;
   /** The query plus a strongly consistent read of each due customer, ÷ customers due (goal: close to 1). */
   dueFindAndReadUnitsPerDueCustomer: number;
@@ -79,25 +81,35 @@ export async function runScaleBench(
   try {
     const client = ddb.client();
     const table = ddb.names.customers;
-    const input = createTableInputs(ddb.names).tables.find((t) => t.TableName === table);
-    if (input === undefined) throw new Error('no Customers table definition');
+    const dueTable = ddb.names.due;
+    const inputs = createTableInputs(ddb.names).tables;
+    const input = inputs.find((t) => t.TableName === table);
+    const dueInput = inputs.find((t) => t.TableName === dueTable);
+    if (input === undefined || dueInput === undefined)
+      throw new Error('no Customers or due table definition');
     const { StreamSpecification: _stream, ...withoutStream } = input;
     await client.send(new CreateTableCommand(withoutStream));
+    await client.send(new CreateTableCommand(dueInput));
     const t1 = performance.now();
 
-    // The load: 25 items per BatchWriteItem, `width` calls in flight.
+    // The load: 25 items per BatchWriteItem, `width` calls in flight; each customer's entry likewise.
     let next = 0;
     let bytes = 0;
     const calls = Math.ceil(customers / 25);
     const writer = async () => {
       for (let c = next++; c < calls; c = next++) {
         const requests = [];
+        const entries = [];
         for (let i = c * 25; i < Math.min(customers, c * 25 + 25); i++) {
-          const item = encodeCustomer(customerState(i), dueOf(i), DUE_SHARDS);
+          const state = customerState(i);
+          const item = encodeCustomer(state, dueOf(i));
           if (i < 1000) bytes += itemBytes(item);
           requests.push({ PutRequest: { Item: item } });
+          const pk = customerKey(state.brand, state.customerId);
+          entries.push({ PutRequest: { Item: dueEntryItem(pk, dueOf(i), DUE_SHARDS) } });
         }
         await batchWrite(client, table, requests);
+        await batchWrite(client, dueTable, entries);
       }
     };
     await Promise.all(Array.from({ length: width }, writer));
@@ -106,13 +118,18 @@ export async function runScaleBench(
     // The reads, on a recorded client; each call topped up to the 0.5 RRU minimum of a read.
     const recorder = new RequestRecorder();
     const reader = recorder.attach(ddb.client());
-    const billed = (operation: string) => {
-      const s = recorder.get('DynamoDB', operation, table);
+    const billed = (operation: string, on = table) => {
+      const s = recorder.get('DynamoDB', operation, on);
       return { units: s.readUnits, calls: s.requests };
     };
-    const store = new DynamoDbCustomerStore({ client: reader, tableName: table, dueShards: DUE_SHARDS });
+    const store = new DynamoDbCustomerStore({
+      client: reader,
+      tableName: table,
+      dueTableName: dueTable,
+      dueShards: DUE_SHARDS,
+    });
     const dueRefs = await store.due(BUCKET - BUCKET_MS, BUCKET);
-    const query = billed('Query');
+    const query = billed('Query', dueTable);
     // Every Query page is billed at least 0.5 RRU (Local reports 0 for an empty one); none is empty here.
     const dueQueryUnits = Math.max(query.units, query.calls * 0.5);
     let read = 0;

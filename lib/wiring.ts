@@ -22,10 +22,11 @@ export type QueueId =
   | 'push';
 
 /**
- * Table access: `read` (Get/Query/Scan/BatchGet), `write` (Put/Update/Delete/BatchWrite), both, or
- * `update` (UpdateItem only: counters added to, never read, replaced or deleted).
+ * Table access: `read` (Get/Query/Scan/BatchGet), `write` (Put/Update/Delete/BatchWrite), both,
+ * `update` (UpdateItem only: counters added to, never read, replaced or deleted), `put` (PutItem only:
+ * entries filed, never read, changed or deleted — TTL removes them) or `queryPut` (those puts and Query).
  */
-export type TableAccess = 'read' | 'write' | 'readWrite' | 'update';
+export type TableAccess = 'read' | 'write' | 'readWrite' | 'update' | 'put' | 'queryPut';
 /** Queue access: `send` (SendMessage*), `consume` (the event source mapping), or both. */
 export type QueueAccess = 'send' | 'consume' | 'sendConsume';
 
@@ -197,7 +198,7 @@ export const FUNCTIONS: Readonly<Record<FunctionId, FunctionWiring>> = {
         ...SQS_BATCH,
       },
     ],
-    tables: { customers: 'readWrite', dedupe: 'readWrite' },
+    tables: { customers: 'readWrite', due: 'put' },
     queues: { ingest: 'consume', rejected: 'send' },
     campaigns: true,
   },
@@ -231,20 +232,21 @@ export const FUNCTIONS: Readonly<Record<FunctionId, FunctionWiring>> = {
     id: 'dispatch',
     entry: 'functions/handlers/dispatch.ts',
     description:
-      'Due index → evaluation (the first due itself, the rest via the work queue); held messages due → channel queues',
+      'Due entries → evaluation (the first due itself, the rest via the work queue); held messages due → channel queues',
     timeoutSeconds: 300,
     memoryMb: 512,
     triggers: [
       {
         kind: 'schedule',
         id: 'every-15-minutes',
-        // One minute after each 15-minute bucket boundary: index entries land slightly after it.
+        // One minute after each 15-minute bucket boundary: due entries are read eventually consistent.
         cron: { minute: '1,16,31,46', hour: '*' },
         input: {},
         description: 'Dispatch the due buckets every 15 minutes',
       },
     ],
-    tables: { customers: 'readWrite', dispatch: 'readWrite', held: 'readWrite' },
+    // It reads the due entries and, evaluating the first due customers itself, files new ones.
+    tables: { customers: 'readWrite', due: 'queryPut', dispatch: 'readWrite', held: 'readWrite' },
     queues: { work: 'send', email: 'send', sms: 'send', push: 'send', rejected: 'send' },
     campaigns: true,
   },
@@ -264,7 +266,7 @@ export const FUNCTIONS: Readonly<Record<FunctionId, FunctionWiring>> = {
         ...SQS_BATCH,
       },
     ],
-    tables: { customers: 'readWrite' },
+    tables: { customers: 'readWrite', due: 'put' },
     queues: { work: 'consume' },
     campaigns: true,
   },
@@ -291,7 +293,7 @@ export const FUNCTIONS: Readonly<Record<FunctionId, FunctionWiring>> = {
         description: 'Daily sweep: evaluate what is due, re-index changed customers',
       },
     ],
-    tables: { customers: 'readWrite' },
+    tables: { customers: 'readWrite', due: 'put' },
     queues: { maintenance: 'sendConsume' },
     campaigns: true,
   },

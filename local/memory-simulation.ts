@@ -253,7 +253,7 @@ export async function runEvents(source: EventSource, options: RunnerOptions): Pr
       await run();
       return;
     }
-    const before = await store.get(brand, customerId);
+    const before = (await store.get(brand, customerId))?.state ?? null;
     queued = [];
     const outcome = await run();
     // Only steps that changed something: a quiet night's sweep or an empty evaluation says nothing.
@@ -268,7 +268,7 @@ export async function runEvents(source: EventSource, options: RunnerOptions): Pr
     const decided = trace === undefined ? null : evaluateScheduled(scanned.state, ctx, at);
     await sweepCustomer(ports, ctx, scanned, at);
     if (decided === null) return { state: scanned.state, decisions: [], messages: [], ledger: [] };
-    const stored = (await store.get(brand, customerId)) ?? scanned.state;
+    const stored = (await store.get(brand, customerId))?.state ?? scanned.state;
     return { ...decided, state: stored, decisions: stored !== scanned.state ? decided.decisions : [] };
   };
 

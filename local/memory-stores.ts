@@ -1,9 +1,11 @@
 /**
  * In-memory implementations of the ports, for the demo and for tests: the same contracts as the
- * DynamoDB adapters (conditional writes on the version, the item and its index entry written together,
- * a sparse due index in 15-minute buckets, campaign stats items added to once per batch id), plus a
- * synchronous change feed standing in for the stream.
+ * DynamoDB adapters (conditional writes on the version; a due index of entries in 15-minute buckets,
+ * the entry of a new bucket filed before the item is written and old entries left to expire; campaign
+ * stats items added to once per batch id), plus a synchronous change feed standing in for the stream.
  */
+
+import { DUE_ENTRY_TTL_DAYS } from '../functions/adapters/dynamodb/tables.ts';
 import type { CampaignDayStats } from '../functions/domain/campaign-stats.ts';
 import {
   addCounters,
@@ -19,118 +21,147 @@ import type {
   CampaignStatsWriter,
 } from '../functions/ports/campaign-stats.ts';
 import type { ScannedCustomer } from '../functions/ports/customer-scanner.ts';
-import type { CustomerRef, CustomerStore, DueIndex } from '../functions/ports/customer-store.ts';
-import { BUCKET_MS, bucketOf } from '../functions/ports/customer-store.ts';
+import type {
+  CustomerRef,
+  CustomerStore,
+  DueIndex,
+  StoredCustomer,
+} from '../functions/ports/customer-store.ts';
+import { BUCKET_MS, bucketOf, sameBucket } from '../functions/ports/customer-store.ts';
 
 export type ChangeListener = (oldImage: CustomerState | null, newImage: CustomerState) => void;
 
 export { BUCKET_MS, bucketOf } from '../functions/ports/customer-store.ts';
 
+/** How long an entry outlives its bucket, as the due table's TTL keeps it. */
+const ENTRY_TTL_MS = DUE_ENTRY_TTL_DAYS * 86_400_000;
+
 export class MemoryCustomerStore implements CustomerStore, DueIndex {
-  private readonly items = new Map<string, CustomerState>();
-  private readonly buckets = new Map<number, Set<string>>();
-  private readonly bucketOfKey = new Map<string, number>();
-  /** The due instant stored with each indexed item. */
-  private readonly dueOfKey = new Map<string, number>();
+  /** Items are immutable once stored: every write stores a new record. */
+  private readonly items = new Map<string, StoredCustomer>();
+  /** Due entries: bucket → the customer keys filed there. Never removed but by expiry. */
+  private readonly entries = new Map<number, Set<string>>();
   private readonly listeners: ChangeListener[] = [];
-  /** Request counters, like the recorder on the AWS adapters. */
-  readonly counts = { reads: 0, writes: 0, conflicts: 0, indexWrites: 0, indexReads: 0 };
+  /**
+   * Request counters, like the recorder on the AWS adapters: item reads, item writes (a new state),
+   * refused writes, due moves of an unchanged item, entries filed and entries read.
+   */
+  readonly counts = { reads: 0, writes: 0, conflicts: 0, dueMoves: 0, indexWrites: 0, indexReads: 0 };
 
   onChange(listener: ChangeListener): void {
     this.listeners.push(listener);
   }
 
-  async get(brand: string, customerId: string): Promise<CustomerState | null> {
+  async get(brand: string, customerId: string): Promise<StoredCustomer | null> {
     this.counts.reads++;
     return this.items.get(customerKey(brand, customerId)) ?? null;
   }
 
-  async put(state: CustomerState, expectedVersion: number, dueMs: number | null): Promise<boolean> {
+  async put(
+    state: CustomerState,
+    expectedVersion: number,
+    dueMs: number | null,
+    storedDueMs: number | null,
+  ): Promise<boolean> {
     const key = customerKey(state.brand, state.customerId);
+    if (state.version <= expectedVersion) {
+      this.counts.conflicts++;
+      return false;
+    }
+    // Before the condition, as in DynamoDB: a write that loses it leaves its entry behind.
+    this.file(key, dueMs, storedDueMs);
     const current = this.items.get(key) ?? null;
-    if ((current?.version ?? 0) !== expectedVersion || state.version <= expectedVersion) {
+    if ((current?.state.version ?? 0) !== expectedVersion) {
       this.counts.conflicts++;
       return false;
     }
     this.counts.writes++;
-    // Items are immutable once stored: the engine always returns a new state object.
-    this.items.set(key, state);
-    this.index(key, dueMs);
-    for (const listener of this.listeners) listener(current, state);
+    this.items.set(key, { state, dueMs });
+    for (const listener of this.listeners) listener(current?.state ?? null, state);
     return true;
   }
 
-  async setDue(brand: string, customerId: string, version: number, dueMs: number | null): Promise<boolean> {
+  async setDue(
+    brand: string,
+    customerId: string,
+    version: number,
+    dueMs: number | null,
+    storedDueMs: number | null,
+  ): Promise<boolean> {
+    if (sameBucket(dueMs, storedDueMs)) return true;
     const key = customerKey(brand, customerId);
-    if ((this.items.get(key)?.version ?? 0) !== version) {
+    const current = this.items.get(key);
+    // No item read: nothing to file; an item stored meanwhile means the read was stale.
+    if (version === 0) return current === undefined;
+    this.file(key, dueMs, storedDueMs);
+    if (current?.state.version !== version) {
       this.counts.conflicts++;
       return false;
     }
-    this.counts.indexWrites++;
-    this.index(key, dueMs);
+    this.counts.dueMoves++;
+    this.items.set(key, { state: current.state, dueMs });
     return true;
   }
 
   async due(afterMs: number, uptoMs: number): Promise<CustomerRef[]> {
-    const out: CustomerRef[] = [];
-    const take = (bucket: number, keys: Set<string>) => {
-      for (const key of keys) {
-        this.counts.indexReads++;
-        const at = key.indexOf('#');
-        out.push({ brand: key.slice(0, at), customerId: key.slice(at + 1) });
+    // What TTL would have deleted by now lies before the range anyway: forget it.
+    if (Number.isFinite(afterMs)) {
+      for (const bucket of this.entries.keys()) {
+        if (bucket + ENTRY_TTL_MS < afterMs) this.entries.delete(bucket);
       }
-      if (keys.size === 0) this.buckets.delete(bucket);
+    }
+    const keys = new Set<string>();
+    const take = (bucket: number) => {
+      for (const key of this.entries.get(bucket) ?? []) {
+        this.counts.indexReads++;
+        keys.add(key);
+      }
     };
     // A dispatcher tick reads a few buckets: look them up; a long range walks the map instead.
     const first = Math.floor(afterMs / BUCKET_MS) * BUCKET_MS + BUCKET_MS;
-    if (Number.isFinite(afterMs) && (uptoMs - first) / BUCKET_MS < this.buckets.size) {
-      for (let bucket = first; bucket <= uptoMs; bucket += BUCKET_MS) {
-        const keys = this.buckets.get(bucket);
-        if (keys !== undefined) take(bucket, keys);
-      }
-      return out;
+    if (Number.isFinite(afterMs) && (uptoMs - first) / BUCKET_MS < this.entries.size) {
+      for (let bucket = first; bucket <= uptoMs; bucket += BUCKET_MS) take(bucket);
+    } else {
+      const inRange = [...this.entries.keys()].filter((b) => b > afterMs && b <= uptoMs);
+      for (const bucket of inRange.sort((a, b) => a - b)) take(bucket);
     }
-    for (const [bucket, keys] of this.buckets) {
-      if (bucket > afterMs && bucket <= uptoMs) take(bucket, keys);
-    }
-    return out;
+    // Oldest bucket first; a customer with entries in two of them (a stale one) is listed once.
+    return [...keys].map((key) => {
+      const at = key.indexOf('#');
+      return { brand: key.slice(0, at), customerId: key.slice(at + 1) };
+    });
   }
 
-  /** Customers in the index (those with something to come). */
+  /** Customers whose item stores a due instant (those with something to come). */
   get indexed(): number {
-    return this.bucketOfKey.size;
+    let n = 0;
+    for (const item of this.items.values()) if (item.dueMs !== null) n++;
+    return n;
   }
 
-  all(): IterableIterator<CustomerState> {
-    return this.items.values();
+  /** Every stored state. */
+  *all(): IterableIterator<CustomerState> {
+    for (const item of this.items.values()) yield item.state;
   }
 
   /** Every item with its stored due instant, as a sweep's Scan reads them. */
   scan(): ScannedCustomer[] {
-    const out: ScannedCustomer[] = [];
-    for (const [key, state] of this.items) out.push({ state, dueMs: this.dueOfKey.get(key) ?? null });
-    return out;
+    return [...this.items.values()];
   }
 
   get size(): number {
     return this.items.size;
   }
 
-  private index(key: string, dueMs: number | null): void {
-    const old = this.bucketOfKey.get(key);
-    if (old !== undefined) this.buckets.get(old)?.delete(key);
-    if (dueMs === null) {
-      this.bucketOfKey.delete(key);
-      this.dueOfKey.delete(key);
-      return;
-    }
+  /** Files the new bucket's entry, when the due instant leaves the stored one's bucket. */
+  private file(key: string, dueMs: number | null, storedDueMs: number | null): void {
+    if (dueMs === null || sameBucket(dueMs, storedDueMs)) return;
+    this.counts.indexWrites++;
     const bucket = bucketOf(dueMs);
-    this.bucketOfKey.set(key, bucket);
-    this.dueOfKey.set(key, dueMs);
-    let set = this.buckets.get(bucket);
+    let set = this.entries.get(bucket);
     if (set === undefined) {
       set = new Set();
-      this.buckets.set(bucket, set);
+      this.entries.set(bucket, set);
     }
     set.add(key);
   }

@@ -185,7 +185,7 @@ export function listed(l: Listing, i: number): readonly Window[] {
  * points wait for an order, a reminder without points) gives nothing to a customer it cannot message
  * (opted out, or no consented channel with an address): the engine would only record a suppression.
  * Such a campaign lists no windows for the customer, so it is never due for it: no evaluation, no write
- * and no index move. Consents, contacts and the opt-out change only with an event, which lists the
+ * and no due entry. Consents, contacts and the opt-out change only with an event, which lists the
  * windows again; a bonus in points is the customer's whatever the messaging guardrails say, so a
  * campaign that credits points at issuance is always listed (see `decide` in engine.ts).
  */
@@ -540,7 +540,7 @@ export function isDueNow(state: CustomerState, ctx: EngineContext, nowMs: number
 /**
  * Drops a state's memo (after an evaluation that decided nothing, the windows are compiled anew). The
  * evaluation's listing of the state's windows is kept for `nextDue` at the same instant, which the data
- * layer calls right after to move the customer's index entry.
+ * layer calls right after to file the customer's next due instant.
  */
 export function forgetSchedule(state: CustomerState, windowsNow?: Listing): void {
   memo.delete(state);

@@ -1,6 +1,6 @@
 /**
  * dispatch λ: invoked by EventBridge Scheduler every 15 minutes. Reads the customers whose next-due
- * bucket falls in (watermark, now] from the sparse due index, evaluates the first of them itself (up to
+ * bucket falls in (watermark, now] from the due entries, evaluates the first of them itself (up to
  * `inline.limit` a run: a quiet tick costs no queue round trip) and fans the rest out to the work
  * queue (10 per SendMessageBatch) for the evaluate λ, advances the watermark, and releases the held
  * messages due within the next 15 minutes into the channel queues. A customer whose inline evaluation
@@ -46,9 +46,9 @@ export interface DispatchDeps extends HandlerOptions {
   queue: MessageQueue;
   rejected: RejectedSink;
   clock?: () => number;
-  /** Range read per due-index query and watermark step (default 1 hour). */
+  /** Range read per due query and watermark step (default 1 hour). */
   sliceMs?: number;
-  /** Where the very first run starts (default 1 day back): index entries older than that wait for a reindex. */
+  /** Where the very first run starts (default 1 day back): due entries older than that wait for the sweep. */
   initialLookbackMs?: number;
   /** Held messages read per page (default 100). */
   heldPageSize?: number;
@@ -106,7 +106,7 @@ export function makeHandler(deps: DispatchDeps) {
     const nowMs = clock();
     const parsed = DispatchEvent.safeParse(event ?? {});
     // A scheduled time never moves the range past the clock: customers not yet due must not be
-    // dispatched (they would evaluate to nothing and lose their index entry's turn).
+    // dispatched (they would evaluate to nothing, and the watermark would pass their entry's bucket).
     const requested = parsed.success && parsed.data.time !== undefined ? Date.parse(parsed.data.time) : nowMs;
     const uptoMs = Math.min(requested, nowMs);
     // The held messages do not depend on the range: release them while the range is walked (settled

@@ -1,7 +1,8 @@
 /**
  * evaluate λ: the work queue the dispatcher fills. Each body names one customer (`{ brand, customerId }`)
- * whose next-due bucket came up; the scheduled triggers due now run with the guardrails and issue in
- * one conditional write (evaluateCustomer), which also moves the customer's due-index entry.
+ * with an entry in a due bucket that came up; the scheduled triggers due now run with the guardrails
+ * and issue in one conditional write (evaluateCustomer), the next due bucket's entry filed first. An
+ * entry the customer has moved on from (stale) costs the read: nothing is due, nothing is written.
  *
  * A body that is not a work item can never succeed: it fails its record, and the queue's redrive
  * policy moves it to the work DLQ after maxReceiveCount. The rest of the batch goes on.

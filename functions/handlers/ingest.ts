@@ -10,7 +10,6 @@ import type { EngineContext } from '../domain/engine.ts';
 import type { DomainEvent } from '../domain/events.ts';
 import { parseEventLine } from '../domain/events.ts';
 import type { CustomerStore } from '../ports/customer-store.ts';
-import type { EventDedupe } from '../ports/event-dedupe.ts';
 import type { RejectedSink, Rejection } from '../ports/message-queue.ts';
 import { processBatchInOrder } from '../shared/ordered-batch.ts';
 import type { HandlerOptions } from '../shared/powertools.ts';
@@ -23,14 +22,12 @@ export interface IngestDeps extends HandlerOptions {
   store: CustomerStore;
   ctx: EngineContext;
   rejected: RejectedSink;
-  /** Optional: the customer item dedupes anyway; this saves the read for redelivered events. */
-  dedupe?: EventDedupe;
   clock?: () => number;
   /** Customers processed at once (default 10). */
   concurrency?: number;
 }
 
-type Parsed = { ok: true; event: DomainEvent; dedupeKey: string } | { ok: false; rejection: Rejection };
+type Parsed = { ok: true; event: DomainEvent } | { ok: false; rejection: Rejection };
 
 interface BatchStats {
   records: number;
@@ -55,7 +52,7 @@ function parseRecord(record: SQSRecord, nowMs: number): Parsed {
   const parsed = parseEventLine(record.body, nowMs);
   if (!parsed.ok)
     return { ok: false, rejection: { reason: parsed.reason, path: parsed.path, rule: parsed.rule } };
-  return { ok: true, event: parsed.event, dedupeKey: `${parsed.event.brand}#${parsed.event.id}` };
+  return { ok: true, event: parsed.event };
 }
 
 export function makeHandler(deps: IngestDeps) {
@@ -66,7 +63,6 @@ export function makeHandler(deps: IngestDeps) {
     const records = event.Records;
     const startMs = clock();
     const parsed = new Map<string, Parsed>(records.map((r) => [r.messageId, parseRecord(r, startMs)]));
-    const seen = await seenKeys(deps.dedupe, [...parsed.values()]);
     const stats: BatchStats = {
       records: records.length,
       ingested: 0,
@@ -79,7 +75,6 @@ export function makeHandler(deps: IngestDeps) {
     };
     const rejections: { messageId: string; path?: string; rule?: string }[] = [];
     const failures: Failure[] = [];
-    const processed: string[] = [];
 
     const work = async (record: SQSRecord): Promise<void> => {
       const p = parsed.get(record.messageId);
@@ -91,12 +86,13 @@ export function makeHandler(deps: IngestDeps) {
         rejections.push({ messageId: record.messageId, path: p.rejection.path, rule: p.rejection.rule });
         return;
       }
-      if (seen.has(p.dedupeKey)) {
+      const outcome = await ingestEvent(ports, deps.ctx, p.event, clock());
+      // The customer item knows its last 64 event ids and every order id: a redelivered event is
+      // one read and no write.
+      if (!outcome.changed) {
         stats.duplicates++;
         return;
       }
-      const outcome = await ingestEvent(ports, deps.ctx, p.event, clock());
-      processed.push(p.dedupeKey);
       stats.ingested++;
       for (const d of outcome.decisions) {
         if (d.type === 'Issued') stats.issued++;
@@ -130,7 +126,6 @@ export function makeHandler(deps: IngestDeps) {
       },
     });
 
-    await rememberKeys(deps.dedupe, processed, clock());
     metrics.addMetric('EventsIngested', MetricUnit.Count, stats.ingested);
     metrics.addMetric('EventsRejected', MetricUnit.Count, stats.rejected);
     metrics.addMetric('EventsDuplicate', MetricUnit.Count, stats.duplicates);
@@ -142,36 +137,12 @@ export function makeHandler(deps: IngestDeps) {
   }, deps);
 }
 
-/** The dedupe keys already processed; a dedupe outage only costs the customer reads it would save. */
-async function seenKeys(dedupe: EventDedupe | undefined, parsed: Parsed[]): Promise<ReadonlySet<string>> {
-  if (dedupe === undefined) return new Set();
-  const keys = parsed.flatMap((p) => (p.ok ? [p.dedupeKey] : []));
-  if (keys.length === 0) return new Set();
-  try {
-    return await dedupe.seen(keys);
-  } catch (error) {
-    logger.warn('dedupe lookup failed; processing without it', errorFields(error));
-    return new Set();
-  }
-}
-
-async function rememberKeys(dedupe: EventDedupe | undefined, keys: string[], nowMs: number): Promise<void> {
-  if (dedupe === undefined || keys.length === 0) return;
-  try {
-    await dedupe.remember(keys, nowMs);
-  } catch (error) {
-    // The events are applied; a redelivery is still a no-op in the customer item.
-    logger.warn('dedupe remember failed', { ...errorFields(error), keys: keys.length });
-  }
-}
-
 /** The Lambda entry point: composed once per container, on the first invocation. */
 export function compose(s: Services) {
   return makeHandler({
     store: s.data.customers,
     ctx: s.ctx,
     rejected: rejectedQueueOf(s),
-    ...(s.data.dedupe === undefined ? {} : { dedupe: s.data.dedupe }),
     concurrency: concurrencyOf(s),
     ...commonDeps(s),
   });

@@ -7,7 +7,7 @@
  * and queues a continuation (with the segment's cursor) when its time runs short.
  *
  * Why the scan, when the due index already brings customers up on time: a sweep reads each item once
- * and decides in memory, and writes only the customers whose state or due entry changed — 10M
+ * and decides in memory, and writes only the customers whose state or due bucket changed — 10M
  * customers cost 10M eventually consistent reads (~0.5 RRU per item up to 4 KB) and no SQS message per
  * customer, where fanning 10M due customers through the work queue costs 1M SendMessageBatch calls
  * and 10M extra reads. That is what makes "5 personal offers per customer at 10M customers" cheap.

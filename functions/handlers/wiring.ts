@@ -21,7 +21,6 @@ import type { CampaignStatsWriter } from '../ports/campaign-stats.ts';
 import type { DecodeImage } from '../ports/customer-image.ts';
 import type { CustomerScanner } from '../ports/customer-scanner.ts';
 import type { CustomerRef, CustomerStore, DueIndex } from '../ports/customer-store.ts';
-import type { EventDedupe } from '../ports/event-dedupe.ts';
 import type { HeldMessages } from '../ports/held-messages.ts';
 import type { LedgerWriter } from '../ports/ledger-writer.ts';
 import type { Watermark } from '../ports/watermark.ts';
@@ -37,7 +36,6 @@ import type { ScanTask } from './maintenance.ts';
 export interface DataLayer {
   customers: CustomerStore & DueIndex;
   ledger: LedgerWriter;
-  dedupe?: EventDedupe;
   watermark: Watermark;
   held: HeldMessages;
   decodeImage: DecodeImage;
@@ -122,8 +120,8 @@ export function maintenanceQueueOf(s: Services): WorkQueue<ScanTask> {
 export const requestRecorder = once(() => new RequestRecorder());
 
 /**
- * The DynamoDB adapters: the customer store and due index, ledger, dedupe, watermark, held-message and
- * campaign stats stores, the stream image codec and the scanner, on one traced client; table names from the
+ * The DynamoDB adapters: the customer store and due index, ledger, watermark, held-message and campaign
+ * stats stores, the stream image codec and the scanner, on one traced client; table names from the
  * environment (a missing one fails the first request, naming the variable).
  */
 export const awsDataLayer = once((): DataLayer => {

@@ -1,10 +1,7 @@
-import type { CustomerState } from '../domain/customer-state.ts';
+import type { StoredCustomer } from './customer-store.ts';
 
-export interface ScannedCustomer {
-  state: CustomerState;
-  /** The due instant stored with the item (null: not in the due index). */
-  dueMs: number | null;
-}
+/** A customer item as the Scan read it: its state and stored due instant. */
+export type ScannedCustomer = StoredCustomer;
 
 export interface ScanPage {
   customers: ScannedCustomer[];

@@ -1,18 +1,47 @@
 import type { CustomerState } from '../domain/customer-state.ts';
 
+/** A customer item as stored: its state and the due instant written with it. */
+export interface StoredCustomer {
+  state: CustomerState;
+  /** The next due instant stored with the item (epoch ms); null when nothing is scheduled. */
+  dueMs: number | null;
+}
+
 /**
- * Where customer items live, together with their entry in the sparse "next due" index (in DynamoDB the
- * index is a GSI over attributes of the customer item, so both are written in one request).
+ * Where customer items live, with their entries in the "next due" index. The item stores its due
+ * instant, and the bucket of that instant always has an entry in the index: a write that moves the due
+ * to another bucket files the new entry first, then writes the item. Old entries are never removed (in
+ * DynamoDB they expire by TTL): an entry whose customer has moved on brings it to the dispatcher once
+ * more, whose evaluation finds nothing due and writes nothing.
  *
  * Writes are conditional on the version read: they return false when another writer got there first,
  * and the caller reads again and retries (optimistic concurrency).
  */
 export interface CustomerStore {
-  get(brand: string, customerId: string): Promise<CustomerState | null>;
-  /** Writes the new state (its version above `expectedVersion`) and its due instant (null: not indexed). */
-  put(state: CustomerState, expectedVersion: number, dueMs: number | null): Promise<boolean>;
-  /** Moves only the index entry of an unchanged item, still conditional on its version. */
-  setDue(brand: string, customerId: string, version: number, dueMs: number | null): Promise<boolean>;
+  get(brand: string, customerId: string): Promise<StoredCustomer | null>;
+  /**
+   * Writes the new state (its version above `expectedVersion`) and its due instant (null: nothing
+   * scheduled). `storedDueMs` is the due instant read with `expectedVersion`: when the new one falls in
+   * another bucket, its index entry is written before the item.
+   */
+  put(
+    state: CustomerState,
+    expectedVersion: number,
+    dueMs: number | null,
+    storedDueMs: number | null,
+  ): Promise<boolean>;
+  /**
+   * Moves the due instant of an unchanged item, still conditional on its version: the new bucket's
+   * entry first, then the item's due. Writes nothing (and returns true) when the new due instant falls
+   * in the bucket of `storedDueMs`, the one read with `version`.
+   */
+  setDue(
+    brand: string,
+    customerId: string,
+    version: number,
+    dueMs: number | null,
+    storedDueMs: number | null,
+  ): Promise<boolean>;
 }
 
 /** Granularity of the due index: the dispatcher runs every 15 minutes. */
@@ -23,12 +52,20 @@ export function bucketOf(dueMs: number): number {
   return Math.ceil(dueMs / BUCKET_MS) * BUCKET_MS;
 }
 
+/** Whether two due instants (null: nothing scheduled) are filed alike: both null, or the same bucket. */
+export function sameBucket(a: number | null, b: number | null): boolean {
+  return a === null || b === null ? a === b : bucketOf(a) === bucketOf(b);
+}
+
 export interface CustomerRef {
   brand: string;
   customerId: string;
 }
 
-/** Reads the "next due" index: the customers whose due instant falls in (afterMs, uptoMs]. */
+/**
+ * Reads the "next due" index: the customers with an entry in a bucket of (afterMs, uptoMs], each once.
+ * That includes customers whose due instant has moved since (their evaluation finds nothing to do).
+ */
 export interface DueIndex {
   due(afterMs: number, uptoMs: number): Promise<CustomerRef[]>;
 }

@@ -11,6 +11,7 @@ import { evaluateScheduled, nextDue, processEvent } from '../domain/engine.ts';
 import type { DomainEvent } from '../domain/events.ts';
 import type { ScannedCustomer } from '../ports/customer-scanner.ts';
 import type { CustomerStore } from '../ports/customer-store.ts';
+import { sameBucket } from '../ports/customer-store.ts';
 
 export interface Ports {
   store: CustomerStore;
@@ -28,6 +29,9 @@ export class ConcurrencyError extends Error {
 
 const MAX_ATTEMPTS = 8;
 
+/** An outcome, and whether it changed the customer item (false: nothing was written for it). */
+export type Applied = Outcome & { changed: boolean };
+
 async function withCustomer(
   ports: Ports,
   brand: string,
@@ -36,35 +40,45 @@ async function withCustomer(
   ctx: EngineContext,
   step: (state: CustomerState) => Outcome,
   onUnchanged: 'nothing' | 'reindex',
-): Promise<Outcome> {
+): Promise<Applied> {
   for (let attempt = 1; attempt <= MAX_ATTEMPTS; attempt++) {
-    const state = (await ports.store.get(brand, customerId)) ?? emptyState(brand, customerId);
+    const stored = await ports.store.get(brand, customerId);
+    const state = stored?.state ?? emptyState(brand, customerId);
+    const storedDue = stored?.dueMs ?? null;
     const outcome = step(state);
     // Due now means due at the next dispatch: the bucket of `now` may already be behind the dispatcher's
     // watermark, so an entry there would wait for the next sweep instead of the next tick.
     const due = nextDue(outcome.state, ctx, nowMs);
     const after = due === null ? null : Math.max(due, nowMs + 1);
     if (outcome.state !== state) {
-      // The item and its index entry go in one conditional write.
-      if (await ports.store.put(outcome.state, state.version, after)) return outcome;
+      // One conditional write of the item (its due entry filed first when the bucket moves).
+      if (await ports.store.put(outcome.state, state.version, after, storedDue))
+        return { ...outcome, changed: true };
       continue;
     }
-    // Nothing changed. After an evaluation the index entry that brought the customer here is spent,
-    // so it moves; after an event (a duplicate) nothing is written at all.
-    if (onUnchanged === 'nothing' || (await ports.store.setDue(brand, customerId, state.version, after))) {
-      return outcome;
+    // Nothing changed. After an evaluation the due instant may have moved (the entry that brought the
+    // customer is spent, or stale): the store writes only when it left the stored due's bucket. After an
+    // event (a duplicate) nothing is written at all.
+    if (
+      onUnchanged === 'nothing' ||
+      (await ports.store.setDue(brand, customerId, state.version, after, storedDue))
+    ) {
+      return { ...outcome, changed: false };
     }
   }
   throw new ConcurrencyError(customerId, MAX_ATTEMPTS);
 }
 
-/** Applies one validated shop event and issues what its event-driven triggers decide. */
+/**
+ * Applies one validated shop event and issues what its event-driven triggers decide. An event the
+ * item has seen (its id among the last 64, or a known order id) changes nothing and writes nothing.
+ */
 export function ingestEvent(
   ports: Ports,
   ctx: EngineContext,
   event: DomainEvent,
   nowMs: number,
-): Promise<Outcome> {
+): Promise<Applied> {
   return withCustomer(
     ports,
     event.brand,
@@ -83,7 +97,7 @@ export function evaluateCustomer(
   brand: string,
   customerId: string,
   nowMs: number,
-): Promise<Outcome> {
+): Promise<Applied> {
   return withCustomer(
     ports,
     brand,
@@ -99,10 +113,11 @@ export function evaluateCustomer(
 export type SweepResult = 'unchanged' | 'evaluated' | 'reindexed' | 'conflict-evaluated' | 'conflict';
 
 /**
- * Decides one customer a sweep read, with the state the scan read: evaluates what is due now and moves
- * the due entry when it changed (a new pack or model), in one conditional write at the scanned
- * version. A conflict means the customer changed meanwhile: that write recomputed the entry; anything
- * still due is evaluated from a fresh read.
+ * Decides one customer a sweep read, with the state the scan read: evaluates what is due now and
+ * re-files the customer when its due bucket changed (a new pack or model, or no due stored at all):
+ * the new bucket's entry, then the item, in one conditional write at the scanned version. A conflict
+ * means the customer changed meanwhile: that write recomputed the due; anything still due is evaluated
+ * from a fresh read.
  */
 export async function sweepCustomer(
   ports: Ports,
@@ -114,12 +129,12 @@ export async function sweepCustomer(
   const outcome = evaluateScheduled(state, ctx, nowMs);
   const after = nextDue(outcome.state, ctx, nowMs);
   if (outcome.state !== state) {
-    if (await ports.store.put(outcome.state, state.version, after)) return 'evaluated';
+    if (await ports.store.put(outcome.state, state.version, after, dueMs)) return 'evaluated';
     await evaluateCustomer(ports, ctx, state.brand, state.customerId, nowMs);
     return 'conflict-evaluated';
   }
-  if (after === dueMs) return 'unchanged';
-  return (await ports.store.setDue(state.brand, state.customerId, state.version, after))
+  if (sameBucket(after, dueMs)) return 'unchanged';
+  return (await ports.store.setDue(state.brand, state.customerId, state.version, after, dueMs))
     ? 'reindexed'
     : 'conflict';
 }

@@ -113,10 +113,9 @@ export class EngineFunction extends NodejsFunction {
     if (access === undefined) return;
     const actions = TABLE_ACTIONS[access];
     // Reads may use the table's own indexes, by name (no `index/*`); writes go to the table only.
-    const indexes =
-      access === 'write' || access === 'update'
-        ? []
-        : TABLES[id].indexes.map((index) => `${table.tableArn}/index/${index.name}`);
+    const indexes = actions.some((a) => READ.includes(a))
+      ? TABLES[id].indexes.map((index) => `${table.tableArn}/index/${index.name}`)
+      : [];
     this.addToRolePolicy(
       new PolicyStatement({ actions: [...actions], resources: [table.tableArn, ...indexes] }),
     );
@@ -149,6 +148,8 @@ export const TABLE_ACTIONS: Readonly<Record<TableAccess, readonly string[]>> = {
   write: WRITE,
   readWrite: [...READ, ...WRITE],
   update: ['dynamodb:UpdateItem'],
+  put: ['dynamodb:PutItem'],
+  queryPut: ['dynamodb:Query', 'dynamodb:PutItem'],
 };
 
 /** Shell commands copying the validated campaign file (and model) into the asset. */

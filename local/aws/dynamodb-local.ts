@@ -154,9 +154,10 @@ export interface StartOptions {
   /** Create the tables (default true). */
   createTables?: boolean;
   /**
-   * Turn on the tables' TTL, as deployed (default true). DynamoDB Local expires items by the real
-   * clock: a runtime on a simulated clock turns it off, or markers written "seven days after" a
-   * simulated instant in the past would vanish while the run still needs them.
+   * Turn on the tables' TTL, as deployed (default false). DynamoDB Local expires items by the real
+   * clock, in the background: everything run here (the tests, the embedded runtime) lives on simulated
+   * instants, and due entries filed under a simulated bucket more than 14 days before the real now
+   * would vanish mid-run. The tests of the table definitions turn it on.
    */
   timeToLive?: boolean;
 }
@@ -216,7 +217,7 @@ export async function startDynamoDbLocal(options: StartOptions = {}): Promise<Dy
     await waitUntilReady(child, config, () => output);
     const admin = new DynamoDBClient(config);
     clients.push(admin);
-    if (options.createTables ?? true) await createTables(admin, names, options.timeToLive ?? true);
+    if (options.createTables ?? true) await createTables(admin, names, options.timeToLive ?? false);
   } catch (error) {
     await stop();
     throw error;

@@ -100,10 +100,13 @@ export async function driveEmbedded(
   const usage = stack.usage();
   const heldAtEnd = await stack.heldCount();
   const campaignStats = await stack.campaignStats();
-  // The engine's own store requests, as the in-memory store counts them (the stats items are not).
-  const statsTable = stack.ddb.names.stats;
+  // The engine's own store requests, as the in-memory store counts them (the stats items are not; the
+  // due entries are the index writes).
+  const { stats: statsTable, due: dueTable } = stack.ddb.names;
   const op = (name: string) =>
-    usage.dynamodb.operations.filter((o) => o.operation === name && o.resource !== statsTable);
+    usage.dynamodb.operations.filter(
+      (o) => o.operation === name && o.resource !== statsTable && o.resource !== dueTable,
+    );
   const sum = (rows: { requests: number }[]) => rows.reduce((n, r) => n + r.requests, 0);
   const conflicts = op('PutItem').reduce((n, o) => n + (o.errors.ConditionalCheckFailedException ?? 0), 0);
   return {
@@ -120,7 +123,9 @@ export async function driveEmbedded(
       reads: sum(op('GetItem')) + sum(op('Query')) + sum(op('Scan')),
       writes: sum(op('PutItem')) + sum(op('UpdateItem')) + sum(op('BatchWriteItem')),
       conflicts,
-      indexWrites: sum(op('UpdateItem')),
+      indexWrites: sum(
+        usage.dynamodb.operations.filter((o) => o.operation === 'PutItem' && o.resource === dueTable),
+      ),
     },
     states: [],
     model: ctx.model,

@@ -52,7 +52,7 @@ import type { RunRecorder } from '../run-recorder.ts';
 /** The SDK's default attempts per DynamoDB call (the first one included). */
 const SDK_MAX_ATTEMPTS = 3;
 
-/** Due-index shards of the embedded database: one query per dispatcher bucket (see due-keys.ts). */
+/** Due-entry shards of the embedded database: one query per dispatcher bucket (see due-keys.ts). */
 export const EMBEDDED_DUE_SHARDS = 1;
 
 export interface EmbeddedStackOptions {

@@ -191,8 +191,8 @@ function readLog(store: MemoryCustomerStore): { store: CustomerStore; reads: str
         reads.push(customerKey(brand, id));
         return store.get(brand, id);
       },
-      put: (state, expected, due) => store.put(state, expected, due),
-      setDue: (brand, id, version, due) => store.setDue(brand, id, version, due),
+      put: (state, expected, due, stored) => store.put(state, expected, due, stored),
+      setDue: (brand, id, version, due, stored) => store.setDue(brand, id, version, due, stored),
     },
   };
 }
@@ -236,8 +236,8 @@ describe('evaluate with a malformed work item between valid ones', () => {
     ]);
     expect(loggedFailures()[0]?.message).toContain(c.expect.work);
     expect(reads).toEqual([`default#${id}-before`, `default#${id}-after`]);
-    expect(birthdayIssued(await memory.get('default', `${id}-before`))).toBe(true);
-    expect(birthdayIssued(await memory.get('default', `${id}-after`))).toBe(true);
+    expect(birthdayIssued((await memory.get('default', `${id}-before`))?.state ?? null)).toBe(true);
+    expect(birthdayIssued((await memory.get('default', `${id}-after`))?.state ?? null)).toBe(true);
   });
 
   it('fails exactly the bad records of one batch holding them all', async () => {
@@ -265,7 +265,7 @@ describe('evaluate with a malformed work item between valid ones', () => {
     // Assess
     expect(response.batchItemFailures).toEqual(SQS_BODY_CASES.map((c) => ({ itemIdentifier: `w-${c.id}` })));
     for (const customerId of valid) {
-      expect(birthdayIssued(await memory.get('default', customerId)), customerId).toBe(true);
+      expect(birthdayIssued((await memory.get('default', customerId))?.state ?? null), customerId).toBe(true);
     }
   });
 });
@@ -310,7 +310,7 @@ async function validItem(customerId: string): Promise<ValidItem> {
     if (!parsed.ok) throw new Error(parsed.reason);
     await ingestEvent({ store }, ctx, parsed.event, at);
   }
-  const state = await store.get('default', customerId);
+  const state = (await store.get('default', customerId))?.state ?? null;
   if (state === null) throw new Error(`no item for ${customerId}`);
   return { state, keys: { [A.pk]: { S: customerKey('default', customerId) } }, image: lambdaImage(state) };
 }

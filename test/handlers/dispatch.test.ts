@@ -28,7 +28,7 @@ const T0 = Date.parse('2025-07-14T08:00:00Z');
 async function indexWith(dueMinutes: Record<string, number>): Promise<MemoryCustomerStore> {
   const store = new MemoryCustomerStore();
   for (const [customerId, minutes] of Object.entries(dueMinutes)) {
-    await store.put({ ...emptyState('default', customerId), version: 1 }, 0, T0 + minutes * MIN);
+    await store.put({ ...emptyState('default', customerId), version: 1 }, 0, T0 + minutes * MIN, null);
   }
   return store;
 }
@@ -272,7 +272,7 @@ describe('dispatch handler evaluating inline', () => {
   }
 
   const issued = async (store: CustomerStore, id: string) => {
-    const state = await store.get('default', id);
+    const state = (await store.get('default', id))?.state;
     return Object.entries(state?.occurrences ?? {}).filter(
       ([k, o]) => k.startsWith('birthday-bonus#') && o.status === 'issued',
     ).length;
@@ -294,12 +294,16 @@ describe('dispatch handler evaluating inline', () => {
     for (const id of ids) if ((await issued(store, id)) === 1) here.push(id);
     expect(here).toHaveLength(3);
     expect(work.items.map((r) => r.customerId).sort()).toEqual(ids.filter((id) => !here.includes(id)).sort());
-    // The evaluated customers' entries moved on (next year's birthday): a run over the same range
-    // (a new container) finds only the two queued ones, whose entries the evaluate λ has yet to move.
-    const rerun = inlineSetup(store, 0);
+    // The evaluated customers are filed under next year's birthday; their spent entries stay until TTL.
+    // A run over the same range (a new container) lists all five again: the three evaluated already
+    // find nothing due and write nothing; only the two queued ones are issued and written.
+    const { writes, dueMoves } = store.counts;
+    const rerun = inlineSetup(store, 5);
     await rerun.watermark.advance(WATERMARK, null, birthdayMorning - 30 * MIN);
     const again = await rerun.handler({}, stubContext());
-    expect(again).toMatchObject({ dispatched: 2, evaluated: 0 });
+    expect(again).toMatchObject({ dispatched: 5, evaluated: 5 });
+    for (const id of ids) expect(await issued(store, id)).toBe(1);
+    expect(store.counts).toMatchObject({ writes: writes + 2, dueMoves });
   });
 
   it('queues a customer whose inline evaluation fails, and goes on with the others', async () => {

@@ -53,12 +53,13 @@ describe('evaluate handler', () => {
 
     // Assess: the store failure and the malformed body; the others are done.
     expect(response).toEqual({ batchItemFailures: [{ itemIdentifier: id(2) }, { itemIdentifier: id(3) }] });
-    const state = await store.get('default', 'c-birthday');
+    const state = (await store.get('default', 'c-birthday'))?.state;
     const birthday = Object.entries(state?.occurrences ?? {}).find(([key]) =>
       key.startsWith('birthday-bonus#'),
     );
     expect(birthday?.[1].status).toBe('issued');
     expect(state?.points.balance).toBe(500);
+    // Nothing due, and its due bucket unchanged: not even the due instant is written.
     expect(await store.get('default', 'c-nothing-due')).toBe(quiet);
   });
 
@@ -82,7 +83,9 @@ describe('evaluate handler', () => {
 
     // Assess
     expect(response.batchItemFailures).toEqual([]);
-    expect((await store.get('default', 'c-birthday'))?.points.balance).toBe(after?.points.balance);
-    expect((await store.get('default', 'c-birthday'))?.version).toBe(after?.version);
+    expect((await store.get('default', 'c-birthday'))?.state.points.balance).toBe(
+      after?.state.points.balance,
+    );
+    expect((await store.get('default', 'c-birthday'))?.state.version).toBe(after?.state.version);
   });
 });

@@ -9,7 +9,6 @@ import { MemoryCustomerStore } from '../../local/memory-stores.ts';
 import {
   failingFor,
   fixture,
-  MemoryDedupe,
   MemoryMessageQueue,
   NO_EARLY_TIMEOUT,
   stubContext,
@@ -20,14 +19,13 @@ import {
 const NOW = '2025-03-10T10:05:00Z';
 const id = (n: number) => `3f1c2a9e-6b1d-4a8e-9a51-0c3f5a1d7e0${n}`;
 
-function setup(options: { store?: (s: MemoryCustomerStore) => CustomerStore; dedupe?: MemoryDedupe } = {}) {
+function setup(options: { store?: (s: MemoryCustomerStore) => CustomerStore } = {}) {
   const memory = new MemoryCustomerStore();
   const queue = new MemoryMessageQueue();
   const handler = makeHandler({
     store: options.store ? options.store(memory) : memory,
     ctx: testContext(),
     rejected: queue,
-    ...(options.dedupe ? { dedupe: options.dedupe } : {}),
     clock: new TestClock(Date.parse(NOW)).now,
     ...NO_EARLY_TIMEOUT,
   });
@@ -51,7 +49,7 @@ describe('ingest handler', () => {
     ]);
     // The rejected body is the original, unchanged.
     expect(queue.rejected[0]?.body).toBe(event.Records[2]?.body);
-    const anna = await memory.get('default', 'c-100');
+    const anna = (await memory.get('default', 'c-100'))?.state;
     expect(anna?.stats.orders).toBe(1);
     expect(anna?.profile.firstName).toBe('Anna');
     expect(Object.keys(anna?.occurrences ?? {})).toContain('first-order-thank-you#once');
@@ -71,13 +69,13 @@ describe('ingest handler', () => {
         await new Promise((resolve) => setImmediate(resolve));
         return s.get(brand, customerId);
       },
-      put: async (state: CustomerState, expected, due) => {
+      put: async (state: CustomerState, expected, due, stored) => {
         await new Promise((resolve) => setImmediate(resolve));
         active.set(state.customerId, (active.get(state.customerId) ?? 1) - 1);
         if (state.customerId === 'c-100') versions.push(state.version);
-        return s.put(state, expected, due);
+        return s.put(state, expected, due, stored);
       },
-      setDue: (brand, customerId, version, due) => s.setDue(brand, customerId, version, due),
+      setDue: (brand, customerId, version, due, stored) => s.setDue(brand, customerId, version, due, stored),
     });
     const { memory, handler } = setup({ store: probe });
 
@@ -91,45 +89,52 @@ describe('ingest handler', () => {
     expect(versions).toHaveLength(2);
     expect(versions[0]).toBe(1);
     expect(versions[1]).toBeGreaterThan(1);
-    expect((await memory.get('default', 'c-100'))?.recentEventIds).toEqual([
+    expect((await memory.get('default', 'c-100'))?.state.recentEventIds).toEqual([
       '6a7e1b0c-1d2e-4f3a-8b9c-0d1e2f3a4b01',
       '6a7e1b0c-1d2e-4f3a-8b9c-0d1e2f3a4b02',
     ]);
   });
 
-  it('skips events the dedupe store has seen and remembers the ones it applied', async () => {
+  it('takes a redelivered batch from the customer items: one read per event, no write, no decision', async () => {
     // Prepare
-    const dedupe = new MemoryDedupe();
-    await dedupe.remember(['default#6a7e1b0c-1d2e-4f3a-8b9c-0d1e2f3a4b02'], 0);
-    const { memory, handler } = setup({ dedupe });
+    const { memory, queue, handler } = setup();
+    const event = fixture<SQSEvent>('sqs-ingest-batch.json');
+    await handler(event, stubContext());
+    const before = await memory.get('default', 'c-100');
+    const counts = { ...memory.counts };
+    const rejected = queue.rejected.length;
+    const logged = logSpy();
 
     // Act
-    const response = await handler(fixture<SQSEvent>('sqs-ingest-batch.json'), stubContext());
+    const response = await logged.during(() => handler(event, stubContext()));
 
     // Assess
     expect(response.batchItemFailures).toEqual([]);
-    expect((await memory.get('default', 'c-100'))?.stats.orders).toBe(0);
-    expect([...dedupe.keys.keys()].sort()).toEqual([
-      'default#6a7e1b0c-1d2e-4f3a-8b9c-0d1e2f3a4b01',
-      'default#6a7e1b0c-1d2e-4f3a-8b9c-0d1e2f3a4b02',
-      'default#6a7e1b0c-1d2e-4f3a-8b9c-0d1e2f3a4b04',
-      'outlet#6a7e1b0c-1d2e-4f3a-8b9c-0d1e2f3a4b06',
-    ]);
+    expect(memory.counts).toEqual({ ...counts, reads: counts.reads + 4 });
+    expect(await memory.get('default', 'c-100')).toBe(before);
+    expect(logged.fields()).toMatchObject({ ingested: 0, duplicates: 4, issued: 0, rejected: 2 });
+    // Invalid events are rejected again: they never reached an item that could remember them.
+    expect(queue.rejected).toHaveLength(rejected + 2);
   });
 
-  it('is a no-op on a redelivered batch', async () => {
+  it('takes an order id the item knows as a duplicate, whatever the event id', async () => {
     // Prepare
     const { memory, handler } = setup();
     const event = fixture<SQSEvent>('sqs-ingest-batch.json');
     await handler(event, stubContext());
     const before = await memory.get('default', 'c-100');
+    const order = event.Records.find((r) => r.messageId === id(2));
+    if (order === undefined) throw new Error('fixture without the order record');
+    const resent = { ...order, body: order.body.replace('0d1e2f3a4b02', '0d1e2f3a4b99') };
+    const logged = logSpy();
 
     // Act
-    const response = await handler(event, stubContext());
+    await logged.during(() => handler({ Records: [resent] }, stubContext()));
 
     // Assess
-    expect(response.batchItemFailures).toEqual([]);
     expect(await memory.get('default', 'c-100')).toBe(before);
+    expect(before?.state.stats.orders).toBe(1);
+    expect(logged.fields()).toMatchObject({ ingested: 0, duplicates: 1 });
   });
 
   it('fails an invalid record whose rejection cannot be queued, so it is retried rather than lost', async () => {
@@ -185,3 +190,21 @@ describe('ingest handler', () => {
     expect(JSON.stringify(calls)).not.toMatch(/example\.com|Anna|\+49151|SKU-COFFEE|o-5001/);
   });
 });
+
+/** Captures the handler's one log line per batch. */
+function logSpy() {
+  const calls: unknown[][] = [];
+  return {
+    async during<T>(act: () => Promise<T>): Promise<T> {
+      const spy = vi.spyOn(logger, 'info').mockImplementation((...args: unknown[]) => {
+        calls.push(args);
+      });
+      try {
+        return await act();
+      } finally {
+        spy.mockRestore();
+      }
+    },
+    fields: () => calls.find((c) => c[0] === 'ingest batch')?.[1],
+  };
+}

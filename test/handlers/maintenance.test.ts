@@ -2,7 +2,6 @@ import './quiet-env.ts';
 import type { SQSEvent } from 'aws-lambda';
 import { describe, expect, it } from 'vitest';
 import type { CustomerState } from '../../functions/domain/customer-state.ts';
-import { customerKey } from '../../functions/domain/customer-state.ts';
 import { nextDue } from '../../functions/domain/engine.ts';
 import { parseEvent } from '../../functions/domain/events.ts';
 import type { ScanTask } from '../../functions/handlers/maintenance.ts';
@@ -11,7 +10,7 @@ import type { CustomerScanner, ScanPage } from '../../functions/ports/customer-s
 import type { CustomerStore } from '../../functions/ports/customer-store.ts';
 import type { WorkQueue } from '../../functions/ports/work-queue.ts';
 import { ingestEvent } from '../../functions/use-cases/customer-use-cases.ts';
-import { MemoryCustomerStore } from '../../local/memory-stores.ts';
+import { bucketOf, MemoryCustomerStore } from '../../local/memory-stores.ts';
 import { NO_EARLY_TIMEOUT, stubContext, TestClock, testContext } from './support.ts';
 
 const ctx = testContext();
@@ -21,33 +20,26 @@ const BIRTHDAY_MORNING = Date.parse('2025-07-14T08:00:05Z');
 /** The memory store plus what a Scan returns: each item with its stored due instant. */
 class ScannableStore implements CustomerStore, CustomerScanner {
   readonly memory = new MemoryCustomerStore();
-  readonly dueOf = new Map<string, number | null>();
   scans = 0;
 
   get(brand: string, customerId: string) {
     return this.memory.get(brand, customerId);
   }
-  async put(state: CustomerState, expected: number, dueMs: number | null) {
-    const ok = await this.memory.put(state, expected, dueMs);
-    if (ok) this.dueOf.set(customerKey(state.brand, state.customerId), dueMs);
-    return ok;
+  put(...args: Parameters<CustomerStore['put']>) {
+    return this.memory.put(...args);
   }
-  async setDue(brand: string, customerId: string, version: number, dueMs: number | null) {
-    const ok = await this.memory.setDue(brand, customerId, version, dueMs);
-    if (ok) this.dueOf.set(customerKey(brand, customerId), dueMs);
-    return ok;
+  setDue(...args: Parameters<CustomerStore['setDue']>) {
+    return this.memory.setDue(...args);
   }
   /** Segment = position modulo the segment count; the cursor is the next position. */
   async scan(segment: number, total: number, cursor: string | null, limit: number): Promise<ScanPage> {
     this.scans++;
-    const mine = [...this.memory.all()]
-      .sort((a, b) => a.customerId.localeCompare(b.customerId))
+    const mine = this.memory
+      .scan()
+      .sort((a, b) => a.state.customerId.localeCompare(b.state.customerId))
       .filter((_, i) => i % total === segment);
     const from = cursor === null ? 0 : Number(cursor);
-    const customers = mine.slice(from, from + limit).map((state) => ({
-      state,
-      dueMs: this.dueOf.get(customerKey(state.brand, state.customerId)) ?? null,
-    }));
+    const customers = mine.slice(from, from + limit);
     return { customers, cursor: from + limit < mine.length ? String(from + limit) : null };
   }
 }
@@ -135,14 +127,15 @@ describe('maintenance handler', () => {
     ]);
   });
 
-  it('evaluates the customers due now and re-indexes those whose due instant changed', async () => {
-    // Prepare: a birthday today, and a stale index entry (as after a campaign change).
+  it('evaluates the customers due now and re-files those whose due instant changed', async () => {
+    // Prepare: a birthday today, and a wrong due instant (as after a campaign change).
     const store = new ScannableStore();
     await register(store, 'c-birthday', '1990-07-14');
     await register(store, 'c-stale', '1985-12-01');
     const stale = await store.get('default', 'c-stale');
     if (stale === null) throw new Error('not registered');
-    await store.setDue('default', 'c-stale', stale.version, BIRTHDAY_MORNING + 999_999_999);
+    const wrong = BIRTHDAY_MORNING + 999_999_999;
+    await store.setDue('default', 'c-stale', stale.state.version, wrong, stale.dueMs);
     const { tasks, handler } = setup(store);
     const task: ScanTask = { job: 'sweep', runId: 'run-1', segment: 0, totalSegments: 1, cursor: null };
 
@@ -151,9 +144,17 @@ describe('maintenance handler', () => {
 
     // Assess
     expect(response).toEqual({ batchItemFailures: [] });
-    const birthday = await store.get('default', 'c-birthday');
+    const birthday = (await store.get('default', 'c-birthday'))?.state;
     expect(Object.keys(birthday?.occurrences ?? {}).some((k) => k.startsWith('birthday-bonus#'))).toBe(true);
-    expect(store.dueOf.get('default#c-stale')).toBe(nextDue(stale, ctx, BIRTHDAY_MORNING));
+    const right = nextDue(stale.state, ctx, BIRTHDAY_MORNING);
+    expect(right).not.toBeNull();
+    expect((await store.get('default', 'c-stale'))?.dueMs).toBe(right);
+    // Its entry is filed under the right bucket (the wrong one stays, to expire).
+    const bucket = bucketOf(right ?? 0);
+    expect(await store.memory.due(bucket - 1, bucket)).toContainEqual({
+      brand: 'default',
+      customerId: 'c-stale',
+    });
     expect(tasks.tasks).toEqual([]);
   });
 

@@ -130,8 +130,8 @@ beforeAll(async () => {
             }),
           )
         : memory.get(brand, id),
-    put: (state, expected, due) => memory.put(state, expected, due),
-    setDue: (brand, id, version, due) => memory.setDue(brand, id, version, due),
+    put: (state, expected, due, stored) => memory.put(state, expected, due, stored),
+    setDue: (brand, id, version, due, stored) => memory.setDue(brand, id, version, due, stored),
   };
   const queue = new support.MemoryMessageQueue();
   const handler = makeHandler({

@@ -10,7 +10,6 @@ import type { EngineContext } from '../../functions/domain/engine.ts';
 import type { Message } from '../../functions/domain/message.ts';
 import type { StreamImage } from '../../functions/ports/customer-image.ts';
 import type { CustomerRef, CustomerStore } from '../../functions/ports/customer-store.ts';
-import type { EventDedupe } from '../../functions/ports/event-dedupe.ts';
 import type { HeldMessages } from '../../functions/ports/held-messages.ts';
 import type { LedgerWriter } from '../../functions/ports/ledger-writer.ts';
 import type {
@@ -71,9 +70,10 @@ export function failingFor(store: CustomerStore, customerId: string): CustomerSt
     Promise.reject(Object.assign(new Error('Service unavailable'), { name: 'ServiceUnavailable' }));
   return {
     get: (brand, id) => (id === customerId ? fail() : store.get(brand, id)),
-    put: (state, expected, due) =>
-      state.customerId === customerId ? fail() : store.put(state, expected, due),
-    setDue: (brand, id, version, due) => (id === customerId ? fail() : store.setDue(brand, id, version, due)),
+    put: (state, expected, due, stored) =>
+      state.customerId === customerId ? fail() : store.put(state, expected, due, stored),
+    setDue: (brand, id, version, due, stored) =>
+      id === customerId ? fail() : store.setDue(brand, id, version, due, stored),
   };
 }
 
@@ -86,16 +86,6 @@ export class MemoryLedger implements LedgerWriter {
   async write(entries: readonly LedgerEntry[]): Promise<void> {
     this.writes++;
     for (const e of entries) this.entries.set(e.entryId, e);
-  }
-}
-
-export class MemoryDedupe implements EventDedupe {
-  readonly keys = new Map<string, number>();
-  async seen(keys: readonly string[]): Promise<ReadonlySet<string>> {
-    return new Set(keys.filter((k) => this.keys.has(k)));
-  }
-  async remember(keys: readonly string[], nowMs: number): Promise<void> {
-    for (const k of keys) this.keys.set(k, nowMs);
   }
 }
 

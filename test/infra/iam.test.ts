@@ -123,6 +123,38 @@ describe('function roles', () => {
     }
   });
 
+  it('lets the customers writers only put due entries, and only the dispatcher query them', () => {
+    const dueArn = JSON.stringify(engine.service.resolve(engine.data.tables.due.tableArn));
+    const onDue = (fnId: FunctionId) =>
+      statementsOf(fnId).filter((s) => resourcesOf(s).some((r) => JSON.stringify(r) === dueArn));
+    const expected: Record<FunctionId, string[][]> = {
+      ingest: [['dynamodb:PutItem']],
+      evaluate: [['dynamodb:PutItem']],
+      maintenance: [['dynamodb:PutItem']],
+      dispatch: [['dynamodb:PutItem', 'dynamodb:Query']],
+      relay: [],
+    };
+    for (const fnId of FUNCTION_IDS) {
+      const statements = onDue(fnId);
+      expect(
+        statements.map((s) => actionsOf(s).toSorted()),
+        fnId,
+      ).toEqual(expected[fnId]);
+      // The table itself: it has no index to grant.
+      for (const statement of statements) expect(resourcesOf(statement)).toHaveLength(1);
+    }
+  });
+
+  it('grants no function a due index on the customers table: it has none', () => {
+    const customers = engine.service.resolve(engine.data.tables.customers.tableArn);
+    for (const fnId of FUNCTION_IDS) {
+      for (const statement of statementsOf(fnId)) {
+        if (!resourcesOf(statement).some((r) => JSON.stringify(r) === JSON.stringify(customers))) continue;
+        expect(resourcesOf(statement), fnId).toHaveLength(1);
+      }
+    }
+  });
+
   it('lets each schedule role invoke only its function', () => {
     const schedules = service.findResources('AWS::Scheduler::Schedule');
     expect(Object.keys(schedules)).toHaveLength(2);

@@ -1,8 +1,10 @@
 /**
  * DynamoDbCustomerStore against DynamoDB Local: the codec on engine-made states, conditional writes,
- * index moves, and the sparse sharded due index — checked against the in-memory store's answers over
- * the same writes, across shards, buckets, pages and a dispatcher outage.
+ * due moves, the due entries (filed before the item, on a bucket change only, with their TTL; stale
+ * ones lead to no write), and the sharded due index — checked against the in-memory store's answers
+ * over the same writes, across shards, buckets, pages and a dispatcher outage.
  */
+import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { GetItemCommand } from '@aws-sdk/client-dynamodb';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -13,17 +15,34 @@ import {
   encodeCustomer,
   itemBytes,
 } from '../../functions/adapters/dynamodb/customer-codec.ts';
-import { DueRangeError, DynamoDbCustomerStore } from '../../functions/adapters/dynamodb/customer-store.ts';
-import { BUCKET_MS, DUE_SHARDS, shardOf } from '../../functions/adapters/dynamodb/due-keys.ts';
+import { DynamoDbCustomerStore } from '../../functions/adapters/dynamodb/customer-store.ts';
+import { DueRangeError, dueEntryItem } from '../../functions/adapters/dynamodb/due-entries.ts';
+import {
+  BUCKET_MS,
+  bucketOf,
+  DUE_SHARDS,
+  dueKeyFor,
+  shardOf,
+} from '../../functions/adapters/dynamodb/due-keys.ts';
 import { DynamoDbWatermarkStore } from '../../functions/adapters/dynamodb/watermark-store.ts';
 import type { CustomerState } from '../../functions/domain/customer-state.ts';
 import { customerKey, emptyState } from '../../functions/domain/customer-state.ts';
 import { nextDue } from '../../functions/domain/engine.ts';
 import type { CustomerRef } from '../../functions/ports/customer-store.ts';
+import { evaluateCustomer, ingestEvent } from '../../functions/use-cases/customer-use-cases.ts';
 import type { DynamoDbLocal } from '../../local/aws/dynamodb-local.ts';
 import { startDynamoDbLocal } from '../../local/aws/dynamodb-local.ts';
 import { MemoryCustomerStore } from '../../local/memory-stores.ts';
-import { at, ctx, drainStream, simulatedStates } from './fixtures.ts';
+import {
+  activeCustomerId,
+  at,
+  BIRTHDAY,
+  ctx,
+  drainStream,
+  REGISTERED_AT,
+  registration,
+  simulatedStates,
+} from './fixtures.ts';
 
 let local: DynamoDbLocal;
 
@@ -42,14 +61,35 @@ function store(options: { queryPageSize?: number; maxBucketsPerCall?: number; du
   return {
     recorder,
     client,
-    store: new DynamoDbCustomerStore({ client, tableName: local.names.customers, ...options }),
+    store: new DynamoDbCustomerStore({
+      client,
+      tableName: local.names.customers,
+      dueTableName: local.names.due,
+      ...options,
+    }),
   };
+}
+
+/** The requests a client sends, in order: `<Operation> <table id>`. */
+function commandLog(client: DynamoDBClient): string[] {
+  const ids = new Map(Object.entries(local.names).map(([id, name]) => [name, id]));
+  const log: string[] = [];
+  client.middlewareStack.add(
+    (next, context) => async (args) => {
+      const table = (args.input as { TableName?: string }).TableName ?? '';
+      log.push(`${String(context.commandName).replace(/Command$/, '')} ${ids.get(table) ?? table}`);
+      return next(args);
+    },
+    { step: 'initialize', name: 'commandLog' },
+  );
+  return log;
 }
 
 const stateOf = (brand: string, customerId: string, version: number): CustomerState => ({
   ...emptyState(brand, customerId),
   version,
 });
+const DAY_MS = 86_400_000;
 const sortRefs = (refs: CustomerRef[]) => refs.map((r) => `${r.brand}#${r.customerId}`).toSorted();
 
 describe('customer codec on states the engine made', () => {
@@ -59,10 +99,12 @@ describe('customer codec on states the engine made', () => {
     const { store: s } = store();
     const end = at('2026-05-31T00:00:00Z');
     // Act
-    for (const state of states) expect(await s.put(state, 0, nextDue(state, ctx, end))).toBe(true);
-    // Assess: GetItem gives the state back
-    for (const state of states) expect(await s.get(state.brand, state.customerId)).toEqual(state);
-    // … and so does every INSERT record of the stream, with its due attributes
+    for (const state of states) expect(await s.put(state, 0, nextDue(state, ctx, end), null)).toBe(true);
+    // Assess: GetItem gives the state back, with its due instant
+    for (const state of states) {
+      expect(await s.get(state.brand, state.customerId)).toEqual({ state, dueMs: nextDue(state, ctx, end) });
+    }
+    // … and so does every INSERT record of the stream, with its due instant
     const records = await drainStream(
       local.streams(),
       await local.customersStreamArn(),
@@ -87,11 +129,7 @@ describe('customer codec on states the engine made', () => {
       Object.entries(item).map(([k, v]) => [k, v.B ? { B: Buffer.from(v.B).toString('base64') } : v]),
     );
     for (const image of [item, lambdaImage, unmarshall(item)]) {
-      expect(decodeImage(image)).toEqual({
-        state,
-        dueMs: at('2026-06-01T10:07:00Z'),
-        dueKey: `2026-06-01T10:15Z#${String(shardOf(customerKey(state.brand, state.customerId))).padStart(2, '0')}`,
-      });
+      expect(decodeImage(image)).toEqual({ state, dueMs: at('2026-06-01T10:07:00Z') });
     }
     expect(decodeImage(undefined)).toBeNull();
     expect(decodeImage({})).toBeNull();
@@ -105,7 +143,7 @@ describe('customer codec on states the engine made', () => {
     expect(json / stored).toBeGreaterThan(3);
   });
 
-  it('skips index moves in the stream without inflating the state', () => {
+  it('skips due moves in the stream without inflating the state', () => {
     const state = stateOf('default', 'c-1', 3);
     const before = encodeCustomer(state, at('2026-03-17T00:00:00Z'));
     const after = encodeCustomer(state, at('2026-03-18T00:00:00Z'));
@@ -121,13 +159,13 @@ describe('DynamoDbCustomerStore writes', () => {
   it('writes only on the version read, and only a newer version', async () => {
     const { store: s, recorder } = store();
     expect(await s.get('cond', 'c-1')).toBeNull();
-    expect(await s.put(stateOf('cond', 'c-1', 1), 0, null)).toBe(true);
+    expect(await s.put(stateOf('cond', 'c-1', 1), 0, null, null)).toBe(true);
     // A writer that read nothing lost the race; a stale version loses; the version must move forward.
-    expect(await s.put(stateOf('cond', 'c-1', 1), 0, null)).toBe(false);
-    expect(await s.put(stateOf('cond', 'c-1', 3), 2, null)).toBe(false);
-    expect(await s.put(stateOf('cond', 'c-1', 1), 1, null)).toBe(false);
-    expect(await s.put(stateOf('cond', 'c-1', 2), 1, null)).toBe(true);
-    expect((await s.get('cond', 'c-1'))?.version).toBe(2);
+    expect(await s.put(stateOf('cond', 'c-1', 1), 0, null, null)).toBe(false);
+    expect(await s.put(stateOf('cond', 'c-1', 3), 2, null, null)).toBe(false);
+    expect(await s.put(stateOf('cond', 'c-1', 1), 1, null, null)).toBe(false);
+    expect(await s.put(stateOf('cond', 'c-1', 2), 1, null, null)).toBe(true);
+    expect((await s.get('cond', 'c-1'))?.state.version).toBe(2);
     // The no-progress write never left the process; the two conflicts were refused by DynamoDB.
     expect(recorder.get('DynamoDB', 'PutItem', local.names.customers)).toMatchObject({
       requests: 4,
@@ -135,28 +173,111 @@ describe('DynamoDbCustomerStore writes', () => {
     });
   });
 
-  it('moves the index entry on the current version only, and never creates an item', async () => {
+  it('moves the due instant on the current version only, and never creates an item', async () => {
     const { store: s, client } = store();
     const t = at('2026-03-17T10:00:00Z');
-    await s.put(stateOf('move', 'c-1', 1), 0, t);
-    expect(await s.setDue('move', 'c-1', 2, t + BUCKET_MS)).toBe(false);
-    expect(sortRefs(await s.due(t - 1, t))).toEqual(['move#c-1']);
-    expect(await s.setDue('move', 'c-1', 1, t + BUCKET_MS)).toBe(true);
-    expect(await s.due(t - 1, t)).toEqual([]);
-    expect(sortRefs(await s.due(t, t + BUCKET_MS))).toEqual(['move#c-1']);
-    expect(await s.setDue('move', 'c-1', 1, null)).toBe(true);
-    expect(await s.due(t - BUCKET_MS, t + 4 * BUCKET_MS)).toEqual([]);
-    // A customer that does not exist: version 0 is right (nothing to index), any other is stale.
-    expect(await s.setDue('move', 'ghost', 0, t)).toBe(true);
-    expect(await s.setDue('move', 'ghost', 4, t)).toBe(false);
+    const dueOf = async () => (await s.get('move', 'c-1'))?.dueMs;
+    await s.put(stateOf('move', 'c-1', 1), 0, t, null);
+    // Another version: refused. The entry it filed first stays behind, stale (it expires by TTL).
+    expect(await s.setDue('move', 'c-1', 2, t + BUCKET_MS, t)).toBe(false);
+    expect(await dueOf()).toBe(t);
+    expect(sortRefs(await s.due(t - 1, t + BUCKET_MS))).toEqual(['move#c-1']);
+    expect(await s.setDue('move', 'c-1', 1, t + 2 * BUCKET_MS, t)).toBe(true);
+    expect(await dueOf()).toBe(t + 2 * BUCKET_MS);
+    expect(sortRefs(await s.due(t + BUCKET_MS, t + 2 * BUCKET_MS))).toEqual(['move#c-1']);
+    expect(await s.setDue('move', 'c-1', 1, null, t + 2 * BUCKET_MS)).toBe(true);
+    expect(await dueOf()).toBeNull();
+    // A customer that does not exist: version 0 is right (nothing to file), any other is stale.
+    expect(await s.setDue('move', 'ghost', 0, t, null)).toBe(true);
+    expect(await s.setDue('move', 'ghost', 4, t, null)).toBe(false);
     const ghost = await client.send(
       new GetItemCommand({ TableName: local.names.customers, Key: { pk: { S: 'move#ghost' } } }),
     );
     expect(ghost.Item).toBeUndefined();
     // Version 0 against an existing item: the caller's read is stale.
-    expect(await s.setDue('move', 'c-1', 0, t)).toBe(false);
-    // The state itself was never touched by the index moves.
-    expect(await s.get('move', 'c-1')).toEqual(stateOf('move', 'c-1', 1));
+    expect(await s.setDue('move', 'c-1', 0, t, null)).toBe(false);
+    // The state itself was never touched by the due moves.
+    expect((await s.get('move', 'c-1'))?.state).toEqual(stateOf('move', 'c-1', 1));
+  });
+});
+
+describe('the due entries', () => {
+  const T = at('2026-05-10T10:00:00Z');
+
+  it('files an entry before the item, and only when the due bucket changes', async () => {
+    // Prepare
+    const { store: s, client, recorder } = store();
+    const log = commandLog(client);
+    const step = async (act: () => Promise<boolean>) => {
+      log.length = 0;
+      expect(await act()).toBe(true);
+      return [...log];
+    };
+    // Act / Assess: a new customer — its entry, then the item
+    expect(await step(() => s.put(stateOf('file', 'c-1', 1), 0, T, null))).toEqual([
+      'PutItem due',
+      'PutItem customers',
+    ]);
+    // Another instant in the same bucket: the item alone
+    expect(await step(() => s.put(stateOf('file', 'c-1', 2), 1, T - 60_000, T))).toEqual([
+      'PutItem customers',
+    ]);
+    // Another bucket: the new entry first
+    expect(await step(() => s.put(stateOf('file', 'c-1', 3), 2, T + DAY_MS, T - 60_000))).toEqual([
+      'PutItem due',
+      'PutItem customers',
+    ]);
+    // A due move within the bucket writes nothing at all; to another bucket, the entry then the item
+    expect(await step(() => s.setDue('file', 'c-1', 3, T + DAY_MS - 1, T + DAY_MS))).toEqual([]);
+    expect(await step(() => s.setDue('file', 'c-1', 3, T + 2 * DAY_MS, T + DAY_MS))).toEqual([
+      'PutItem due',
+      'UpdateItem customers',
+    ]);
+    // Nothing scheduled any more: the item loses its due; no entry to file
+    expect(await step(() => s.setDue('file', 'c-1', 3, null, T + 2 * DAY_MS))).toEqual([
+      'UpdateItem customers',
+    ]);
+    // An entry is a small item: one write unit.
+    expect(recorder.get('DynamoDB', 'PutItem', local.names.due)).toMatchObject({
+      requests: 3,
+      writeUnits: 3,
+    });
+  });
+
+  it('keys an entry by bucket and shard, then customer, and expires it 14 days after its bucket', async () => {
+    const { store: s, client } = store();
+    const due = T + 7 * 60_000;
+    await s.put(stateOf('ttl', 'c-1', 1), 0, due, null);
+    const key = { dueKey: { S: dueKeyFor('ttl#c-1', due) }, pk: { S: 'ttl#c-1' } };
+    const got = await client.send(new GetItemCommand({ TableName: local.names.due, Key: key }));
+    expect(got.Item).toEqual(dueEntryItem('ttl#c-1', due));
+    expect(got.Item).toEqual({ ...key, ttl: { N: String(bucketOf(due) / 1000 + 14 * 86_400) } });
+    // The item keeps its due instant and no index attribute.
+    const item = await client.send(
+      new GetItemCommand({ TableName: local.names.customers, Key: { pk: { S: 'ttl#c-1' } } }),
+    );
+    expect(Object.keys(item.Item ?? {}).toSorted()).toEqual(['due', 'pk', 'v', 'y']);
+  });
+
+  it('leads a stale entry to one read and no write: the evaluation finds nothing due', async () => {
+    // Prepare: a registered customer (filed under the birthday), and an entry it no longer has — as a
+    // write that lost its condition, or a due that moved on, leaves behind.
+    const id = activeCustomerId('stale');
+    const { store: s, recorder } = store();
+    await ingestEvent({ store: s }, ctx, registration(id), REGISTERED_AT);
+    const staleBucket = bucketOf(at('2026-03-05T00:00:00Z'));
+    await s.entries.put(`default#${id}`, staleBucket);
+    const before = await s.get('default', id);
+    // Act: the dispatcher reads the stale bucket and evaluates whom it lists
+    const refs = await s.due(staleBucket - 1, staleBucket);
+    expect(refs).toContainEqual({ brand: 'default', customerId: id });
+    recorder.reset();
+    const outcome = await evaluateCustomer({ store: s }, ctx, 'default', id, staleBucket + 60_000);
+    // Assess
+    expect(outcome.decisions).toEqual([]);
+    expect(recorder.snapshot().operations.map((o) => `${o.operation} ${o.requests}`)).toEqual(['GetItem 1']);
+    expect(await s.get('default', id)).toEqual(before);
+    expect(before?.dueMs).toBe(BIRTHDAY);
   });
 });
 
@@ -173,15 +294,15 @@ describe('the due index', () => {
       state: stateOf(brand, `c-${i}`, 1),
       due: i % 10 === 9 ? null : T + ((i * 7919) % (12 * BUCKET_MS)),
     }));
-    for (const { state, due } of writes) await memory.put(state, 0, due);
-    await Promise.all(writes.map(({ state, due }) => s.put(state, 0, due)));
+    for (const { state, due } of writes) await memory.put(state, 0, due, null);
+    await Promise.all(writes.map(({ state, due }) => s.put(state, 0, due, null)));
     return { s, memory, recorder };
   }
 
   it('answers every range like the in-memory index, over all 16 shards', async () => {
     const T = T0;
-    const { s, memory } = await populate('gsi', T);
-    const shards = new Set(Array.from({ length: 200 }, (_, i) => shardOf(`gsi#c-${i}`)));
+    const { s, memory } = await populate('shards', T);
+    const shards = new Set(Array.from({ length: 200 }, (_, i) => shardOf(`shards#c-${i}`)));
     expect(shards.size).toBe(DUE_SHARDS);
     const ranges: [number, number][] = [
       [T - BUCKET_MS, T],
@@ -194,7 +315,7 @@ describe('the due index', () => {
       const expected = sortRefs(await memory.due(after, upto));
       expect(sortRefs(await s.due(after, upto))).toEqual(expected);
     }
-    // The customers without a due instant are not in the index at all (the GSI is sparse).
+    // The customers without a due instant have no entry at all: the index holds what is scheduled.
     expect((await s.due(T - 1, T + 12 * BUCKET_MS)).length).toBe(180);
   });
 
@@ -206,7 +327,7 @@ describe('the due index', () => {
     expect(sortRefs(await s.due(T - 1, T + 12 * BUCKET_MS))).toEqual(expected);
     expect(expected.length).toBe(180);
     // (T - 1, T + 12 buckets] holds 13 bucket boundaries: one query each, not 13 × 16.
-    expect(recorder.get('DynamoDB', 'Query', local.names.customers).requests).toBe(13);
+    expect(recorder.get('DynamoDB', 'Query', local.names.due).requests).toBe(13);
     expect(() => store({ dueShards: 0 })).toThrow(/shard count must be an integer from 1 to 100/);
   });
 
@@ -216,13 +337,13 @@ describe('the due index', () => {
     const { store: s, recorder } = store({ queryPageSize: 2 });
     const ids: string[] = [];
     for (let i = 0; ids.length < 7; i++) if (shardOf(`page#c-${i}`) === 3) ids.push(`c-${i}`);
-    for (const id of ids) await s.put(stateOf('page', id, 1), 0, T);
+    for (const id of ids) await s.put(stateOf('page', id, 1), 0, T, null);
     recorder.reset();
     // Act
     const refs = await s.due(T - 1, T);
     // Assess: 15 empty shards in one query each, the crowded one in 4 pages
     expect(sortRefs(refs)).toEqual(ids.map((id) => `page#${id}`).toSorted());
-    expect(recorder.get('DynamoDB', 'Query', local.names.customers).requests).toBe(15 + 4);
+    expect(recorder.get('DynamoDB', 'Query', local.names.due).requests).toBe(15 + 4);
   });
 
   it('recovers a missed range after a dispatcher outage, from the stored watermark', async () => {

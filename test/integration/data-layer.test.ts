@@ -1,7 +1,8 @@
 /**
  * The rest of the data layer the handlers compose (functions/handlers/wiring.ts): held messages in
- * send-time order across shards, the parallel Scan of customers with resumable cursors, the stream
- * image port, and the composition from table names in the environment.
+ * send-time order across shards, the parallel Scan of customers with resumable cursors, the sweep
+ * repairing a missing due entry, the stream image port, and the composition from table names in the
+ * environment.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { RequestRecorder } from '../../functions/adapters/aws/recorder.ts';
@@ -17,15 +18,17 @@ import {
   MissingTableNameError,
   tableNamesFromEnv,
 } from '../../functions/adapters/dynamodb/data-layer.ts';
-import { shardOf } from '../../functions/adapters/dynamodb/due-keys.ts';
+import { bucketOf, shardOf } from '../../functions/adapters/dynamodb/due-keys.ts';
 import { DynamoDbHeldMessages } from '../../functions/adapters/dynamodb/held-messages-store.ts';
 import { TABLE_ENV } from '../../functions/adapters/dynamodb/tables.ts';
 import { emptyState } from '../../functions/domain/customer-state.ts';
 import type { Message } from '../../functions/domain/message.ts';
 import type { DataLayer } from '../../functions/handlers/wiring.ts';
+import { ingestEvent, sweepCustomer } from '../../functions/use-cases/customer-use-cases.ts';
 import type { DynamoDbLocal } from '../../local/aws/dynamodb-local.ts';
 import { startDynamoDbLocal } from '../../local/aws/dynamodb-local.ts';
-import { at, iso } from './fixtures.ts';
+import { MemoryCustomerStore } from '../../local/memory-stores.ts';
+import { activeCustomerId, at, BIRTHDAY, ctx, iso, REGISTERED_AT, registration } from './fixtures.ts';
 
 let local: DynamoDbLocal;
 
@@ -114,11 +117,20 @@ describe('DynamoDbCustomerScanner', () => {
   it('reads every customer once over parallel segments and resumed cursors', async () => {
     // Prepare
     const client = local.client();
-    const store = new DynamoDbCustomerStore({ client, tableName: local.names.customers });
+    const store = new DynamoDbCustomerStore({
+      client,
+      tableName: local.names.customers,
+      dueTableName: local.names.due,
+    });
     const ids = Array.from({ length: 45 }, (_, i) => `scan-${i}`);
     await Promise.all(
       ids.map((id, i) =>
-        store.put({ ...emptyState('default', id), version: 1 }, 0, i % 2 ? null : at('2026-05-01T00:00:00Z')),
+        store.put(
+          { ...emptyState('default', id), version: 1 },
+          0,
+          i % 2 ? null : at('2026-05-01T00:00:00Z'),
+          null,
+        ),
       ),
     );
     // Act: 3 segments, 4 items per page, each page resumed from its cursor alone (as another task would)
@@ -140,6 +152,37 @@ describe('DynamoDbCustomerScanner', () => {
   });
 });
 
+describe('the sweep on DynamoDB', () => {
+  it('repairs a missing entry: a customer scanned without its due is filed, entry then item', async () => {
+    // Prepare: a registered customer whose item holds no due instant and has no entry (a campaign
+    // added since schedules it, or its entry was lost)
+    const client = local.client();
+    const store = new DynamoDbCustomerStore({
+      client,
+      tableName: local.names.customers,
+      dueTableName: local.names.due,
+    });
+    const id = activeCustomerId('sweep');
+    const memory = new MemoryCustomerStore();
+    const { state } = await ingestEvent({ store: memory }, ctx, registration(id), REGISTERED_AT);
+    expect(await store.put(state, 0, null, null)).toBe(true);
+    const bucket = bucketOf(BIRTHDAY);
+    expect(await store.due(bucket - 1, bucket)).not.toContainEqual({ brand: 'default', customerId: id });
+    const scanner = new DynamoDbCustomerScanner(client, local.names.customers);
+    const scanned = (await scanner.scan(0, 1, null, 1000)).customers.find((c) => c.state.customerId === id);
+    if (scanned === undefined) throw new Error('the scan missed the customer');
+    // Act
+    const result = await sweepCustomer({ store }, ctx, scanned, REGISTERED_AT + 3_600_000);
+    // Assess
+    expect(result).toBe('reindexed');
+    expect(await store.get('default', id)).toEqual({ state, dueMs: BIRTHDAY });
+    expect(await store.due(bucket - 1, bucket)).toContainEqual({ brand: 'default', customerId: id });
+    // The next sweep finds it filed: nothing to do
+    const again = await sweepCustomer({ store }, ctx, { state, dueMs: BIRTHDAY }, REGISTERED_AT + 7_200_000);
+    expect(again).toBe('unchanged');
+  });
+});
+
 describe('the data layer', () => {
   it('decodes Lambda stream images for the relay, and ignores items that are not customers', () => {
     const state = { ...emptyState('default', 'c-img'), version: 4 };
@@ -158,7 +201,7 @@ describe('the data layer', () => {
     // Compile-time check against the handlers' composition root; runtime check of the shape.
     const layer: DataLayer = dynamoDbDataLayer({ client: local.client(), names });
     expect(Object.keys(layer).toSorted()).toEqual(
-      ['customers', 'decodeImage', 'dedupe', 'held', 'ledger', 'scanner', 'stats', 'watermark'].toSorted(),
+      ['customers', 'decodeImage', 'held', 'ledger', 'scanner', 'stats', 'watermark'].toSorted(),
     );
     expect(() => tableNamesFromEnv({ ...env, HELD_TABLE: '' })).toThrow(MissingTableNameError);
   });

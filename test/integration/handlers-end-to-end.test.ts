@@ -90,7 +90,7 @@ function setup(clockMs: { now: number }) {
     layer,
     queue,
     work,
-    ingest: makeIngest({ store: layer.customers, ctx, rejected: queue, dedupe: layer.dedupe, ...common }),
+    ingest: makeIngest({ store: layer.customers, ctx, rejected: queue, ...common }),
     relay: makeRelay({
       pack: DEFAULT_PACK,
       decodeImage: layer.decodeImage,
@@ -168,7 +168,7 @@ describe('handlers end to end on DynamoDB Local', () => {
     const firstOrder = h.queue.sent.filter((s) => s.message.campaignId === 'first-order-thank-you');
     expect(firstOrder).toHaveLength(1);
     expect(firstOrder[0]?.message).toMatchObject({ channel: 'push', to: 'push-token-ann', locale: 'ru' });
-    const state = await h.layer.customers.get('default', CUSTOMER);
+    const state = (await h.layer.customers.get('default', CUSTOMER))?.state;
     expect(state?.stats.orders).toBe(1);
 
     // Act: the dispatcher runs every 15 minutes (the scheduler); what it finds due, evaluate runs.
@@ -212,7 +212,7 @@ describe('handlers end to end on DynamoDB Local', () => {
     // Ann's first-order message and personal offers already took the week's two slots of the
     // frequency cap and no slot frees up within the message's validity: the birthday bonus is credited
     // (points are not marketing) and the message is recorded as suppressed, not sent.
-    const ann = await h.layer.customers.get('default', CUSTOMER);
+    const ann = (await h.layer.customers.get('default', CUSTOMER))?.state;
     const annBirthday = ann?.occurrences['birthday-bonus#2026'];
     expect(annBirthday).toMatchObject({ status: 'issued', reason: 'cap-expired', sendAt: null });
     expect(annBirthday?.points).toBeGreaterThan(0);

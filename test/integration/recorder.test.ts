@@ -18,9 +18,11 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { RequestRecorder } from '../../functions/adapters/aws/recorder.ts';
 import { encodeCustomer, writeUnits } from '../../functions/adapters/dynamodb/customer-codec.ts';
 import { DynamoDbCustomerStore } from '../../functions/adapters/dynamodb/customer-store.ts';
+import { DynamoDbHeldMessages } from '../../functions/adapters/dynamodb/held-messages-store.ts';
 import { DynamoDbLedgerStore, encodeLedgerEntry } from '../../functions/adapters/dynamodb/ledger-store.ts';
 import { StreamReader } from '../../functions/adapters/dynamodb/stream-reader.ts';
 import type { CustomerState } from '../../functions/domain/customer-state.ts';
+import type { Message } from '../../functions/domain/message.ts';
 import type { DynamoDbLocal } from '../../local/aws/dynamodb-local.ts';
 import { startDynamoDbLocal } from '../../local/aws/dynamodb-local.ts';
 import { at, simulatedStates } from './fixtures.ts';
@@ -35,7 +37,11 @@ beforeAll(async () => {
   local = await startDynamoDbLocal();
   recorder = new RequestRecorder();
   client = recorder.attach(local.client());
-  store = new DynamoDbCustomerStore({ client, tableName: local.names.customers });
+  store = new DynamoDbCustomerStore({
+    client,
+    tableName: local.names.customers,
+    dueTableName: local.names.due,
+  });
   // The largest simulated customer: an item of several KB even compressed.
   const states = await simulatedStates();
   big = states.reduce((a, b) => (JSON.stringify(b).length > JSON.stringify(a).length ? b : a));
@@ -46,44 +52,68 @@ afterAll(async () => {
 });
 
 describe('RequestRecorder on DynamoDB', () => {
-  it('counts requests and the write units of the table and of the due index apart', async () => {
+  it('counts requests and write units per table: the customer item and its due entry apart', async () => {
     recorder.reset();
     // Mid-bucket: t and t + 1 min share the 10:15 bucket.
     const t = at('2026-05-01T10:05:00Z');
     const table = local.names.customers;
+    const due = local.names.due;
     const units = writeUnits(encodeCustomer(big, t));
-    // A new item with an index entry: the item's units, plus one for the index entry
-    await store.put(big, 0, t);
+    // A new item: the item's units, and one for its due entry, in the due table
+    await store.put(big, 0, t, null);
     expect(recorder.get('DynamoDB', 'PutItem', table)).toMatchObject({
       requests: 1,
       attempts: 1,
-      writeUnits: units + 1,
-      indexUnits: { 'due-index': 1 },
-    });
-    // A new version in the same bucket: the keys-only index is not written
-    recorder.reset();
-    await store.put({ ...big, version: big.version + 1 }, big.version, t + 60_000);
-    expect(recorder.get('DynamoDB', 'PutItem', table)).toMatchObject({
       writeUnits: units,
       indexUnits: {},
     });
-    // Moving the entry to another bucket: the item's units (an update is billed on the item's size),
-    // plus a delete and a put in the index
+    expect(recorder.get('DynamoDB', 'PutItem', due)).toMatchObject({ requests: 1, writeUnits: 1 });
+    // A new version in the same bucket: no entry is written
     recorder.reset();
-    await store.setDue(big.brand, big.customerId, big.version + 1, t + 86_400_000);
-    expect(recorder.get('DynamoDB', 'UpdateItem', table)).toMatchObject({
-      writeUnits: units + 2,
-      indexUnits: { 'due-index': 2 },
-    });
+    await store.put({ ...big, version: big.version + 1 }, big.version, t + 60_000, t);
+    expect(recorder.get('DynamoDB', 'PutItem', table)).toMatchObject({ writeUnits: units });
+    expect(recorder.get('DynamoDB', 'PutItem', due).requests).toBe(0);
+    // Moving the due to another bucket: the item's units (an update is billed on the item's size),
+    // plus one put of the new entry (the old one is left to expire)
+    recorder.reset();
+    await store.setDue(big.brand, big.customerId, big.version + 1, t + 86_400_000, t + 60_000);
+    expect(recorder.get('DynamoDB', 'UpdateItem', table)).toMatchObject({ writeUnits: units });
+    expect(recorder.get('DynamoDB', 'PutItem', due)).toMatchObject({ requests: 1, writeUnits: 1 });
     // A strongly consistent read of an item under 4 KB: one read unit
     recorder.reset();
     await store.get(big.brand, big.customerId);
     expect(recorder.get('DynamoDB', 'GetItem', table)).toMatchObject({ requests: 1, readUnits: 1 });
   });
 
+  it('counts the write units of a GSI apart: the held messages and their send-time index', async () => {
+    recorder.reset();
+    const held = new DynamoDbHeldMessages(client, local.names.held);
+    const message: Message = {
+      messageId: 'default#c-rec#birthday-bonus#2026#email',
+      occurrenceKey: 'default#c-rec#birthday-bonus#2026',
+      campaignId: 'birthday-bonus',
+      trigger: 'birthday',
+      customerId: 'c-rec',
+      brand: 'default',
+      channel: 'email',
+      to: 'rec@example.com',
+      locale: 'en',
+      template: 'birthday-bonus/en',
+      variables: {},
+      content: { subject: 'Happy birthday', body: '+500 points' },
+      sendAt: '2026-05-02T08:00:00.000Z',
+      createdAt: '2026-05-01T08:00:00.000Z',
+    };
+    await held.hold([message]);
+    const batch = recorder.get('DynamoDB', 'BatchWriteItem', local.names.held);
+    expect(batch).toMatchObject({ requests: 1, entries: 1, indexUnits: { 'held-by-time': 1 } });
+    expect(batch.writeUnits).toBe(2);
+    await held.release([message.messageId]);
+  });
+
   it('counts a refused conditional write as an error of its operation', async () => {
     recorder.reset();
-    expect(await store.put(big, 0, null)).toBe(false);
+    expect(await store.put(big, 0, null, null)).toBe(false);
     const put = recorder.get('DynamoDB', 'PutItem', local.names.customers);
     expect(put).toMatchObject({ requests: 1, errors: { ConditionalCheckFailedException: 1 } });
     expect(recorder.snapshot().totals.errors).toBe(1);
@@ -253,8 +283,8 @@ describe('RequestRecorder bookkeeping', () => {
     const r = new RequestRecorder();
     const c = r.attach(local.client());
     expect(r.get('DynamoDB', 'PutItem', 'nothing')).toMatchObject({ requests: 0, writeUnits: 0 });
-    await c.send(new PutItemCommand({ TableName: local.names.dedupe, Item: { eventId: { S: 'evt-rec' } } }));
-    await c.send(new GetItemCommand({ TableName: local.names.dedupe, Key: { eventId: { S: 'evt-rec' } } }));
+    await c.send(new PutItemCommand({ TableName: local.names.dispatch, Item: { pk: { S: 'rec' } } }));
+    await c.send(new GetItemCommand({ TableName: local.names.dispatch, Key: { pk: { S: 'rec' } } }));
     expect(r.snapshot().totals).toEqual({
       requests: 2,
       attempts: 2,

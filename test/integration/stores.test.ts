@@ -1,20 +1,13 @@
 /**
- * The ledger, dedupe and watermark stores on DynamoDB Local (batching, idempotency, the TTL item
- * shape, a monotonic watermark), and the batch retry of unprocessed items with a mocked client (DynamoDB
+ * The ledger and watermark stores on DynamoDB Local (batching, idempotency, a monotonic watermark), and the batch retry of unprocessed items with a mocked client (DynamoDB
  * Local never throttles, so it cannot leave items unprocessed).
  */
 import 'aws-sdk-client-mock-vitest/extend';
-import {
-  BatchGetItemCommand,
-  BatchWriteItemCommand,
-  DynamoDBClient,
-  GetItemCommand,
-} from '@aws-sdk/client-dynamodb';
+import { BatchWriteItemCommand, DynamoDBClient, GetItemCommand } from '@aws-sdk/client-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { RequestRecorder } from '../../functions/adapters/aws/recorder.ts';
-import { batchGet, batchWrite, UnprocessedItemsError } from '../../functions/adapters/dynamodb/batch.ts';
-import { DynamoDbDedupeStore, dedupeItem } from '../../functions/adapters/dynamodb/dedupe-store.ts';
+import { batchWrite, UnprocessedItemsError } from '../../functions/adapters/dynamodb/batch.ts';
 import { DynamoDbLedgerStore } from '../../functions/adapters/dynamodb/ledger-store.ts';
 import { DynamoDbWatermarkStore } from '../../functions/adapters/dynamodb/watermark-store.ts';
 import type { LedgerEntry } from '../../functions/domain/customer-state.ts';
@@ -75,44 +68,6 @@ describe('DynamoDbLedgerStore', () => {
   });
 });
 
-describe('DynamoDbDedupeStore', () => {
-  // Ahead of the real clock: DynamoDB Local's TTL deletes items whose `ttl` has passed in real time, in
-  // the background, so a marker written "seven days after" a past instant may vanish mid-test.
-  const now = at('2036-03-17T12:00:00.000Z');
-
-  it('remembers event ids with a TTL seven days out, in epoch seconds', async () => {
-    const client = local.client();
-    const dedupe = new DynamoDbDedupeStore(client, local.names.dedupe);
-    await dedupe.remember(['evt-ttl'], now);
-    const got = await client.send(
-      new GetItemCommand({ TableName: local.names.dedupe, Key: { eventId: { S: 'evt-ttl' } } }),
-    );
-    const ttl = Number(got.Item?.ttl?.N);
-    expect(got.Item).toEqual({ eventId: { S: 'evt-ttl' }, ttl: { N: String(ttl) } });
-    expect(ttl).toBe(Math.floor(now / 1000) + 7 * 86_400);
-    expect(dedupeItem('evt-ttl', now)).toEqual(got.Item);
-  });
-
-  it('answers which of 250 ids were seen, 100 keys per batch', async () => {
-    const recorder = new RequestRecorder();
-    const dedupe = new DynamoDbDedupeStore(recorder.attach(local.client()), local.names.dedupe);
-    const ids = Array.from({ length: 250 }, (_, i) => `evt-${i}`);
-    const remembered = ids.filter((_, i) => i % 3 === 0);
-    await dedupe.remember([...remembered, ...remembered], now);
-    expect(recorder.get('DynamoDB', 'BatchWriteItem', local.names.dedupe)).toMatchObject({
-      requests: 4,
-      entries: remembered.length,
-    });
-    const seen = await dedupe.seen([...ids, 'evt-0']);
-    expect([...seen].toSorted()).toEqual(remembered.toSorted());
-    expect(recorder.get('DynamoDB', 'BatchGetItem', local.names.dedupe)).toMatchObject({
-      requests: 3,
-      entries: 250,
-    });
-    expect(await dedupe.seen([])).toEqual(new Set());
-  });
-});
-
 describe('DynamoDbWatermarkStore', () => {
   it('starts empty and moves only from the value read, and only forward', async () => {
     const client = local.client();
@@ -169,21 +124,6 @@ describe('batch retries (mocked client)', () => {
     await expect(attempt).rejects.toBeInstanceOf(UnprocessedItemsError);
     await expect(attempt).rejects.toMatchObject({ table: 't', remaining: 1 });
     expect(mock).toReceiveCommandTimes(BatchWriteItemCommand, 3);
-    mock.restore();
-  });
-
-  it('reads the unprocessed keys again and returns every item once', async () => {
-    const mock = mockClient(DynamoDBClient);
-    const key = (id: string) => ({ eventId: { S: id } });
-    mock
-      .on(BatchGetItemCommand)
-      .resolvesOnce({ Responses: { t: [key('a')] }, UnprocessedKeys: { t: { Keys: [key('b')] } } })
-      .resolves({ Responses: { t: [key('b')] } });
-    const items = await batchGet(new DynamoDBClient({}), 't', [key('a'), key('b')], {}, noSleep);
-    expect(items).toEqual([key('a'), key('b')]);
-    expect(mock).toReceiveNthCommandWith(BatchGetItemCommand, 2, {
-      RequestItems: { t: { Keys: [key('b')] } },
-    });
     mock.restore();
   });
 });

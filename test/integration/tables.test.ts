@@ -1,6 +1,6 @@
 /**
  * The table definitions (functions/adapters/dynamodb/tables.ts) create real tables in DynamoDB Local
- * with the keys, index, stream and TTL the adapters rely on; the due-index key scheme.
+ * with the keys, indexes, stream and TTL the adapters rely on; the due-entry key scheme.
  */
 import {
   DescribeTableCommand,
@@ -18,7 +18,7 @@ import {
   dueKeyOf,
   shardOf,
 } from '../../functions/adapters/dynamodb/due-keys.ts';
-import { createTableInputs, DUE_INDEX, TABLE_IDS, TABLES } from '../../functions/adapters/dynamodb/tables.ts';
+import { createTableInputs, TABLE_IDS, TABLES } from '../../functions/adapters/dynamodb/tables.ts';
 import type { DynamoDbLocal } from '../../local/aws/dynamodb-local.ts';
 import { startDynamoDbLocal } from '../../local/aws/dynamodb-local.ts';
 import { bucketOf as memoryBucketOf } from '../../local/memory-stores.ts';
@@ -28,7 +28,8 @@ let local: DynamoDbLocal;
 let client: DynamoDBClient;
 
 beforeAll(async () => {
-  local = await startDynamoDbLocal();
+  // As deployed: TTL on (the tests here write no item it could expire).
+  local = await startDynamoDbLocal({ timeToLive: true });
   client = local.client();
 });
 
@@ -51,41 +52,45 @@ describe('createTableInputs', () => {
     }
   });
 
-  it('gives the customers table the sparse, keys-only due index and a NEW_AND_OLD_IMAGES stream', async () => {
+  it('gives the customers table a NEW_AND_OLD_IMAGES stream and no index', async () => {
     const d = await client.send(new DescribeTableCommand({ TableName: local.names.customers }));
-    expect(d.Table?.GlobalSecondaryIndexes).toEqual([
-      expect.objectContaining({
-        IndexName: DUE_INDEX,
-        KeySchema: [
-          { AttributeName: 'dueKey', KeyType: 'HASH' },
-          { AttributeName: 'pk', KeyType: 'RANGE' },
-        ],
-        Projection: { ProjectionType: 'KEYS_ONLY' },
-      }),
-    ]);
+    expect(d.Table?.GlobalSecondaryIndexes).toBeUndefined();
     expect(d.Table?.StreamSpecification).toEqual({
       StreamEnabled: true,
       StreamViewType: 'NEW_AND_OLD_IMAGES',
     });
     expect(d.Table?.LatestStreamArn).toMatch(/:table\/lt-test-customers\/stream\//);
     // Only key attributes are declared: the state, version and due instant are schemaless.
+    expect(d.Table?.AttributeDefinitions?.map((a) => a.AttributeName)).toEqual(['pk']);
+  });
+
+  it('gives the due table the due key (bucket and shard), then the customer key, and no stream', async () => {
+    const d = await client.send(new DescribeTableCommand({ TableName: local.names.due }));
+    expect(d.Table?.KeySchema).toEqual([
+      { AttributeName: 'dueKey', KeyType: 'HASH' },
+      { AttributeName: 'pk', KeyType: 'RANGE' },
+    ]);
+    expect(d.Table?.GlobalSecondaryIndexes).toBeUndefined();
+    expect(d.Table?.StreamSpecification).toBeUndefined();
     expect(d.Table?.AttributeDefinitions?.map((a) => a.AttributeName).toSorted()).toEqual(['dueKey', 'pk']);
   });
 
-  it('enables TTL on the dedupe table only, on `ttl`', async () => {
+  it('enables TTL on the due table only, on `ttl`', async () => {
     for (const id of TABLE_IDS) {
       const d = await client.send(new DescribeTimeToLiveCommand({ TableName: local.names[id] }));
-      if (id === 'dedupe') {
+      if (id === 'due') {
         expect(d.TimeToLiveDescription).toEqual({ TimeToLiveStatus: 'ENABLED', AttributeName: 'ttl' });
       } else {
         expect(d.TimeToLiveDescription?.TimeToLiveStatus).toBe('DISABLED');
       }
     }
-    expect(createTableInputs(local.names).timeToLive).toHaveLength(1);
+    expect(createTableInputs(local.names).timeToLive).toEqual([
+      { TableName: local.names.due, TimeToLiveSpecification: { AttributeName: 'ttl', Enabled: true } },
+    ]);
   });
 
   it('gives the ledger a customer partition and an entry sort key, and no index', () => {
-    const [, ledger] = createTableInputs(local.names).tables;
+    const ledger = createTableInputs(local.names).tables.find((t) => t.TableName === local.names.ledger);
     expect(ledger).toMatchObject({
       TableName: 'lt-test-ledger',
       KeySchema: [

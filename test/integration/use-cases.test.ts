@@ -1,6 +1,6 @@
 /**
- * The use cases (ingestEvent, evaluateCustomer) end to end on DynamoDB Local: the customer item and
- * its due-index entry in one conditional write, exactly-once issuance when two workers with separate
+ * The use cases (ingestEvent, evaluateCustomer) end to end on DynamoDB Local: the customer item in one
+ * conditional write, its due entry filed first when the bucket moves, exactly-once issuance when two workers with separate
  * clients evaluate the same customer at once, and the Customers stream — read through the Streams API —
  * fed to the relay for the messages and ledger entries, matching the in-memory run step for step.
  */
@@ -41,13 +41,19 @@ afterAll(async () => {
 /** A worker: its own DynamoDB client and store, as two Lambda containers have. */
 function worker(recorder: RequestRecorder = new RequestRecorder()): Ports & { store: DynamoDbCustomerStore } {
   const client = recorder.attach(local.client());
-  return { store: new DynamoDbCustomerStore({ client, tableName: local.names.customers }) };
+  return {
+    store: new DynamoDbCustomerStore({
+      client,
+      tableName: local.names.customers,
+      dueTableName: local.names.due,
+    }),
+  };
 }
 
 async function stored(store: CustomerStore, customerId: string): Promise<CustomerState> {
-  const state = await store.get('default', customerId);
-  if (state === null) throw new Error(`customer ${customerId} not stored`);
-  return state;
+  const item = await store.get('default', customerId);
+  if (item === null) throw new Error(`customer ${customerId} not stored`);
+  return item.state;
 }
 
 const order = (customerId: string, id: string, time: string, orderId: string): DomainEvent =>
@@ -78,7 +84,7 @@ function relayRecords(records: StreamRecord[], createdAt: string) {
 }
 
 describe('ingestEvent on DynamoDB', () => {
-  it('creates the customer and its due-index entry in one conditional write', async () => {
+  it('creates the customer in one conditional write, its due entry filed first', async () => {
     // Prepare
     const id = activeCustomerId('ingest');
     const recorder = new RequestRecorder();
@@ -93,6 +99,7 @@ describe('ingestEvent on DynamoDB', () => {
     const listed = await ports.store.due(bucketOf(BIRTHDAY) - 1, bucketOf(BIRTHDAY));
     expect(listed).toContainEqual({ brand: 'default', customerId: id });
     expect(recorder.get('DynamoDB', 'PutItem', local.names.customers).requests).toBe(1);
+    expect(recorder.get('DynamoDB', 'PutItem', local.names.due).requests).toBe(1);
     expect(recorder.get('DynamoDB', 'UpdateItem', local.names.customers).requests).toBe(0);
   });
 
@@ -110,7 +117,7 @@ describe('ingestEvent on DynamoDB', () => {
 });
 
 describe('evaluateCustomer on DynamoDB', () => {
-  it('issues the birthday bonus and moves the index entry in the same write', async () => {
+  it('issues the birthday bonus in one write, filing the next due bucket first', async () => {
     const id = activeCustomerId('eval');
     const recorder = new RequestRecorder();
     const ports = worker(recorder);
@@ -118,20 +125,18 @@ describe('evaluateCustomer on DynamoDB', () => {
     recorder.reset();
     const outcome = await evaluateCustomer(ports, ctx, 'default', id, BIRTHDAY);
     expect(outcome.decisions.map((d) => d.key)).toEqual(['birthday-bonus#2026']);
-    // One read, one conditional write: the decision, the ledger entry and the index entry together.
-    expect(recorder.snapshot().operations.map((o) => `${o.operation}×${o.requests}`)).toEqual([
-      'GetItem×1',
-      'PutItem×1',
-    ]);
+    // One read, the next bucket's entry, one conditional write: the decision, the ledger entry and the
+    // next due instant together.
+    expect(recorder.get('DynamoDB', 'GetItem', local.names.customers).requests).toBe(1);
+    expect(recorder.get('DynamoDB', 'PutItem', local.names.due).requests).toBe(1);
+    expect(recorder.get('DynamoDB', 'PutItem', local.names.customers).requests).toBe(1);
+    expect(recorder.snapshot().totals.requests).toBe(3);
     const state = await stored(ports.store, id);
     expect(state.version).toBe(2);
     expect(state.points.balance).toBe(500);
     const after = nextDue(state, ctx, BIRTHDAY);
     expect(after ?? 0).toBeGreaterThan(BIRTHDAY);
-    expect(await ports.store.due(bucketOf(BIRTHDAY) - 1, bucketOf(BIRTHDAY))).not.toContainEqual({
-      brand: 'default',
-      customerId: id,
-    });
+    expect((await ports.store.get('default', id))?.dueMs).toBe(after);
     expect(await ports.store.due(bucketOf(after ?? 0) - 1, bucketOf(after ?? 0))).toContainEqual({
       brand: 'default',
       customerId: id,
@@ -163,15 +168,15 @@ class GatedStore implements CustomerStore {
     if (this.first) this.gate.arrive();
     return state;
   }
-  async put(state: CustomerState, expectedVersion: number, dueMs: number | null) {
+  async put(...args: Parameters<CustomerStore['put']>) {
     if (this.first) {
       this.first = false;
       await this.gate.opened;
     }
-    return this.inner.put(state, expectedVersion, dueMs);
+    return this.inner.put(...args);
   }
-  setDue(brand: string, customerId: string, version: number, dueMs: number | null) {
-    return this.inner.setDue(brand, customerId, version, dueMs);
+  setDue(...args: Parameters<CustomerStore['setDue']>) {
+    return this.inner.setDue(...args);
   }
 }
 
@@ -210,10 +215,12 @@ describe('concurrent issuance of one occurrence', () => {
       evaluateCustomer({ store: new GatedStore(a.store, gate) }, ctx, 'default', id, BIRTHDAY),
       evaluateCustomer({ store: new GatedStore(b.store, gate) }, ctx, 'default', id, BIRTHDAY),
     ]);
-    // Assess: one write won, the other was refused, re-read, found the occurrence and only moved the index
+    // Assess: one write won, the other was refused, re-read, found the occurrence and the winner's due
+    // already filed: it wrote nothing more. (Both filed the same next bucket before their writes.)
     const puts = recorder.get('DynamoDB', 'PutItem', local.names.customers);
     expect(puts).toMatchObject({ requests: 2, errors: { ConditionalCheckFailedException: 1 } });
-    expect(recorder.get('DynamoDB', 'UpdateItem', local.names.customers).requests).toBe(1);
+    expect(recorder.get('DynamoDB', 'UpdateItem', local.names.customers).requests).toBe(0);
+    expect(recorder.get('DynamoDB', 'PutItem', local.names.due).requests).toBe(2);
     expect(outcomes.flatMap((o) => o.decisions).map((d) => d.key)).toEqual(['birthday-bonus#2026']);
     const key = `default#${id}#birthday-bonus#2026`;
     const records = await recordsOf(id, 2);
@@ -265,7 +272,7 @@ describe('the Customers stream through the relay', () => {
     expect(final).toEqual(await stored(memory, id));
     const records = await recordsOf(id, final.version);
     // Per-shard order: one record per item write, versions rising in the order written. The evaluation
-    // with nothing due rewrote an unchanged index entry: DynamoDB writes no record for an unchanged item.
+    // with nothing due left the due bucket as it was: it wrote nothing, so no record.
     const versions = records.map((r) => Number(r.dynamodb?.NewImage?.v?.N));
     expect(versions).toHaveLength(memory.counts.writes);
     expect(versions).toEqual(versions.toSorted((x, y) => x - y));

@@ -1,7 +1,8 @@
 /**
  * The use cases (functions/use-cases/customer-use-cases.ts) over the in-memory ports (local/memory-stores.ts):
- * conditional writes with retries, the item and its due-index entry written together, exactly-once
- * issuance under concurrency; and the in-memory store's own contract (versions, change feed, buckets).
+ * conditional writes with retries, the item and its due entry (filed first, on a bucket change only),
+ * exactly-once issuance under concurrency; and the in-memory store's own contract (versions, change
+ * feed, buckets, entries left to expire).
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
@@ -13,7 +14,7 @@ import type { DomainEvent } from '../../functions/domain/events.ts';
 import { holdoutBucket } from '../../functions/domain/guardrails.ts';
 import type { Message } from '../../functions/domain/message.ts';
 import { relay } from '../../functions/domain/relay.ts';
-import type { CustomerRef, CustomerStore } from '../../functions/ports/customer-store.ts';
+import type { CustomerRef, CustomerStore, StoredCustomer } from '../../functions/ports/customer-store.ts';
 import {
   ConcurrencyError,
   evaluateCustomer,
@@ -49,15 +50,16 @@ const BIRTHDAY = at('2026-03-17T00:00:00Z');
 const order = (id: string, time: string, orderId: string, total = 120): DomainEvent =>
   orderPlaced(id, time, orderId, [{ sku: 'TEA-100', unitPrice: total, quantity: 1 }], { customerId: ID });
 
-/** Whether the customer's index entry is exactly the bucket at `bucketMs` (and no other). */
+/**
+ * Whether the customer is filed under the bucket at `bucketMs`: its item stores a due instant in that
+ * bucket, and the bucket has its entry (older entries may remain elsewhere: they expire).
+ */
 async function indexedAt(store: MemoryCustomerStore, ref: CustomerRef, bucketMs: number): Promise<boolean> {
-  const has = (refs: CustomerRef[]) =>
-    refs.some((r) => r.brand === ref.brand && r.customerId === ref.customerId);
-  return (
-    has(await store.due(bucketMs - 1, bucketMs)) &&
-    !has(await store.due(Number.NEGATIVE_INFINITY, bucketMs - 1)) &&
-    !has(await store.due(bucketMs, Number.POSITIVE_INFINITY))
+  const dueMs = (await store.get(ref.brand, ref.customerId))?.dueMs ?? null;
+  const listed = (await store.due(bucketMs - 1, bucketMs)).some(
+    (r) => r.brand === ref.brand && r.customerId === ref.customerId,
   );
+  return dueMs !== null && bucketOf(dueMs) === bucketMs && listed;
 }
 
 async function isIndexed(store: MemoryCustomerStore, ref: CustomerRef): Promise<boolean> {
@@ -77,9 +79,14 @@ function withRelay(store: MemoryCustomerStore, clock: () => number) {
 }
 
 async function stored(store: CustomerStore, ref: CustomerRef = REF): Promise<CustomerState> {
-  const state = await store.get(ref.brand, ref.customerId);
-  if (state === null) throw new Error(`customer ${ref.customerId} not stored`);
-  return state;
+  const item = await store.get(ref.brand, ref.customerId);
+  if (item === null) throw new Error(`customer ${ref.customerId} not stored`);
+  return item.state;
+}
+
+/** The due instant stored with the customer's item. */
+async function storedDue(store: CustomerStore, ref: CustomerRef = REF): Promise<number | null> {
+  return (await store.get(ref.brand, ref.customerId))?.dueMs ?? null;
 }
 
 /** A store whose first `put`s lose a race: before they run, `interleave` may write in between. */
@@ -92,17 +99,22 @@ class RacingStore extends MemoryCustomerStore {
   ) {
     super();
   }
-  override async get(brand: string, customerId: string): Promise<CustomerState | null> {
+  override async get(brand: string, customerId: string): Promise<StoredCustomer | null> {
     this.gets++;
     return super.get(brand, customerId);
   }
-  override async put(state: CustomerState, expectedVersion: number, dueMs: number | null): Promise<boolean> {
+  override async put(
+    state: CustomerState,
+    expectedVersion: number,
+    dueMs: number | null,
+    storedDueMs: number | null,
+  ): Promise<boolean> {
     this.puts++;
     if (this.puts <= this.losses) {
       await this.interleave(this);
       return false;
     }
-    return super.put(state, expectedVersion, dueMs);
+    return super.put(state, expectedVersion, dueMs, storedDueMs);
   }
 }
 
@@ -123,7 +135,8 @@ describe('ingestEvent', () => {
     expect(state.profile.timeZone).toBe('Asia/Vladivostok');
     expect(nextDue(state, ctx, now)).toBe(BIRTHDAY);
     expect(await indexedAt(store, REF, bucketOf(BIRTHDAY))).toBe(true);
-    expect(store.counts).toMatchObject({ writes: 1, conflicts: 0, indexWrites: 0 });
+    // One entry filed, then the item: no due move on its own.
+    expect(store.counts).toMatchObject({ writes: 1, conflicts: 0, indexWrites: 1, dueMoves: 0 });
   });
 
   it('writes nothing for a duplicate event, neither the item nor its index entry', async () => {
@@ -215,6 +228,7 @@ describe('ingestEvent', () => {
     expect(store.gets).toBeGreaterThan(1);
     expect(store.gets).toBe(store.puts);
     expect(await store.get('default', ID)).toBeNull();
+    // Each attempt lost before the store filed anything.
     expect(await isIndexed(store, REF)).toBe(false);
   });
 });
@@ -229,40 +243,41 @@ describe('evaluateCustomer', () => {
     return store;
   }
 
-  it('rewrites the index entry when nothing is due (the entry that brought the customer is spent)', async () => {
-    // Prepare: a stale entry, as left by an older version of the item's schedule
+  it('files the customer again when nothing is due and the due bucket moves (the entry is spent)', async () => {
+    // Prepare: a due instant of an older schedule, with its entry
     const store = await registeredStore();
     const state = await stored(store);
-    await store.setDue('default', ID, state.version, at('2026-03-05T00:00:00Z'));
-    const writes = store.counts.writes;
-    const indexWrites = store.counts.indexWrites;
+    await store.setDue('default', ID, state.version, at('2026-03-05T00:00:00Z'), await storedDue(store));
+    const { writes, indexWrites, dueMoves } = store.counts;
     // Act
     const outcome = await evaluateCustomer({ store }, ctx, 'default', ID, at('2026-03-05T00:00:00Z'));
-    // Assess
+    // Assess: the birthday's entry, then the item's due; the state is untouched
     expect(outcome.decisions).toEqual([]);
+    expect(outcome.changed).toBe(false);
     expect(await stored(store)).toBe(state);
-    expect(store.counts.writes).toBe(writes);
-    expect(store.counts.indexWrites).toBe(indexWrites + 1);
+    expect(store.counts).toMatchObject({ writes, indexWrites: indexWrites + 1, dueMoves: dueMoves + 1 });
     expect(await indexedAt(store, REF, bucketOf(BIRTHDAY))).toBe(true);
   });
 
-  it('rewrites the index entry even when it was already right', async () => {
+  it('writes nothing when nothing is due and the due bucket stays (a stale entry brought the customer)', async () => {
     const store = await registeredStore();
-    const indexWrites = store.counts.indexWrites;
+    const before = { ...store.counts };
+    const item = await store.get('default', ID);
     await evaluateCustomer({ store }, ctx, 'default', ID, at('2026-03-10T00:00:00Z'));
-    expect(store.counts.indexWrites).toBe(indexWrites + 1);
+    expect(store.counts).toEqual({ ...before, reads: before.reads + 2 });
+    expect(await store.get('default', ID)).toBe(item);
     expect(await indexedAt(store, REF, bucketOf(BIRTHDAY))).toBe(true);
   });
 
-  it('writes the decision and the next due instant together', async () => {
+  it('writes the decision and the next due instant together, the new bucket filed first', async () => {
     const store = await registeredStore();
-    const indexWrites = store.counts.indexWrites;
+    const { indexWrites, dueMoves } = store.counts;
     const outcome = await evaluateCustomer({ store }, ctx, 'default', ID, BIRTHDAY);
     const state = await stored(store);
     expect(outcome.decisions.map((d) => d.key)).toEqual(['birthday-bonus#2026']);
     expect(outcome.state).toBe(state);
     expect(state.version).toBe(2);
-    expect(store.counts.indexWrites).toBe(indexWrites);
+    expect(store.counts).toMatchObject({ indexWrites: indexWrites + 1, dueMoves });
     const after = nextDue(state, ctx, BIRTHDAY);
     expect(after).not.toBeNull();
     expect(after ?? 0).toBeGreaterThan(BIRTHDAY);
@@ -291,7 +306,7 @@ describe('evaluateCustomer', () => {
     expect(state.version).toBe(2);
   });
 
-  it('throws ConcurrencyError when the index entry can never be moved', async () => {
+  it('throws ConcurrencyError when the due instant can never be moved', async () => {
     const store = await registeredStore();
     // Every conditional index write finds another version.
     store.setDue = async () => false;
@@ -314,47 +329,76 @@ describe('MemoryCustomerStore', () => {
     const store = new MemoryCustomerStore();
     const v1 = state(1);
     expect(await store.get('default', 'c-1')).toBeNull();
-    expect(await store.put(v1, 0, null)).toBe(true);
-    expect(await store.get('default', 'c-1')).toBe(v1);
+    expect(await store.put(v1, 0, null, null)).toBe(true);
+    expect((await store.get('default', 'c-1'))?.state).toBe(v1);
     // A writer that read nothing (version 0) lost the race.
-    expect(await store.put(state(1), 0, null)).toBe(false);
+    expect(await store.put(state(1), 0, null, null)).toBe(false);
     // The version must move forward.
-    expect(await store.put(state(1), 1, null)).toBe(false);
+    expect(await store.put(state(1), 1, null, null)).toBe(false);
     const v2 = state(2);
-    expect(await store.put(v2, 1, null)).toBe(true);
-    expect(await store.get('default', 'c-1')).toBe(v2);
+    expect(await store.put(v2, 1, null, null)).toBe(true);
+    expect((await store.get('default', 'c-1'))?.state).toBe(v2);
     expect(store.counts).toMatchObject({ writes: 2, conflicts: 2 });
   });
 
   it('keeps brands apart: the same customer id in another brand is another item', async () => {
     const store = new MemoryCustomerStore();
-    expect(await store.put(state(1, 'c-1', 'default'), 0, null)).toBe(true);
-    expect(await store.put(state(1, 'c-1', 'other'), 0, null)).toBe(true);
+    expect(await store.put(state(1, 'c-1', 'default'), 0, null, null)).toBe(true);
+    expect(await store.put(state(1, 'c-1', 'other'), 0, null, null)).toBe(true);
     expect(store.size).toBe(2);
-    expect((await store.get('other', 'c-1'))?.brand).toBe('other');
+    expect((await store.get('other', 'c-1'))?.state.brand).toBe('other');
   });
 
   it('feeds every successful write to the listeners with the old and new images', async () => {
     const store = new MemoryCustomerStore();
     const feed: [number | null, number][] = [];
     store.onChange((oldImage, newImage) => feed.push([oldImage?.version ?? null, newImage.version]));
-    await store.put(state(1), 0, null);
-    await store.put(state(1), 0, null); // conflict: no record
-    await store.put(state(2), 1, 1_000);
-    await store.setDue('default', 'c-1', 2, 5_000); // an index move: the item is unchanged
+    await store.put(state(1), 0, null, null);
+    await store.put(state(1), 0, null, null); // conflict: no record
+    await store.put(state(2), 1, BUCKET_MS, null);
+    await store.setDue('default', 'c-1', 2, 5 * BUCKET_MS, BUCKET_MS); // a due move: the item is unchanged
     expect(feed).toEqual([
       [null, 1],
       [1, 2],
     ]);
   });
 
-  it('moves an index entry only on the current version', async () => {
+  it('moves the due instant only on the current version', async () => {
     const store = new MemoryCustomerStore();
-    await store.put(state(1), 0, 10 * BUCKET_MS);
-    expect(await store.setDue('default', 'c-1', 0, 20 * BUCKET_MS)).toBe(false);
-    expect(await indexedAt(store, { brand: 'default', customerId: 'c-1' }, 10 * BUCKET_MS)).toBe(true);
-    expect(await store.setDue('default', 'c-1', 1, 20 * BUCKET_MS)).toBe(true);
-    expect(await indexedAt(store, { brand: 'default', customerId: 'c-1' }, 20 * BUCKET_MS)).toBe(true);
+    const ref = { brand: 'default', customerId: 'c-1' };
+    await store.put(state(1), 0, 10 * BUCKET_MS, null);
+    // A caller that read no item, or another version, loses.
+    expect(await store.setDue('default', 'c-1', 0, 20 * BUCKET_MS, null)).toBe(false);
+    expect(await store.setDue('default', 'c-1', 2, 20 * BUCKET_MS, 10 * BUCKET_MS)).toBe(false);
+    expect(await indexedAt(store, ref, 10 * BUCKET_MS)).toBe(true);
+    expect(await store.setDue('default', 'c-1', 1, 30 * BUCKET_MS, 10 * BUCKET_MS)).toBe(true);
+    expect(await indexedAt(store, ref, 30 * BUCKET_MS)).toBe(true);
+    expect(store.counts).toMatchObject({ dueMoves: 1, conflicts: 1 });
+  });
+
+  it('writes nothing, and checks nothing, for a due instant in the stored bucket', async () => {
+    const store = new MemoryCustomerStore();
+    await store.put(state(1), 0, 10 * BUCKET_MS, null);
+    const before = { ...store.counts };
+    expect(await store.setDue('default', 'c-1', 1, 10 * BUCKET_MS - 1_000, 10 * BUCKET_MS)).toBe(true);
+    // The version read does not matter: there is nothing to write.
+    expect(await store.setDue('default', 'c-1', 7, 10 * BUCKET_MS, 10 * BUCKET_MS)).toBe(true);
+    expect(await store.setDue('default', 'c-2', 0, null, null)).toBe(true);
+    expect(store.counts).toEqual(before);
+    expect((await store.get('default', 'c-1'))?.dueMs).toBe(10 * BUCKET_MS);
+  });
+
+  it('files the new bucket before the conditional write: a lost write leaves a stale entry', async () => {
+    const store = new MemoryCustomerStore();
+    await store.put(state(1), 0, 10 * BUCKET_MS, null);
+    // Two writers read version 1; the first wins, the second's entry stays behind.
+    expect(await store.put(state(2), 1, 20 * BUCKET_MS, 10 * BUCKET_MS)).toBe(true);
+    expect(await store.put(state(2), 1, 30 * BUCKET_MS, 10 * BUCKET_MS)).toBe(false);
+    expect(store.counts).toMatchObject({ writes: 2, conflicts: 1, indexWrites: 3 });
+    expect((await store.get('default', 'c-1'))?.dueMs).toBe(20 * BUCKET_MS);
+    expect(await store.due(25 * BUCKET_MS, 30 * BUCKET_MS)).toEqual([
+      { brand: 'default', customerId: 'c-1' },
+    ]);
   });
 });
 
@@ -370,7 +414,7 @@ describe('the due index of MemoryCustomerStore', () => {
     ['a millisecond before: that boundary', '2026-03-17T10:14:59.999Z', '2026-03-17T10:15:00.000Z'],
   ])('files a due instant %s', async (_name, due, bucket) => {
     const store = new MemoryCustomerStore();
-    await store.put(item(1), 0, at(due));
+    await store.put(item(1), 0, at(due), null);
     expect(iso(bucketOf(at(due)))).toBe(bucket);
     expect(await indexedAt(store, ref, at(bucket))).toBe(true);
   });
@@ -383,7 +427,7 @@ describe('the due index of MemoryCustomerStore', () => {
         async (dueSeconds, querySeconds) => {
           const store = new MemoryCustomerStore();
           const dueMs = T + dueSeconds * 1000 + (dueSeconds % 997);
-          await store.put(item(1), 0, dueMs);
+          await store.put(item(1), 0, dueMs, null);
           const upto = dueMs + querySeconds * 1000;
           const listed = (await store.due(Number.NEGATIVE_INFINITY, upto)).length === 1;
           if (listed) expect(upto).toBeGreaterThanOrEqual(dueMs);
@@ -399,7 +443,7 @@ describe('the due index of MemoryCustomerStore', () => {
     const store = new MemoryCustomerStore();
     const ids = ['a', 'b', 'c'];
     for (const [n, id] of ids.entries()) {
-      await store.put({ ...emptyState('default', id), version: 1 }, 0, T + n * BUCKET_MS);
+      await store.put({ ...emptyState('default', id), version: 1 }, 0, T + n * BUCKET_MS, null);
     }
     const names = async (after: number, upto: number) =>
       (await store.due(after, upto)).map((r) => r.customerId).toSorted();
@@ -410,24 +454,37 @@ describe('the due index of MemoryCustomerStore', () => {
     expect(await names(T + 2 * BUCKET_MS, Number.POSITIVE_INFINITY)).toEqual([]);
   });
 
-  it('removes the entry for a null due instant, by a write or an index move', async () => {
+  it('unfiles the item for a null due instant, by a write or a due move; its old entry stays to expire', async () => {
     const store = new MemoryCustomerStore();
-    await store.put(item(1), 0, T);
+    await store.put(item(1), 0, T, null);
     expect(store.indexed).toBe(1);
-    expect(await store.setDue('default', 'c-1', 1, null)).toBe(true);
+    expect(await store.setDue('default', 'c-1', 1, null, T)).toBe(true);
     expect(store.indexed).toBe(0);
-    expect(await isIndexed(store, ref)).toBe(false);
-    await store.setDue('default', 'c-1', 1, T);
-    await store.put(item(2), 1, null);
-    expect(await isIndexed(store, ref)).toBe(false);
+    expect(await storedDue(store, ref)).toBeNull();
+    // The entry at T stays: a dispatcher reading T brings the customer once, for nothing.
+    expect(await store.due(T - 1, T)).toEqual([ref]);
+    await store.setDue('default', 'c-1', 1, T + DAY_MS, null);
+    await store.put(item(2), 1, null, T + DAY_MS);
+    expect(store.indexed).toBe(0);
+    expect(store.counts.indexWrites).toBe(2);
   });
 
-  it('keeps one entry per customer: moving it leaves the old bucket', async () => {
+  it('leaves the old entry when the due moves on; a range over both lists the customer once', async () => {
     const store = new MemoryCustomerStore();
-    await store.put(item(1), 0, T);
-    await store.put(item(2), 1, T + DAY_MS);
-    expect(await store.due(Number.NEGATIVE_INFINITY, T + BUCKET_MS)).toEqual([]);
+    await store.put(item(1), 0, T, null);
+    await store.put(item(2), 1, T + DAY_MS, T);
+    expect(await store.due(Number.NEGATIVE_INFINITY, T + BUCKET_MS)).toEqual([ref]);
     expect(await indexedAt(store, ref, T + DAY_MS)).toBe(true);
+    expect(await store.due(T - 1, T + DAY_MS)).toEqual([ref]);
     expect(store.indexed).toBe(1);
+  });
+
+  it('forgets the entries TTL would have deleted once a read starts past them', async () => {
+    const store = new MemoryCustomerStore();
+    await store.put(item(1), 0, T, null);
+    expect(await store.due(T + 14 * DAY_MS - BUCKET_MS, T + 14 * DAY_MS)).toEqual([]);
+    expect(await store.due(Number.NEGATIVE_INFINITY, T)).toEqual([ref]);
+    expect(await store.due(T + 15 * DAY_MS, T + 15 * DAY_MS + BUCKET_MS)).toEqual([]);
+    expect(await store.due(Number.NEGATIVE_INFINITY, T)).toEqual([]);
   });
 });

@@ -1,18 +1,12 @@
 /**
- * BatchWriteItem / BatchGetItem with DynamoDB's limits (25 writes, 100 keys per call) and a retry of
- * the unprocessed part with capped, jittered exponential backoff — the way AWS asks batch callers to
- * back off when a partition is throttled. The SDK retries whole failed calls; this retries the rest.
+ * BatchWriteItem with DynamoDB's limit (25 writes per call) and a retry of the unprocessed part with
+ * capped, jittered exponential backoff — the way AWS asks batch callers to back off when a partition is
+ * throttled. The SDK retries whole failed calls; this retries the rest.
  */
-import type {
-  AttributeValue,
-  DynamoDBClient,
-  KeysAndAttributes,
-  WriteRequest,
-} from '@aws-sdk/client-dynamodb';
-import { BatchGetItemCommand, BatchWriteItemCommand } from '@aws-sdk/client-dynamodb';
+import type { DynamoDBClient, WriteRequest } from '@aws-sdk/client-dynamodb';
+import { BatchWriteItemCommand } from '@aws-sdk/client-dynamodb';
 
 export const MAX_BATCH_WRITE = 25;
-export const MAX_BATCH_GET = 100;
 
 export interface RetryOptions {
   /** Calls per chunk, the first included (default 8). */
@@ -68,29 +62,4 @@ export async function batchWrite(
       pending = out.UnprocessedItems?.[table] ?? [];
     }
   }
-}
-
-/** Reads keys of one table, 100 per call, retrying unprocessed keys; items in no particular order. */
-export async function batchGet(
-  client: DynamoDBClient,
-  table: string,
-  keys: readonly Record<string, AttributeValue>[],
-  request: Omit<KeysAndAttributes, 'Keys'> = {},
-  options: RetryOptions = {},
-): Promise<Record<string, AttributeValue>[]> {
-  const maxAttempts = options.maxAttempts ?? 8;
-  const items: Record<string, AttributeValue>[] = [];
-  for (const chunk of chunks(keys, MAX_BATCH_GET)) {
-    let pending: Record<string, AttributeValue>[] = chunk;
-    for (let attempt = 0; pending.length > 0; attempt++) {
-      if (attempt >= maxAttempts) throw new UnprocessedItemsError(table, pending.length, attempt);
-      if (attempt > 0) await (options.sleep ?? defaultSleep)(backoff(attempt - 1, options));
-      const out = await client.send(
-        new BatchGetItemCommand({ RequestItems: { [table]: { ...request, Keys: pending } } }),
-      );
-      items.push(...(out.Responses?.[table] ?? []));
-      pending = out.UnprocessedKeys?.[table]?.Keys ?? [];
-    }
-  }
-  return items;
 }

@@ -6,7 +6,7 @@
  * KB written (and every write of the item, the stream record and a failed conditional write are billed
  * on its size): a realistic state of 6–9 KB of JSON is about 1.5–1.9 KB deflated alone and 0.9–1.2 KB
  * with the dictionary. Items written before the dictionaries (attribute `z`, plain deflate-raw) are
- * still read. The version and the due attributes stay plain: conditions and the GSI need them.
+ * still read. The version and the due instant stay plain attributes: conditions and the sweep read them.
  *
  * Stream images come in three shapes, all accepted: raw AttributeValue maps from the SDK (binary as
  * Uint8Array), raw maps from a Lambda event (binary as base64 strings), and unmarshalled objects.
@@ -16,7 +16,7 @@ import type { AttributeValue } from '@aws-sdk/client-dynamodb';
 import type { CustomerState } from '../../domain/customer-state.ts';
 import { customerKey } from '../../domain/customer-state.ts';
 import type { DecodeImage } from '../../ports/customer-image.ts';
-import { DUE_SHARDS, dueKeyFor } from './due-keys.ts';
+import type { StoredCustomer } from '../../ports/customer-store.ts';
 import { CURRENT_DICTIONARY, stateDictionary } from './state-dictionary.ts';
 import { CUSTOMER_ATTRS as A } from './tables.ts';
 
@@ -31,14 +31,6 @@ export class CustomerItemError extends Error {
     super(`customer item ${pk ?? '(no key)'}: ${problem}`, options);
     this.name = 'CustomerItemError';
   }
-}
-
-/** A decoded customer item: the state and its index entry. */
-export interface StoredCustomer {
-  state: CustomerState;
-  /** The due instant written with the item; null when not indexed. */
-  dueMs: number | null;
-  dueKey: string | null;
 }
 
 /** The state attribute's bytes for a JSON text: the dictionary's version byte, then the deflated text. */
@@ -90,24 +82,13 @@ function inflateState(bytes: Uint8Array, pk: string | null, legacy: boolean): st
   return inflateRawSync(bytes.subarray(1), { dictionary }).toString('utf8');
 }
 
-/** The due attributes of an item (empty when not indexed: the GSI is sparse). */
-export function dueAttributes(pk: string, dueMs: number | null, shards: number = DUE_SHARDS): Item {
-  if (dueMs === null) return {};
-  return { [A.due]: { N: String(dueMs) }, [A.dueKey]: { S: dueKeyFor(pk, dueMs, shards) } };
-}
-
-/** The full customer item for a PutItem. */
-export function encodeCustomer(
-  state: CustomerState,
-  dueMs: number | null,
-  shards: number = DUE_SHARDS,
-): Item {
-  const pk = customerKey(state.brand, state.customerId);
+/** The full customer item for a PutItem (no `due` attribute when nothing is scheduled). */
+export function encodeCustomer(state: CustomerState, dueMs: number | null): Item {
   return {
-    [A.pk]: { S: pk },
+    [A.pk]: { S: customerKey(state.brand, state.customerId) },
     [A.version]: { N: String(state.version) },
     [A.state]: { B: encodeState(state) },
-    ...dueAttributes(pk, dueMs, shards),
+    ...(dueMs === null ? {} : { [A.due]: { N: String(dueMs) } }),
   };
 }
 
@@ -180,7 +161,7 @@ export function decodeImage(image: Image | null | undefined): StoredCustomer | n
   if (state.version !== version || customerKey(state.brand, state.customerId) !== pk) {
     throw new CustomerItemError(pk, `state (version ${state.version}) does not match the item (${version})`);
   }
-  return { state, dueMs: numberOf(image, A.due), dueKey: stringOf(image, A.dueKey) };
+  return { state, dueMs: numberOf(image, A.due) };
 }
 
 /**
@@ -210,7 +191,7 @@ export interface CustomerChange {
   sequenceNumber: string | null;
   oldImage: StoredCustomer | null;
   newImage: StoredCustomer | null;
-  /** True when only the index entry moved (same version): nothing for the relay or react to do. */
+  /** True when only the due instant moved (same version): nothing for the relay to do. */
   indexMoveOnly: boolean;
 }
 

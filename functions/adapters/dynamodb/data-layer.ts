@@ -8,7 +8,6 @@ import { decodeCustomerImage } from './customer-codec.ts';
 import { DynamoDbCustomerScanner } from './customer-scanner.ts';
 import type { DynamoDbCustomerStoreOptions } from './customer-store.ts';
 import { DynamoDbCustomerStore } from './customer-store.ts';
-import { DynamoDbDedupeStore } from './dedupe-store.ts';
 import { DynamoDbHeldMessages } from './held-messages-store.ts';
 import { DynamoDbLedgerStore } from './ledger-store.ts';
 import type { TableId, TableNames } from './tables.ts';
@@ -18,9 +17,9 @@ import { DynamoDbWatermarkStore } from './watermark-store.ts';
 export interface DynamoDbDataLayerOptions {
   client: DynamoDBClient;
   names: TableNames;
-  customers?: Omit<DynamoDbCustomerStoreOptions, 'client' | 'tableName' | 'dueShards'>;
+  customers?: Omit<DynamoDbCustomerStoreOptions, 'client' | 'tableName' | 'dueTableName' | 'dueShards'>;
   /**
-   * Write shards of the due index and the held messages (default 16, what the stack deploys). A
+   * Write shards of the due entries and the held messages (default 16, what the stack deploys). A
    * property of the database: the embedded runtime creates its own and uses 1.
    */
   dueShards?: number;
@@ -32,11 +31,11 @@ export function dynamoDbDataLayer(options: DynamoDbDataLayerOptions) {
     customers: new DynamoDbCustomerStore({
       client,
       tableName: names.customers,
+      dueTableName: names.due,
       ...options.customers,
       ...(options.dueShards === undefined ? {} : { dueShards: options.dueShards }),
     }),
     ledger: new DynamoDbLedgerStore(client, names.ledger),
-    dedupe: new DynamoDbDedupeStore(client, names.dedupe),
     watermark: new DynamoDbWatermarkStore(client, names.dispatch),
     held: new DynamoDbHeldMessages(client, names.held, {}, options.dueShards),
     decodeImage: decodeCustomerImage,

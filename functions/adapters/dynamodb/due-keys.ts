@@ -1,7 +1,8 @@
 /**
- * Keys of the sparse, write-sharded "next due" index: a customer due at instant t is filed under the
- * first 15-minute boundary at or after t (never evaluated before it is due), in one of 16 shards chosen
- * by a stable hash of its key. A dispatcher reads a bucket as 16 small queries, one per shard.
+ * Keys of the write-sharded "next due" index (the due table, due-entries.ts): a customer due at instant
+ * t is filed under the first 15-minute boundary at or after t (never evaluated before it is due), in
+ * one of 16 shards chosen by a stable hash of its key. A dispatcher reads a bucket as 16 small queries,
+ * one per shard.
  *
  * The shard count is a property of a database, fixed when it is created: the deployed stack uses 16;
  * the embedded runtime (a fresh DynamoDB Local per run, a few thousand customers) uses 1, so a
@@ -12,12 +13,12 @@ import { BUCKET_MS, bucketOf } from '../../ports/customer-store.ts';
 
 export { BUCKET_MS, bucketOf } from '../../ports/customer-store.ts';
 
-/** Shards per bucket: spreads one bucket's index writes and reads over 16 GSI partition keys. */
+/** Shards per bucket: spreads one bucket's entry writes and reads over 16 partition keys. */
 export const DUE_SHARDS = 16;
 
 export class ShardCountError extends RangeError {
   constructor(shards: number) {
-    super(`the due-index shard count must be an integer from 1 to 100, got ${shards}`);
+    super(`the due-entry shard count must be an integer from 1 to 100, got ${shards}`);
     this.name = 'ShardCountError';
   }
 }

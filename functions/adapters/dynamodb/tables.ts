@@ -5,7 +5,7 @@
  */
 import type { CreateTableCommandInput, UpdateTimeToLiveCommandInput } from '@aws-sdk/client-dynamodb';
 
-export type TableId = 'customers' | 'ledger' | 'dedupe' | 'dispatch' | 'held' | 'stats';
+export type TableId = 'customers' | 'due' | 'ledger' | 'dispatch' | 'held' | 'stats';
 
 /** Physical table names per stage (the stack and the local runtime choose them). */
 export type TableNames = Readonly<Record<TableId, string>>;
@@ -46,16 +46,30 @@ export const CUSTOMER_ATTRS = {
   state: 'y',
   /** The state as items before the dictionaries had it: deflate-raw without one (B). Read, never written. */
   legacyState: 'z',
-  /** Next due instant in epoch ms (N); absent when nothing is scheduled. */
+  /**
+   * Next due instant in epoch ms (N); absent when nothing is scheduled. Its bucket always has an entry
+   * in the due table (the entry is written before the item).
+   */
   due: 'due',
-  /** `<bucket ISO minute>Z#<shard>` (S); present only when indexed: the sparse GSI's partition key. */
-  dueKey: 'dueKey',
 } as const;
 
-export const DUE_INDEX = 'due-index';
+/** Attribute names of a due entry: one customer filed under one due bucket and shard. */
+export const DUE_ATTRS = {
+  /** `<bucket ISO minute>Z#<shard>` (S), see due-keys.ts: the partition key. */
+  dueKey: 'dueKey',
+  /** The customer key `<brand>#<customerId>` (S): the sort key. */
+  pk: 'pk',
+  /** Epoch seconds (N): the bucket plus {@link DUE_ENTRY_TTL_DAYS}; TTL deletes the entry after it. */
+  ttl: 'ttl',
+} as const;
+
+/**
+ * How long a due entry outlives its bucket. Old entries are never deleted by the engine (TTL deletions
+ * are free); two weeks leave a stopped dispatcher time to catch up on its watermark.
+ */
+export const DUE_ENTRY_TTL_DAYS = 14;
 
 export const LEDGER_ATTRS = { pk: 'pk', entryId: 'entryId' } as const;
-export const DEDUPE_ATTRS = { eventId: 'eventId', ttl: 'ttl' } as const;
 export const DISPATCH_ATTRS = { pk: 'pk', watermark: 'wm' } as const;
 export const HELD_ATTRS = {
   messageId: 'messageId',
@@ -73,24 +87,23 @@ export const HELD_INDEX = 'held-by-time';
  */
 export const STATS_ATTRS = { pk: 'pk', day: 'day' } as const;
 
-/** How long an event id is remembered for ingest dedupe. */
-export const DEDUPE_TTL_DAYS = 7;
-
 export const TABLES: Readonly<Record<TableId, TableDefinition>> = {
   customers: {
     partitionKey: { name: CUSTOMER_ATTRS.pk, type: 'S' },
-    indexes: [
-      {
-        name: DUE_INDEX,
-        partitionKey: { name: CUSTOMER_ATTRS.dueKey, type: 'S' },
-        sortKey: { name: CUSTOMER_ATTRS.pk, type: 'S' },
-        // Keys only: a write that keeps the due bucket writes nothing to the index.
-        projection: 'KEYS_ONLY',
-      },
-    ],
+    // No GSI: a due-index GSI paid a delete and a put (2 WRU) every time the due bucket moved; the due
+    // table below takes one 1-WRU put instead (see docs/data-model.md).
+    indexes: [],
     stream: 'NEW_AND_OLD_IMAGES',
     timeToLiveAttribute: null,
-    description: 'One item per (brand, customer): compressed state, version, next-due index entry',
+    description: 'One item per (brand, customer): compressed state, version, next due instant',
+  },
+  due: {
+    partitionKey: { name: DUE_ATTRS.dueKey, type: 'S' },
+    sortKey: { name: DUE_ATTRS.pk, type: 'S' },
+    indexes: [],
+    stream: null,
+    timeToLiveAttribute: DUE_ATTRS.ttl,
+    description: `Next-due entries: customers by due bucket and shard, expiring ${DUE_ENTRY_TTL_DAYS} days after the bucket`,
   },
   ledger: {
     partitionKey: { name: LEDGER_ATTRS.pk, type: 'S' },
@@ -100,13 +113,6 @@ export const TABLES: Readonly<Record<TableId, TableDefinition>> = {
     stream: null,
     timeToLiveAttribute: null,
     description: 'Points ledger: one item per entry, keyed by customer and deterministic entry id',
-  },
-  dedupe: {
-    partitionKey: { name: DEDUPE_ATTRS.eventId, type: 'S' },
-    indexes: [],
-    stream: null,
-    timeToLiveAttribute: DEDUPE_ATTRS.ttl,
-    description: `Event ids seen by ingest, expiring after ${DEDUPE_TTL_DAYS} days`,
   },
   dispatch: {
     partitionKey: { name: DISPATCH_ATTRS.pk, type: 'S' },
@@ -145,8 +151,8 @@ export const TABLE_IDS = Object.keys(TABLES) as TableId[];
 /** The environment variable carrying each table's name to the functions (the stack sets them). */
 export const TABLE_ENV: Readonly<Record<TableId, string>> = {
   customers: 'CUSTOMERS_TABLE',
+  due: 'DUE_TABLE',
   ledger: 'LEDGER_TABLE',
-  dedupe: 'DEDUPE_TABLE',
   dispatch: 'DISPATCH_TABLE',
   held: 'HELD_TABLE',
   stats: 'STATS_TABLE',
@@ -156,8 +162,8 @@ export const TABLE_ENV: Readonly<Record<TableId, string>> = {
 export function tableNames(prefix: string): TableNames {
   return {
     customers: `${prefix}-customers`,
+    due: `${prefix}-due`,
     ledger: `${prefix}-ledger`,
-    dedupe: `${prefix}-dedupe`,
     dispatch: `${prefix}-dispatch`,
     held: `${prefix}-held`,
     stats: `${prefix}-stats`,

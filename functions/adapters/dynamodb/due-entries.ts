@@ -1,0 +1,176 @@
+/**
+ * The "next due" index on DynamoDB: a table of entries, one per (due bucket × shard, customer), written
+ * with a plain PutItem (1 WRU) whenever a customer's due instant moves to another bucket, and never
+ * deleted — TTL removes an entry two weeks after its bucket, for free. A customer item's stored due
+ * instant always has its entry (the store files it before writing the item); older entries of the same
+ * customer are stale: the dispatcher reads the customer once more, the evaluation finds nothing due and
+ * writes nothing.
+ *
+ * Why not a GSI on the customer item: every write that moved the due bucket cost the GSI a delete and a
+ * put (2 WRU), and every evaluation moves it. Here it is one put, and only on a bucket change.
+ */
+import type { AttributeValue, DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { PutItemCommand, QueryCommand } from '@aws-sdk/client-dynamodb';
+import type { CustomerRef, DueIndex } from '../../ports/customer-store.ts';
+import {
+  BUCKET_MS,
+  bucketCount,
+  bucketOf,
+  bucketsIn,
+  checkShards,
+  DUE_SHARDS,
+  dueKeyFor,
+  dueKeyOf,
+} from './due-keys.ts';
+import { DUE_ENTRY_TTL_DAYS, DUE_ATTRS as E } from './tables.ts';
+
+export interface DueEntriesOptions {
+  client: DynamoDBClient;
+  tableName: string;
+  /** Shards per bucket of this table (default 16; see due-keys.ts). */
+  shards?: number;
+  /**
+   * Most buckets one `due` call reads (default 96: one day, 1,536 queries). A longer range — an outage
+   * longer than that — is read with `dueSlice`, oldest buckets first, across dispatcher runs.
+   */
+  maxBucketsPerCall?: number;
+  /** Queries in flight at once while reading buckets × shards (default 16). */
+  queryConcurrency?: number;
+  /** Page size of each query (default: DynamoDB's 1 MB pages). */
+  queryPageSize?: number;
+}
+
+/** A due range larger than one call may read (see `maxBucketsPerCall`). */
+export class DueRangeError extends RangeError {
+  constructor(
+    readonly afterMs: number,
+    readonly uptoMs: number,
+    readonly maxBuckets: number,
+  ) {
+    super(
+      `due range (${afterMs}, ${uptoMs}] spans more than ${maxBuckets} buckets: read it with dueSlice, ` +
+        'advancing the watermark to each slice’s throughMs',
+    );
+    this.name = 'DueRangeError';
+  }
+}
+
+export interface DueSlice {
+  refs: CustomerRef[];
+  /** Every bucket in (afterMs, throughMs] was read: the watermark may advance to here. */
+  throughMs: number;
+  /** True when the slice reached `uptoMs`. */
+  complete: boolean;
+}
+
+const DAY_S = 86_400;
+
+/** The entry filing customer `pk` under the bucket of `dueMs`; `ttl` in epoch seconds, as TTL requires. */
+export function dueEntryItem(
+  pk: string,
+  dueMs: number,
+  shards: number = DUE_SHARDS,
+): Record<string, AttributeValue> {
+  return {
+    [E.dueKey]: { S: dueKeyFor(pk, dueMs, shards) },
+    [E.pk]: { S: pk },
+    [E.ttl]: { N: String(Math.floor(bucketOf(dueMs) / 1000) + DUE_ENTRY_TTL_DAYS * DAY_S) },
+  };
+}
+
+function refOf(pk: string): CustomerRef {
+  const at = pk.indexOf('#');
+  return { brand: pk.slice(0, at), customerId: pk.slice(at + 1) };
+}
+
+export class DynamoDbDueEntries implements DueIndex {
+  private readonly client: DynamoDBClient;
+  private readonly table: string;
+  readonly shards: number;
+  readonly maxBucketsPerCall: number;
+  private readonly concurrency: number;
+  private readonly pageSize: number | undefined;
+
+  constructor(options: DueEntriesOptions) {
+    this.client = options.client;
+    this.table = options.tableName;
+    this.shards = checkShards(options.shards ?? DUE_SHARDS);
+    this.maxBucketsPerCall = options.maxBucketsPerCall ?? 96;
+    this.concurrency = options.queryConcurrency ?? DUE_SHARDS;
+    this.pageSize = options.queryPageSize;
+  }
+
+  /** Files customer `pk` under the bucket of `dueMs` (an unconditional put: writing it twice is one entry). */
+  async put(pk: string, dueMs: number): Promise<void> {
+    await this.client.send(
+      new PutItemCommand({ TableName: this.table, Item: dueEntryItem(pk, dueMs, this.shards) }),
+    );
+  }
+
+  /**
+   * The customers with an entry in a bucket of (afterMs, uptoMs], each once: every bucket × shard,
+   * paginated. Throws {@link DueRangeError} for a range over `maxBucketsPerCall` buckets (or an open
+   * one): a partial answer here would let a caller advance its watermark past buckets never read.
+   */
+  async due(afterMs: number, uptoMs: number): Promise<CustomerRef[]> {
+    if (bucketCount(afterMs, uptoMs) > this.maxBucketsPerCall) {
+      throw new DueRangeError(afterMs, uptoMs, this.maxBucketsPerCall);
+    }
+    return this.readBuckets(bucketsIn(afterMs, uptoMs));
+  }
+
+  /**
+   * The oldest `maxBuckets` buckets of (afterMs, uptoMs] and how far they reach: a dispatcher catching
+   * up after an outage reads slice after slice, storing `throughMs` as its watermark after each.
+   */
+  async dueSlice(afterMs: number, uptoMs: number, maxBuckets = this.maxBucketsPerCall): Promise<DueSlice> {
+    if (!Number.isFinite(afterMs)) throw new RangeError(`dueSlice needs a finite start, got ${afterMs}`);
+    const count = Math.min(bucketCount(afterMs, uptoMs), maxBuckets);
+    if (count === 0) return { refs: [], throughMs: Math.max(afterMs, uptoMs), complete: true };
+    const first = Math.floor(afterMs / BUCKET_MS) * BUCKET_MS + BUCKET_MS;
+    const last = first + (count - 1) * BUCKET_MS;
+    const complete = last + BUCKET_MS > uptoMs;
+    const refs = await this.readBuckets(bucketsIn(afterMs, last));
+    return { refs, throughMs: complete ? uptoMs : last, complete };
+  }
+
+  private async readBuckets(buckets: number[]): Promise<CustomerRef[]> {
+    const keys = buckets.flatMap((b) => Array.from({ length: this.shards }, (_, s) => dueKeyOf(b, s)));
+    const results: string[][] = new Array(keys.length);
+    let next = 0;
+    const worker = async () => {
+      for (let i = next++; i < keys.length; i = next++) {
+        const key = keys[i];
+        if (key !== undefined) results[i] = await this.queryKey(key);
+      }
+    };
+    await Promise.all(Array.from({ length: Math.min(this.concurrency, keys.length) }, worker));
+    // Oldest bucket first, shards in order, customers by key within a shard: deterministic. A customer
+    // with entries in two of these buckets (a stale one and its current one) is listed once.
+    return [...new Set(results.flat())].map(refOf);
+  }
+
+  private async queryKey(dueKey: string): Promise<string[]> {
+    const out: string[] = [];
+    let start: Record<string, AttributeValue> | undefined;
+    do {
+      const page = await this.client.send(
+        new QueryCommand({
+          TableName: this.table,
+          KeyConditionExpression: '#k = :k',
+          ProjectionExpression: '#pk',
+          ExpressionAttributeNames: { '#k': E.dueKey, '#pk': E.pk },
+          ExpressionAttributeValues: { ':k': { S: dueKey } },
+          ExclusiveStartKey: start,
+          ...(this.pageSize === undefined ? {} : { Limit: this.pageSize }),
+        }),
+      );
+      for (const item of page.Items ?? []) {
+        const pk = item[E.pk]?.S;
+        if (pk !== undefined) out.push(pk);
+      }
+      start = page.LastEvaluatedKey;
+    } while (start !== undefined);
+    return out;
+  }
+}
