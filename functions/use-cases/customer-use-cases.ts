@@ -29,6 +29,16 @@ export class ConcurrencyError extends Error {
 
 const MAX_ATTEMPTS = 8;
 
+/**
+ * The due instant to store after a step at `now`. Due now means due at the next dispatch: the bucket of
+ * `now` may already be behind the dispatcher's watermark, so an entry there would wait for the next
+ * sweep instead of the next tick.
+ */
+function dueAfter(state: CustomerState, ctx: EngineContext, nowMs: number): number | null {
+  const due = nextDue(state, ctx, nowMs);
+  return due === null ? null : Math.max(due, nowMs + 1);
+}
+
 /** An outcome, and whether it changed the customer item (false: nothing was written for it). */
 export type Applied = Outcome & { changed: boolean };
 
@@ -46,10 +56,7 @@ async function withCustomer(
     const state = stored?.state ?? emptyState(brand, customerId);
     const storedDue = stored?.dueMs ?? null;
     const outcome = step(state);
-    // Due now means due at the next dispatch: the bucket of `now` may already be behind the dispatcher's
-    // watermark, so an entry there would wait for the next sweep instead of the next tick.
-    const due = nextDue(outcome.state, ctx, nowMs);
-    const after = due === null ? null : Math.max(due, nowMs + 1);
+    const after = dueAfter(outcome.state, ctx, nowMs);
     if (outcome.state !== state) {
       // One conditional write of the item (its due entry filed first when the bucket moves).
       if (await ports.store.put(outcome.state, state.version, after, storedDue))
@@ -127,7 +134,7 @@ export async function sweepCustomer(
 ): Promise<SweepResult> {
   const { state, dueMs } = scanned;
   const outcome = evaluateScheduled(state, ctx, nowMs);
-  const after = nextDue(outcome.state, ctx, nowMs);
+  const after = dueAfter(outcome.state, ctx, nowMs);
   if (outcome.state !== state) {
     if (await ports.store.put(outcome.state, state.version, after, dueMs)) return 'evaluated';
     await evaluateCustomer(ports, ctx, state.brand, state.customerId, nowMs);
