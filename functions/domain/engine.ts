@@ -111,15 +111,15 @@ export function decide(
   // Sends older than one cap window cannot share a window with any send from now on.
   const sends = capSendTimes(state, nowMs - guardrails.frequencyCap.days * MS_PER_DAY);
   const zone = zoneOf(state, ctx.pack);
-  const sorted = [...candidates].sort(
-    (a, b) => b.campaign.priority - a.campaign.priority || (a.key < b.key ? -1 : 1),
-  );
-  const seen = new Set<string>();
+  // A scheduled evaluation has one candidate, mostly: nothing to order.
+  const sorted =
+    candidates.length < 2
+      ? candidates
+      : [...candidates].sort((a, b) => b.campaign.priority - a.campaign.priority || (a.key < b.key ? -1 : 1));
   const decisions: Decision[] = [];
   for (const c of sorted) {
-    if (state.occurrences[c.key] !== undefined || seen.has(c.key)) continue;
+    if (state.occurrences[c.key] !== undefined || decidedHere(decisions, c.key)) continue;
     if (!eligible(state, c.campaign, ctx, nowMs)) continue;
-    seen.add(c.key);
     const base = {
       key: c.key,
       occurrenceKey: occurrenceKey(state, c.key),
@@ -169,6 +169,12 @@ export function decide(
     decisions.push({ ...base, type: 'Issued', channels, sendAtMs, deferred, messageSuppressed });
   }
   return decisions;
+}
+
+/** Whether `decisions` (a handful) already decides the occurrence `key`. */
+function decidedHere(decisions: readonly Decision[], key: string): boolean {
+  for (let i = 0; i < decisions.length; i++) if ((decisions[i] as Decision).key === key) return true;
+  return false;
 }
 
 /** Dormancy offers the order converts: inside the offer window and above its minimum basket. */
@@ -362,6 +368,7 @@ let cutoffsAt:
   | undefined;
 
 function newLedger(before: CustomerState, after: CustomerState): LedgerEntry[] {
+  if (after.ledger === before.ledger) return [];
   const known = new Set(before.ledger.map((e) => e.entryId));
   return after.ledger.filter((e) => !known.has(e.entryId));
 }
@@ -445,5 +452,6 @@ export function evaluateScheduled(state: CustomerState, ctx: EngineContext, nowM
   if (outcome.state === state) forgetSchedule(state, windowsNow);
   // The new state's schedule at `now`, as `nextDue` compiles it right after the write.
   else keepSchedule(outcome.state, compileSchedule(outcome.state, ctx, nowMs, windowsNow));
-  return { ...outcome, ledger: newLedger(state, outcome.state) };
+  outcome.ledger = newLedger(state, outcome.state);
+  return outcome;
 }
