@@ -27,7 +27,13 @@ import type {
   DueIndex,
   StoredCustomer,
 } from '../functions/ports/customer-store.ts';
-import { BUCKET_MS, bucketOf, sameBucket } from '../functions/ports/customer-store.ts';
+import {
+  BUCKET_MS,
+  bucketOf,
+  customerRefOf,
+  entryToFile,
+  sameBucket,
+} from '../functions/ports/customer-store.ts';
 
 export type ChangeListener = (oldImage: CustomerState | null, newImage: CustomerState) => void;
 
@@ -126,10 +132,7 @@ export class MemoryCustomerStore implements CustomerStore, DueIndex {
       for (const bucket of inRange.sort((a, b) => a - b)) take(bucket);
     }
     // Oldest bucket first; a customer with entries in two of them (a stale one) is listed once.
-    return [...keys].map((key) => {
-      const at = key.indexOf('#');
-      return { brand: key.slice(0, at), customerId: key.slice(at + 1) };
-    });
+    return [...keys].map(customerRefOf);
   }
 
   /** Customers whose item stores a due instant (those with something to come). */
@@ -155,9 +158,10 @@ export class MemoryCustomerStore implements CustomerStore, DueIndex {
 
   /** Files the new bucket's entry, when the due instant leaves the stored one's bucket. */
   private file(key: string, dueMs: number | null, storedDueMs: number | null): void {
-    if (dueMs === null || sameBucket(dueMs, storedDueMs)) return;
+    const filed = entryToFile(dueMs, storedDueMs);
+    if (filed === null) return;
     this.counts.indexWrites++;
-    const bucket = bucketOf(dueMs);
+    const bucket = bucketOf(filed);
     let set = this.entries.get(bucket);
     if (set === undefined) {
       set = new Set();

@@ -57,9 +57,23 @@ export function sameBucket(a: number | null, b: number | null): boolean {
   return a === null || b === null ? a === b : bucketOf(a) === bucketOf(b);
 }
 
+/**
+ * The due instant whose bucket needs a new entry when an item filed under `storedDueMs` is written
+ * with `dueMs`: null when nothing is scheduled or the bucket stays (its entry exists).
+ */
+export function entryToFile(dueMs: number | null, storedDueMs: number | null): number | null {
+  return dueMs === null || sameBucket(dueMs, storedDueMs) ? null : dueMs;
+}
+
 export interface CustomerRef {
   brand: string;
   customerId: string;
+}
+
+/** The brand and customer id of a customer key (`customerKey`: `<brand>#<customerId>`). */
+export function customerRefOf(key: string): CustomerRef {
+  const at = key.indexOf('#');
+  return { brand: key.slice(0, at), customerId: key.slice(at + 1) };
 }
 
 /**

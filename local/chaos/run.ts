@@ -54,7 +54,7 @@ export interface ChaosProgress {
   days: number;
 }
 
-export interface ChaosReport {
+export interface ChaosReport extends MessageCounts {
   events: number;
   deliveries: number;
   customers: number;
@@ -64,12 +64,6 @@ export interface ChaosReport {
   faultsByKind: Record<FaultKind, number>;
   duplicateBonuses: number;
   missingBonuses: number;
-  duplicateMessages: number;
-  lostMessages: number;
-  changedMessages: number;
-  delayedMessages: number;
-  earlierMessages: number;
-  redeliveredMessages: number;
   messagesWithoutConsent: number;
   capExceeded: number;
   quietHoursViolated: number;
@@ -77,7 +71,6 @@ export interface ChaosReport {
   rejectedUnaccounted: number;
   dlqMessages: number;
   dlqByQueue: Record<string, number>;
-  messages: number;
   bonuses: number;
   seconds: number;
   /** What each count means. */
@@ -221,7 +214,8 @@ class Facts {
 /** The dispatcher's rate (lib/wiring.ts): an evaluation retried or redelivered runs before its next tick. */
 const DISPATCH_INTERVAL_MS = 15 * 60_000;
 
-export interface MessageComparison {
+/** How the chaos run's messages compare with the oracle's (see EXPLAINED). */
+export interface MessageCounts {
   duplicateMessages: number;
   lostMessages: number;
   changedMessages: number;
@@ -230,6 +224,9 @@ export interface MessageComparison {
   redeliveredMessages: number;
   /** Distinct message ids the chaos run queued. */
   messages: number;
+}
+
+export interface MessageComparison extends MessageCounts {
   differences: string[];
 }
 

@@ -12,7 +12,6 @@ import {
   decodeCursor,
   ScanCursorError,
 } from '../../functions/adapters/dynamodb/customer-scanner.ts';
-import { DynamoDbCustomerStore } from '../../functions/adapters/dynamodb/customer-store.ts';
 import {
   dynamoDbDataLayer,
   MissingTableNameError,
@@ -117,11 +116,7 @@ describe('DynamoDbCustomerScanner', () => {
   it('reads every customer once over parallel segments and resumed cursors', async () => {
     // Prepare
     const client = local.client();
-    const store = new DynamoDbCustomerStore({
-      client,
-      tableName: local.names.customers,
-      dueTableName: local.names.due,
-    });
+    const store = dynamoDbDataLayer({ client, names: local.names }).customers;
     const ids = Array.from({ length: 45 }, (_, i) => `scan-${i}`);
     await Promise.all(
       ids.map((id, i) =>
@@ -157,11 +152,7 @@ describe('the sweep on DynamoDB', () => {
     // Prepare: a registered customer whose item holds no due instant and has no entry (a campaign
     // added since schedules it, or its entry was lost)
     const client = local.client();
-    const store = new DynamoDbCustomerStore({
-      client,
-      tableName: local.names.customers,
-      dueTableName: local.names.due,
-    });
+    const store = dynamoDbDataLayer({ client, names: local.names }).customers;
     const id = activeCustomerId('sweep');
     const memory = new MemoryCustomerStore();
     const { state } = await ingestEvent({ store: memory }, ctx, registration(id), REGISTERED_AT);

@@ -3,6 +3,7 @@
  * it reports (table and GSI apart), the document client, the Streams API, and SQS batches through a
  * stub HTTP handler (there is no local SQS), including SDK retries.
  */
+
 import { createHash } from 'node:crypto';
 import { Readable } from 'node:stream';
 import {
@@ -17,7 +18,8 @@ import { DynamoDBDocumentClient, GetCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { RequestRecorder } from '../../functions/adapters/aws/recorder.ts';
 import { encodeCustomer, writeUnits } from '../../functions/adapters/dynamodb/customer-codec.ts';
-import { DynamoDbCustomerStore } from '../../functions/adapters/dynamodb/customer-store.ts';
+import type { DynamoDbCustomerStore } from '../../functions/adapters/dynamodb/customer-store.ts';
+import { dynamoDbDataLayer } from '../../functions/adapters/dynamodb/data-layer.ts';
 import { DynamoDbHeldMessages } from '../../functions/adapters/dynamodb/held-messages-store.ts';
 import { DynamoDbLedgerStore, encodeLedgerEntry } from '../../functions/adapters/dynamodb/ledger-store.ts';
 import { StreamReader } from '../../functions/adapters/dynamodb/stream-reader.ts';
@@ -37,11 +39,7 @@ beforeAll(async () => {
   local = await startDynamoDbLocal();
   recorder = new RequestRecorder();
   client = recorder.attach(local.client());
-  store = new DynamoDbCustomerStore({
-    client,
-    tableName: local.names.customers,
-    dueTableName: local.names.due,
-  });
+  store = dynamoDbDataLayer({ client, names: local.names }).customers;
   // The largest simulated customer: an item of several KB even compressed.
   const states = await simulatedStates();
   big = states.reduce((a, b) => (JSON.stringify(b).length > JSON.stringify(a).length ? b : a));

@@ -4,10 +4,12 @@
  * clients evaluate the same customer at once, and the Customers stream — read through the Streams API —
  * fed to the relay for the messages and ledger entries, matching the in-memory run step for step.
  */
+
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { RequestRecorder } from '../../functions/adapters/aws/recorder.ts';
 import { decodeStreamRecord } from '../../functions/adapters/dynamodb/customer-codec.ts';
-import { DynamoDbCustomerStore } from '../../functions/adapters/dynamodb/customer-store.ts';
+import type { DynamoDbCustomerStore } from '../../functions/adapters/dynamodb/customer-store.ts';
+import { dynamoDbDataLayer } from '../../functions/adapters/dynamodb/data-layer.ts';
 import { bucketOf } from '../../functions/adapters/dynamodb/due-keys.ts';
 import { DynamoDbLedgerStore } from '../../functions/adapters/dynamodb/ledger-store.ts';
 import type { StreamRecord } from '../../functions/adapters/dynamodb/stream-reader.ts';
@@ -42,11 +44,7 @@ afterAll(async () => {
 function worker(recorder: RequestRecorder = new RequestRecorder()): Ports & { store: DynamoDbCustomerStore } {
   const client = recorder.attach(local.client());
   return {
-    store: new DynamoDbCustomerStore({
-      client,
-      tableName: local.names.customers,
-      dueTableName: local.names.due,
-    }),
+    store: dynamoDbDataLayer({ client, names: local.names }).customers,
   };
 }
 

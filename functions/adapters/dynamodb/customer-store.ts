@@ -11,7 +11,7 @@ import { GetItemCommand, PutItemCommand, UpdateItemCommand } from '@aws-sdk/clie
 import type { CustomerState } from '../../domain/customer-state.ts';
 import { customerKey } from '../../domain/customer-state.ts';
 import type { CustomerRef, CustomerStore, DueIndex, StoredCustomer } from '../../ports/customer-store.ts';
-import { sameBucket } from '../../ports/customer-store.ts';
+import { entryToFile, sameBucket } from '../../ports/customer-store.ts';
 import { isConditionFailure } from './conditional.ts';
 import { decodeCustomer, encodeCustomer } from './customer-codec.ts';
 import type { DueEntriesOptions, DueSlice } from './due-entries.ts';
@@ -137,7 +137,8 @@ export class DynamoDbCustomerStore implements CustomerStore, DueIndex {
 
   /** The entry for the new due instant, when it leaves the bucket the item is filed under. */
   private async file(pk: string, dueMs: number | null, storedDueMs: number | null): Promise<void> {
-    if (dueMs !== null && !sameBucket(dueMs, storedDueMs)) await this.entries.put(pk, dueMs);
+    const filed = entryToFile(dueMs, storedDueMs);
+    if (filed !== null) await this.entries.put(pk, filed);
   }
 
   due(afterMs: number, uptoMs: number): Promise<CustomerRef[]> {

@@ -12,6 +12,7 @@
 import type { AttributeValue, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { PutItemCommand, QueryCommand } from '@aws-sdk/client-dynamodb';
 import type { CustomerRef, DueIndex } from '../../ports/customer-store.ts';
+import { customerRefOf } from '../../ports/customer-store.ts';
 import {
   BUCKET_MS,
   bucketCount,
@@ -78,11 +79,6 @@ export function dueEntryItem(
   };
 }
 
-function refOf(pk: string): CustomerRef {
-  const at = pk.indexOf('#');
-  return { brand: pk.slice(0, at), customerId: pk.slice(at + 1) };
-}
-
 export class DynamoDbDueEntries implements DueIndex {
   private readonly client: DynamoDBClient;
   private readonly table: string;
@@ -147,7 +143,7 @@ export class DynamoDbDueEntries implements DueIndex {
     await Promise.all(Array.from({ length: Math.min(this.concurrency, keys.length) }, worker));
     // Oldest bucket first, shards in order, customers by key within a shard: deterministic. A customer
     // with entries in two of these buckets (a stale one and its current one) is listed once.
-    return [...new Set(results.flat())].map(refOf);
+    return [...new Set(results.flat())].map(customerRefOf);
   }
 
   private async queryKey(dueKey: string): Promise<string[]> {
