@@ -63,6 +63,15 @@ export class MemoryCustomerStore implements CustomerStore, DueIndex {
     return this.items.get(customerKey(brand, customerId)) ?? null;
   }
 
+  async getMany(refs: readonly CustomerRef[]): Promise<Map<string, StoredCustomer | null>> {
+    const read = new Map<string, StoredCustomer | null>();
+    for (const { brand, customerId } of refs) {
+      const key = customerKey(brand, customerId);
+      if (!read.has(key)) read.set(key, await this.get(brand, customerId));
+    }
+    return read;
+  }
+
   async put(
     state: CustomerState,
     expectedVersion: number,

@@ -24,6 +24,7 @@ import type { WorkQueue } from '../ports/work-queue.ts';
 import { routeMessages } from '../shared/message-routing.ts';
 import type { HandlerOptions } from '../shared/powertools.ts';
 import { errorFields, logger, MetricUnit, metrics, withPowertools } from '../shared/powertools.ts';
+import { readAhead } from '../shared/read-ahead.ts';
 import { evaluateCustomer } from '../use-cases/customer-use-cases.ts';
 import type { Services } from './wiring.ts';
 import {
@@ -185,12 +186,13 @@ async function evaluateHere(
 ): Promise<CustomerRef[]> {
   const failed: CustomerRef[] = [];
   const ports = { store: inline.store };
+  const ahead = await readAhead(inline.store, refs);
   let next = 0;
   const worker = async () => {
     for (let i = next++; i < refs.length; i = next++) {
       const ref = refs[i] as CustomerRef;
       try {
-        await evaluateCustomer(ports, inline.ctx, ref.brand, ref.customerId, clock());
+        await evaluateCustomer(ports, inline.ctx, ref.brand, ref.customerId, clock(), ahead);
       } catch (error) {
         logger.warn('inline evaluation failed: queued instead', {
           customerId: ref.customerId,

@@ -15,6 +15,7 @@ import { WorkItem } from '../ports/work-queue.ts';
 import { processBatchInOrder } from '../shared/ordered-batch.ts';
 import type { HandlerOptions } from '../shared/powertools.ts';
 import { errorFields, logger, MetricUnit, metrics, withPowertools } from '../shared/powertools.ts';
+import { readAhead } from '../shared/read-ahead.ts';
 import { evaluateCustomer } from '../use-cases/customer-use-cases.ts';
 import type { Services } from './wiring.ts';
 import { awsServices, commonDeps, concurrencyOf, lazyHandler } from './wiring.ts';
@@ -78,6 +79,11 @@ export function makeHandler(deps: EvaluateDeps) {
       }
     }
 
+    const ahead = await readAhead(
+      deps.store,
+      [...items.values()].flatMap((item) => (item instanceof Error ? [] : [item])),
+    );
+
     const response = await processBatchInOrder(event.Records, 'sqs', {
       context,
       idOf: (r) => r.messageId,
@@ -94,7 +100,14 @@ export function makeHandler(deps: EvaluateDeps) {
         try {
           if (item === undefined) throw new InvalidWorkItemError(r.messageId, 'not parsed');
           if (item instanceof Error) throw item;
-          const outcome = await evaluateCustomer(ports, deps.ctx, item.brand, item.customerId, clock());
+          const outcome = await evaluateCustomer(
+            ports,
+            deps.ctx,
+            item.brand,
+            item.customerId,
+            clock(),
+            ahead,
+          );
           stats.evaluated++;
           if (outcome.decisions.length > 0 || outcome.ledger.length > 0) stats.changed++;
           for (const d of outcome.decisions) {

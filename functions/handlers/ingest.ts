@@ -14,6 +14,7 @@ import type { RejectedSink, Rejection } from '../ports/message-queue.ts';
 import { processBatchInOrder } from '../shared/ordered-batch.ts';
 import type { HandlerOptions } from '../shared/powertools.ts';
 import { errorFields, logger, MetricUnit, metrics, withPowertools } from '../shared/powertools.ts';
+import { readAhead } from '../shared/read-ahead.ts';
 import { ingestEvent } from '../use-cases/customer-use-cases.ts';
 import type { Services } from './wiring.ts';
 import { awsServices, commonDeps, concurrencyOf, lazyHandler, rejectedQueueOf } from './wiring.ts';
@@ -75,6 +76,10 @@ export function makeHandler(deps: IngestDeps) {
     };
     const rejections: { messageId: string; path?: string; rule?: string }[] = [];
     const failures: Failure[] = [];
+    const ahead = await readAhead(
+      deps.store,
+      [...parsed.values()].flatMap((p) => (p.ok ? [p.event] : [])),
+    );
 
     const work = async (record: SQSRecord): Promise<void> => {
       const p = parsed.get(record.messageId);
@@ -86,7 +91,7 @@ export function makeHandler(deps: IngestDeps) {
         rejections.push({ messageId: record.messageId, path: p.rejection.path, rule: p.rejection.rule });
         return;
       }
-      const outcome = await ingestEvent(ports, deps.ctx, p.event, clock());
+      const outcome = await ingestEvent(ports, deps.ctx, p.event, clock(), ahead);
       // The customer item knows its last 64 event ids and every order id: a redelivered event is
       // one read and no write.
       if (!outcome.changed) {

@@ -20,6 +20,12 @@ export interface StoredCustomer {
 export interface CustomerStore {
   get(brand: string, customerId: string): Promise<StoredCustomer | null>;
   /**
+   * Reads several customers at once, as `get` does (a batch consumer reads its batch in one request).
+   * The map holds, by `customerKey`, each customer read (null: no item); a customer missing from it was
+   * not read (a throttled part) and is read with `get`. A store without it is read one by one.
+   */
+  getMany?(refs: readonly CustomerRef[]): Promise<Map<string, StoredCustomer | null>>;
+  /**
    * Writes the new state (its version above `expectedVersion`) and its due instant (null: nothing
    * scheduled). `storedDueMs` is the due instant read with `expectedVersion`: when the new one falls in
    * another bucket, its index entry is written before the item.

@@ -5,12 +5,12 @@
  */
 
 import type { CustomerState } from '../domain/customer-state.ts';
-import { emptyState } from '../domain/customer-state.ts';
+import { customerKey, emptyState } from '../domain/customer-state.ts';
 import type { EngineContext, Outcome } from '../domain/engine.ts';
 import { evaluateScheduled, nextDue, processEvent } from '../domain/engine.ts';
 import type { DomainEvent } from '../domain/events.ts';
 import type { ScannedCustomer } from '../ports/customer-scanner.ts';
-import type { CustomerStore } from '../ports/customer-store.ts';
+import type { CustomerRef, CustomerStore, StoredCustomer } from '../ports/customer-store.ts';
 import { sameBucket } from '../ports/customer-store.ts';
 
 export interface Ports {
@@ -39,6 +39,44 @@ function dueAfter(state: CustomerState, ctx: EngineContext, nowMs: number): numb
   return due === null ? null : Math.max(due, nowMs + 1);
 }
 
+/**
+ * The customers of a batch, read ahead in one request (`CustomerStore.getMany`). Each read serves one
+ * step: the first of its customer in the batch; a later step of the same customer reads again, as the
+ * first one has written meanwhile. A read that has gone stale costs a conflict and a fresh read, never
+ * a wrong write: the write is conditional on the version read.
+ */
+export class Prefetched {
+  private constructor(private readonly read: Map<string, StoredCustomer | null>) {}
+
+  static readonly none = new Prefetched(new Map());
+
+  /**
+   * Reads the customers in one request when the store can. A failed read is not the batch's failure:
+   * it is returned with nothing read, and every step reads its own customer.
+   */
+  static async of(
+    store: CustomerStore,
+    refs: readonly CustomerRef[],
+  ): Promise<{ prefetched: Prefetched; error?: unknown }> {
+    const distinct = new Map(refs.map((r) => [customerKey(r.brand, r.customerId), r]));
+    // One customer is one GetItem either way.
+    if (store.getMany === undefined || distinct.size < 2) return { prefetched: Prefetched.none };
+    try {
+      return { prefetched: new Prefetched(await store.getMany([...distinct.values()])) };
+    } catch (error) {
+      return { prefetched: Prefetched.none, error };
+    }
+  }
+
+  /** The customer as read ahead (null: no item), once; undefined when not read or already taken. */
+  take(brand: string, customerId: string): StoredCustomer | null | undefined {
+    const key = customerKey(brand, customerId);
+    const stored = this.read.get(key);
+    if (stored !== undefined) this.read.delete(key);
+    return stored;
+  }
+}
+
 /** An outcome, and whether it changed the customer item (false: nothing was written for it). */
 export type Applied = Outcome & { changed: boolean };
 
@@ -50,9 +88,13 @@ async function withCustomer(
   ctx: EngineContext,
   step: (state: CustomerState) => Outcome,
   onUnchanged: 'nothing' | 'reindex',
+  prefetched: Prefetched | undefined,
 ): Promise<Applied> {
+  // A read made ahead serves the first attempt only: a retry follows a conflict, so it reads again.
+  let ahead = prefetched?.take(brand, customerId);
   for (let attempt = 1; attempt <= MAX_ATTEMPTS; attempt++) {
-    const stored = await ports.store.get(brand, customerId);
+    const stored = ahead === undefined ? await ports.store.get(brand, customerId) : ahead;
+    ahead = undefined;
     const state = stored?.state ?? emptyState(brand, customerId);
     const storedDue = stored?.dueMs ?? null;
     const outcome = step(state);
@@ -85,6 +127,7 @@ export function ingestEvent(
   ctx: EngineContext,
   event: DomainEvent,
   nowMs: number,
+  prefetched?: Prefetched,
 ): Promise<Applied> {
   return withCustomer(
     ports,
@@ -94,6 +137,7 @@ export function ingestEvent(
     ctx,
     (s) => processEvent(s, event, ctx, nowMs),
     'nothing',
+    prefetched,
   );
 }
 
@@ -104,6 +148,7 @@ export function evaluateCustomer(
   brand: string,
   customerId: string,
   nowMs: number,
+  prefetched?: Prefetched,
 ): Promise<Applied> {
   return withCustomer(
     ports,
@@ -113,6 +158,7 @@ export function evaluateCustomer(
     ctx,
     (s) => evaluateScheduled(s, ctx, nowMs),
     'reindex',
+    prefetched,
   );
 }
 

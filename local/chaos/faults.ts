@@ -27,7 +27,15 @@ export type FaultKind =
   | 'crash-after-relay'
   | 'crash-mid-batch';
 
-const DATA_OPERATIONS = new Set(['GetItem', 'PutItem', 'UpdateItem', 'Query', 'Scan', 'BatchWriteItem']);
+const DATA_OPERATIONS = new Set([
+  'GetItem',
+  'BatchGetItem',
+  'PutItem',
+  'UpdateItem',
+  'Query',
+  'Scan',
+  'BatchWriteItem',
+]);
 const WRITES = new Set(['PutItem', 'UpdateItem', 'BatchWriteItem']);
 
 function awsError(name: string, message: string): Error {

@@ -1,10 +1,10 @@
 /**
- * BatchWriteItem with DynamoDB's limit (25 writes per call) and a retry of the unprocessed part with
- * capped, jittered exponential backoff — the way AWS asks batch callers to back off when a partition is
+ * BatchWriteItem and BatchGetItem with DynamoDB's limits (25 writes, 100 keys per call) and a retry of
+ * the unprocessed part with capped, jittered exponential backoff — the way AWS asks batch callers to back off when a partition is
  * throttled. The SDK retries whole failed calls; this retries the rest.
  */
-import type { DynamoDBClient, WriteRequest } from '@aws-sdk/client-dynamodb';
-import { BatchWriteItemCommand } from '@aws-sdk/client-dynamodb';
+import type { AttributeValue, DynamoDBClient, WriteRequest } from '@aws-sdk/client-dynamodb';
+import { BatchGetItemCommand, BatchWriteItemCommand } from '@aws-sdk/client-dynamodb';
 
 export const MAX_BATCH_WRITE = 25;
 
@@ -45,6 +45,25 @@ export function chunks<T>(items: readonly T[], size: number): T[][] {
   return out;
 }
 
+/**
+ * Calls `send` with the pending part of one chunk until nothing is left unprocessed, backing off
+ * before each retry; returns what is still pending after `maxAttempts` calls (empty: all done).
+ */
+async function untilProcessed<T>(
+  chunk: T[],
+  send: (pending: T[]) => Promise<T[]>,
+  options: RetryOptions,
+): Promise<{ pending: T[]; attempts: number }> {
+  const maxAttempts = options.maxAttempts ?? 8;
+  let pending = chunk;
+  let attempt = 0;
+  for (; pending.length > 0 && attempt < maxAttempts; attempt++) {
+    if (attempt > 0) await (options.sleep ?? defaultSleep)(backoff(attempt - 1, options));
+    pending = await send(pending);
+  }
+  return { pending, attempts: attempt };
+}
+
 /** Writes the requests of one table, 25 per call, retrying unprocessed items. */
 export async function batchWrite(
   client: DynamoDBClient,
@@ -52,14 +71,54 @@ export async function batchWrite(
   requests: readonly WriteRequest[],
   options: RetryOptions = {},
 ): Promise<void> {
-  const maxAttempts = options.maxAttempts ?? 8;
   for (const chunk of chunks(requests, MAX_BATCH_WRITE)) {
-    let pending: WriteRequest[] = chunk;
-    for (let attempt = 0; pending.length > 0; attempt++) {
-      if (attempt >= maxAttempts) throw new UnprocessedItemsError(table, pending.length, attempt);
-      if (attempt > 0) await (options.sleep ?? defaultSleep)(backoff(attempt - 1, options));
-      const out = await client.send(new BatchWriteItemCommand({ RequestItems: { [table]: pending } }));
-      pending = out.UnprocessedItems?.[table] ?? [];
-    }
+    const { pending, attempts } = await untilProcessed(
+      chunk,
+      async (items) => {
+        const out = await client.send(new BatchWriteItemCommand({ RequestItems: { [table]: items } }));
+        return out.UnprocessedItems?.[table] ?? [];
+      },
+      options,
+    );
+    if (pending.length > 0) throw new UnprocessedItemsError(table, pending.length, attempts);
   }
+}
+
+export const MAX_BATCH_GET = 100;
+
+type Key = Record<string, AttributeValue>;
+
+/**
+ * Reads the items of one table's keys, strongly consistent, 100 keys per BatchGetItem (the chunks in
+ * parallel), retrying unprocessed keys. Keys still unprocessed after the attempts (a throttled
+ * partition, a response over 16 MB) are returned, not thrown: the caller reads them one by one.
+ */
+export async function batchGet(
+  client: DynamoDBClient,
+  table: string,
+  keys: readonly Key[],
+  options: RetryOptions = {},
+): Promise<{ items: Key[]; unprocessed: Key[] }> {
+  const items: Key[] = [];
+  const unprocessed: Key[] = [];
+  await Promise.all(
+    chunks(keys, MAX_BATCH_GET).map(async (chunk) => {
+      const { pending } = await untilProcessed(
+        chunk,
+        async (Keys) => {
+          const out = await client.send(
+            new BatchGetItemCommand({
+              // The reads conditional writes are based on: the latest, or the writes conflict for nothing.
+              RequestItems: { [table]: { Keys, ConsistentRead: true } },
+            }),
+          );
+          items.push(...(out.Responses?.[table] ?? []));
+          return out.UnprocessedKeys?.[table]?.Keys ?? [];
+        },
+        options,
+      );
+      unprocessed.push(...pending);
+    }),
+  );
+  return { items, unprocessed };
 }

@@ -12,6 +12,7 @@ import type { CustomerState } from '../../domain/customer-state.ts';
 import { customerKey } from '../../domain/customer-state.ts';
 import type { CustomerRef, CustomerStore, DueIndex, StoredCustomer } from '../../ports/customer-store.ts';
 import { entryToFile, sameBucket } from '../../ports/customer-store.ts';
+import { batchGet } from './batch.ts';
 import { isConditionFailure } from './conditional.ts';
 import { decodeCustomer, encodeCustomer } from './customer-codec.ts';
 import type { DueEntriesOptions, DueSlice } from './due-entries.ts';
@@ -60,6 +61,27 @@ export class DynamoDbCustomerStore implements CustomerStore, DueIndex {
       }),
     );
     return out.Item === undefined ? null : decodeCustomer(out.Item);
+  }
+
+  async getMany(refs: readonly CustomerRef[]): Promise<Map<string, StoredCustomer | null>> {
+    const read = new Map<string, StoredCustomer | null>();
+    const keys = [...new Set(refs.map((r) => customerKey(r.brand, r.customerId)))];
+    if (keys.length === 0) return read;
+    const { items, unprocessed } = await batchGet(
+      this.client,
+      this.table,
+      keys.map((pk) => ({ [A.pk]: { S: pk } })),
+    );
+    for (const pk of keys) read.set(pk, null);
+    for (const item of items) {
+      const stored = decodeCustomer(item);
+      read.set(customerKey(stored.state.brand, stored.state.customerId), stored);
+    }
+    for (const key of unprocessed) {
+      const pk = key[A.pk]?.S;
+      if (pk !== undefined) read.delete(pk);
+    }
+    return read;
   }
 
   async put(
