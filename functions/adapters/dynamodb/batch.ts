@@ -122,3 +122,54 @@ export async function batchGet(
   );
   return { items, unprocessed };
 }
+
+/** A put or delete, with the item key it names (one key twice in a BatchWriteItem is refused). */
+export interface KeyedWrite {
+  key: string;
+  request: WriteRequest;
+}
+
+interface Waiting {
+  writes: readonly KeyedWrite[];
+  resolve: () => void;
+  reject: (error: unknown) => void;
+}
+
+/**
+ * Gathers the writes concurrent callers make to one table in one turn of the event loop into shared
+ * BatchWriteItem calls (25 items each): a batch consumer's records, worked side by side, write in one
+ * request where each would have made its own. Each caller's promise settles with the gathered write:
+ * it rejects when any part of it failed, and the caller's record is retried — for idempotent writes
+ * only. One key twice in a turn: the later write wins.
+ */
+export class CoalescingBatchWriter {
+  private waiting: Waiting[] = [];
+
+  constructor(
+    private readonly client: DynamoDBClient,
+    private readonly table: string,
+    private readonly retry: RetryOptions = {},
+  ) {}
+
+  write(writes: readonly KeyedWrite[]): Promise<void> {
+    if (writes.length === 0) return Promise.resolve();
+    return new Promise<void>((resolve, reject) => {
+      // The first caller of a turn schedules the flush, after every caller of the turn has written.
+      if (this.waiting.length === 0) setImmediate(() => void this.flush());
+      this.waiting.push({ writes, resolve, reject });
+    });
+  }
+
+  private async flush(): Promise<void> {
+    const callers = this.waiting;
+    this.waiting = [];
+    const byKey = new Map<string, WriteRequest>();
+    for (const c of callers) for (const w of c.writes) byKey.set(w.key, w.request);
+    try {
+      await batchWrite(this.client, this.table, [...byKey.values()], this.retry);
+      for (const c of callers) c.resolve();
+    } catch (error) {
+      for (const c of callers) c.reject(error);
+    }
+  }
+}

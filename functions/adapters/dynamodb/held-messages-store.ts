@@ -10,7 +10,7 @@ import { QueryCommand } from '@aws-sdk/client-dynamodb';
 import type { Message } from '../../domain/message.ts';
 import type { HeldMessages } from '../../ports/held-messages.ts';
 import type { RetryOptions } from './batch.ts';
-import { batchWrite } from './batch.ts';
+import { batchWrite, CoalescingBatchWriter } from './batch.ts';
 import { checkShards, DUE_SHARDS, shardOf } from './due-keys.ts';
 import { HELD_ATTRS as A, HELD_INDEX } from './tables.ts';
 
@@ -53,6 +53,7 @@ interface ShardCursor {
 export class DynamoDbHeldMessages implements HeldMessages {
   private readonly released = new Set<string>();
   private readonly shards: number;
+  private readonly holding: CoalescingBatchWriter;
 
   constructor(
     private readonly client: DynamoDBClient,
@@ -62,13 +63,18 @@ export class DynamoDbHeldMessages implements HeldMessages {
     shards: number = DUE_SHARDS,
   ) {
     this.shards = checkShards(shards);
+    this.holding = new CoalescingBatchWriter(client, tableName, retry);
   }
 
+  /** The messages that concurrent calls hold in one turn share their BatchWriteItem calls. */
   async hold(messages: readonly Message[]): Promise<void> {
-    const byId = new Map(messages.map((m) => [m.messageId, m]));
-    for (const id of byId.keys()) this.released.delete(id);
-    const requests = [...byId.values()].map((m) => ({ PutRequest: { Item: encodeHeld(m, this.shards) } }));
-    await batchWrite(this.client, this.tableName, requests, this.retry);
+    for (const m of messages) this.released.delete(m.messageId);
+    await this.holding.write(
+      messages.map((m) => ({
+        key: m.messageId,
+        request: { PutRequest: { Item: encodeHeld(m, this.shards) } },
+      })),
+    );
   }
 
   async due(uptoMs: number, limit: number): Promise<Message[]> {

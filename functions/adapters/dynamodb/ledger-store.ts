@@ -9,7 +9,7 @@ import type { LedgerEntry } from '../../domain/customer-state.ts';
 import { customerKey } from '../../domain/customer-state.ts';
 import type { LedgerWriter } from '../../ports/ledger-writer.ts';
 import type { RetryOptions } from './batch.ts';
-import { batchWrite } from './batch.ts';
+import { CoalescingBatchWriter } from './batch.ts';
 import { LEDGER_ATTRS } from './tables.ts';
 
 type Item = Record<string, AttributeValue>;
@@ -48,19 +48,27 @@ export function decodeLedgerEntry(item: Item): LedgerEntry {
 }
 
 export class DynamoDbLedgerStore implements LedgerWriter {
+  private readonly writer: CoalescingBatchWriter;
+
   constructor(
     private readonly client: DynamoDBClient,
     private readonly tableName: string,
-    private readonly retry: RetryOptions = {},
-  ) {}
+    retry: RetryOptions = {},
+  ) {
+    this.writer = new CoalescingBatchWriter(client, tableName, retry);
+  }
 
-  /** Puts every entry (the same entry twice is one item); duplicates within the call are written once. */
-  async write(entries: readonly LedgerEntry[]): Promise<void> {
-    // A batch must not name one key twice; the last copy of an entry wins (they are equal anyway).
-    const byKey = new Map<string, LedgerEntry>();
-    for (const e of entries) byKey.set(`${customerKey(e.brand, e.customerId)}\u0000${e.entryId}`, e);
-    const requests = [...byKey.values()].map((e) => ({ PutRequest: { Item: encodeLedgerEntry(e) } }));
-    await batchWrite(this.client, this.tableName, requests, this.retry);
+  /**
+   * Puts every entry (the same entry twice is one item). The entries that concurrent calls write in
+   * one turn share their BatchWriteItem calls: a relay batch's records write their entries together.
+   */
+  write(entries: readonly LedgerEntry[]): Promise<void> {
+    return this.writer.write(
+      entries.map((e) => ({
+        key: `${customerKey(e.brand, e.customerId)}\u0000${e.entryId}`,
+        request: { PutRequest: { Item: encodeLedgerEntry(e) } },
+      })),
+    );
   }
 
   /** A customer's entries, by entry id (reports and tests; the customer item keeps the recent ones). */
