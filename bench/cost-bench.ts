@@ -125,6 +125,7 @@ function quantitiesOf(t: StepTally, price: RefusedPrice, wall = false): Quantiti
 /** The tally without the due index: no due entries written. */
 function withoutIndex(t: StepTally): StepTally {
   const out = scaleTally(t, 1);
+  delete out.ops['BatchWriteItem:due'];
   delete out.ops['PutItem:due'];
   return out;
 }

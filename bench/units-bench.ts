@@ -677,8 +677,8 @@ function breakdownOf(t: StepTally, price: RefusedPrice): Record<string, number> 
         ? 'customer read'
         : table === 'customers' && (op === 'PutItem' || op === 'UpdateItem')
           ? 'customer write'
-          : table === 'due' && op === 'PutItem'
-            ? 'due entries (PutItem)'
+          : table === 'due' && (op === 'BatchWriteItem' || op === 'PutItem')
+            ? 'due entries'
             : table === 'due' && op === 'Query'
               ? 'due query'
               : `${table} ${op}`;

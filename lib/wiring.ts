@@ -23,10 +23,11 @@ export type QueueId =
 
 /**
  * Table access: `read` (Get/Query/Scan/BatchGet), `write` (Put/Update/Delete/BatchWrite), both,
- * `update` (UpdateItem only: counters added to, never read, replaced or deleted), `put` (PutItem only:
- * entries filed, never read, changed or deleted — TTL removes them) or `queryPut` (those puts and Query).
+ * `update` (UpdateItem only: counters added to, never read, replaced or deleted), `batchPut`
+ * (BatchWriteItem only: entries filed in batches, never read or changed — TTL removes them; IAM cannot
+ * tell a batch's puts from its deletes) or `queryBatchPut` (those and Query).
  */
-export type TableAccess = 'read' | 'write' | 'readWrite' | 'update' | 'put' | 'queryPut';
+export type TableAccess = 'read' | 'write' | 'readWrite' | 'update' | 'batchPut' | 'queryBatchPut';
 /** Queue access: `send` (SendMessage*), `consume` (the event source mapping), or both. */
 export type QueueAccess = 'send' | 'consume' | 'sendConsume';
 
@@ -198,7 +199,7 @@ export const FUNCTIONS: Readonly<Record<FunctionId, FunctionWiring>> = {
         ...SQS_BATCH,
       },
     ],
-    tables: { customers: 'readWrite', due: 'put' },
+    tables: { customers: 'readWrite', due: 'batchPut' },
     queues: { ingest: 'consume', rejected: 'send' },
     campaigns: true,
   },
@@ -246,7 +247,7 @@ export const FUNCTIONS: Readonly<Record<FunctionId, FunctionWiring>> = {
       },
     ],
     // It reads the due entries and, evaluating the first due customers itself, files new ones.
-    tables: { customers: 'readWrite', due: 'queryPut', dispatch: 'readWrite', held: 'readWrite' },
+    tables: { customers: 'readWrite', due: 'queryBatchPut', dispatch: 'readWrite', held: 'readWrite' },
     queues: { work: 'send', email: 'send', sms: 'send', push: 'send', rejected: 'send' },
     campaigns: true,
   },
@@ -266,7 +267,7 @@ export const FUNCTIONS: Readonly<Record<FunctionId, FunctionWiring>> = {
         ...SQS_BATCH,
       },
     ],
-    tables: { customers: 'readWrite', due: 'put' },
+    tables: { customers: 'readWrite', due: 'batchPut' },
     queues: { work: 'consume' },
     campaigns: true,
   },
@@ -293,7 +294,7 @@ export const FUNCTIONS: Readonly<Record<FunctionId, FunctionWiring>> = {
         description: 'Daily sweep: evaluate what is due, re-index changed customers',
       },
     ],
-    tables: { customers: 'readWrite', due: 'put' },
+    tables: { customers: 'readWrite', due: 'batchPut' },
     queues: { maintenance: 'sendConsume' },
     campaigns: true,
   },

@@ -148,8 +148,8 @@ export const TABLE_ACTIONS: Readonly<Record<TableAccess, readonly string[]>> = {
   write: WRITE,
   readWrite: [...READ, ...WRITE],
   update: ['dynamodb:UpdateItem'],
-  put: ['dynamodb:PutItem'],
-  queryPut: ['dynamodb:Query', 'dynamodb:PutItem'],
+  batchPut: ['dynamodb:BatchWriteItem'],
+  queryBatchPut: ['dynamodb:Query', 'dynamodb:BatchWriteItem'],
 };
 
 /** Shell commands copying the validated campaign file (and model) into the asset. */

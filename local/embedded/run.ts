@@ -123,9 +123,12 @@ export async function driveEmbedded(
       reads: sum(op('GetItem')) + sum(op('Query')) + sum(op('Scan')),
       writes: sum(op('PutItem')) + sum(op('UpdateItem')) + sum(op('BatchWriteItem')),
       conflicts,
-      indexWrites: sum(
-        usage.dynamodb.operations.filter((o) => o.operation === 'PutItem' && o.resource === dueTable),
-      ),
+      // Entries filed (batched: a request may carry several).
+      indexWrites: usage.dynamodb.operations
+        .filter(
+          (o) => o.resource === dueTable && (o.operation === 'PutItem' || o.operation === 'BatchWriteItem'),
+        )
+        .reduce((n, o) => n + o.entries, 0),
     },
     states: [],
     model: ctx.model,

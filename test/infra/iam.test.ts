@@ -123,15 +123,15 @@ describe('function roles', () => {
     }
   });
 
-  it('lets the customers writers only put due entries, and only the dispatcher query them', () => {
+  it('lets the customers writers only file due entries (in batches), and only the dispatcher query them', () => {
     const dueArn = JSON.stringify(engine.service.resolve(engine.data.tables.due.tableArn));
     const onDue = (fnId: FunctionId) =>
       statementsOf(fnId).filter((s) => resourcesOf(s).some((r) => JSON.stringify(r) === dueArn));
     const expected: Record<FunctionId, string[][]> = {
-      ingest: [['dynamodb:PutItem']],
-      evaluate: [['dynamodb:PutItem']],
-      maintenance: [['dynamodb:PutItem']],
-      dispatch: [['dynamodb:PutItem', 'dynamodb:Query']],
+      ingest: [['dynamodb:BatchWriteItem']],
+      evaluate: [['dynamodb:BatchWriteItem']],
+      maintenance: [['dynamodb:BatchWriteItem']],
+      dispatch: [['dynamodb:BatchWriteItem', 'dynamodb:Query']],
       relay: [],
     };
     for (const fnId of FUNCTION_IDS) {

@@ -76,7 +76,8 @@ function commandLog(client: DynamoDBClient): string[] {
   const log: string[] = [];
   client.middlewareStack.add(
     (next, context) => async (args) => {
-      const table = (args.input as { TableName?: string }).TableName ?? '';
+      const input = args.input as { TableName?: string; RequestItems?: Record<string, unknown> };
+      const table = input.TableName ?? Object.keys(input.RequestItems ?? {}).join(',');
       log.push(`${String(context.commandName).replace(/Command$/, '')} ${ids.get(table) ?? table}`);
       return next(args);
     },
@@ -215,7 +216,7 @@ describe('the due entries', () => {
     };
     // Act / Assess: a new customer — its entry, then the item
     expect(await step(() => s.put(stateOf('file', 'c-1', 1), 0, T, null))).toEqual([
-      'PutItem due',
+      'BatchWriteItem due',
       'PutItem customers',
     ]);
     // Another instant in the same bucket: the item alone
@@ -224,13 +225,13 @@ describe('the due entries', () => {
     ]);
     // Another bucket: the new entry first
     expect(await step(() => s.put(stateOf('file', 'c-1', 3), 2, T + DAY_MS, T - 60_000))).toEqual([
-      'PutItem due',
+      'BatchWriteItem due',
       'PutItem customers',
     ]);
     // A due move within the bucket writes nothing at all; to another bucket, the entry then the item
     expect(await step(() => s.setDue('file', 'c-1', 3, T + DAY_MS - 1, T + DAY_MS))).toEqual([]);
     expect(await step(() => s.setDue('file', 'c-1', 3, T + 2 * DAY_MS, T + DAY_MS))).toEqual([
-      'PutItem due',
+      'BatchWriteItem due',
       'UpdateItem customers',
     ]);
     // Nothing scheduled any more: the item loses its due; no entry to file
@@ -238,10 +239,33 @@ describe('the due entries', () => {
       'UpdateItem customers',
     ]);
     // An entry is a small item: one write unit.
-    expect(recorder.get('DynamoDB', 'PutItem', local.names.due)).toMatchObject({
+    expect(recorder.get('DynamoDB', 'BatchWriteItem', local.names.due)).toMatchObject({
       requests: 3,
       writeUnits: 3,
     });
+  });
+
+  it('files the entries of customers written side by side in one BatchWriteItem, each before its item', async () => {
+    // Prepare
+    const { store: s, client, recorder } = store();
+    const log = commandLog(client);
+    // Act: ten new customers written at once, as a batch consumer's records are
+    const ids = Array.from({ length: 10 }, (_, i) => `c-${i}`);
+    const written = await Promise.all(
+      ids.map((id, i) => s.put(stateOf('side', id, 1), 0, T + i * 15 * 60_000, null)),
+    );
+    // Assess: one request filed all ten entries, before any item was written
+    expect(written).toEqual(ids.map(() => true));
+    expect(log).toEqual(['BatchWriteItem due', ...ids.map(() => 'PutItem customers')]);
+    expect(recorder.get('DynamoDB', 'BatchWriteItem', local.names.due)).toMatchObject({
+      requests: 1,
+      entries: 10,
+      writeUnits: 10,
+    });
+    const found = await s.due(T - 15 * 60_000, T + 10 * 15 * 60_000);
+    expect(sortRefs(found.filter((r) => r.brand === 'side'))).toEqual(
+      ids.map((id) => `side#${id}`).toSorted(),
+    );
   });
 
   it('keys an entry by bucket and shard, then customer, and expires it 14 days after its bucket', async () => {

@@ -65,18 +65,18 @@ describe('RequestRecorder on DynamoDB', () => {
       writeUnits: units,
       indexUnits: {},
     });
-    expect(recorder.get('DynamoDB', 'PutItem', due)).toMatchObject({ requests: 1, writeUnits: 1 });
+    expect(recorder.get('DynamoDB', 'BatchWriteItem', due)).toMatchObject({ requests: 1, writeUnits: 1 });
     // A new version in the same bucket: no entry is written
     recorder.reset();
     await store.put({ ...big, version: big.version + 1 }, big.version, t + 60_000, t);
     expect(recorder.get('DynamoDB', 'PutItem', table)).toMatchObject({ writeUnits: units });
-    expect(recorder.get('DynamoDB', 'PutItem', due).requests).toBe(0);
+    expect(recorder.get('DynamoDB', 'BatchWriteItem', due).requests).toBe(0);
     // Moving the due to another bucket: the item's units (an update is billed on the item's size),
     // plus one put of the new entry (the old one is left to expire)
     recorder.reset();
     await store.setDue(big.brand, big.customerId, big.version + 1, t + 86_400_000, t + 60_000);
     expect(recorder.get('DynamoDB', 'UpdateItem', table)).toMatchObject({ writeUnits: units });
-    expect(recorder.get('DynamoDB', 'PutItem', due)).toMatchObject({ requests: 1, writeUnits: 1 });
+    expect(recorder.get('DynamoDB', 'BatchWriteItem', due)).toMatchObject({ requests: 1, writeUnits: 1 });
     // A strongly consistent read of an item under 4 KB: one read unit
     recorder.reset();
     await store.get(big.brand, big.customerId);

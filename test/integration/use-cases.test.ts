@@ -97,7 +97,7 @@ describe('ingestEvent on DynamoDB', () => {
     const listed = await ports.store.due(bucketOf(BIRTHDAY) - 1, bucketOf(BIRTHDAY));
     expect(listed).toContainEqual({ brand: 'default', customerId: id });
     expect(recorder.get('DynamoDB', 'PutItem', local.names.customers).requests).toBe(1);
-    expect(recorder.get('DynamoDB', 'PutItem', local.names.due).requests).toBe(1);
+    expect(recorder.get('DynamoDB', 'BatchWriteItem', local.names.due).requests).toBe(1);
     expect(recorder.get('DynamoDB', 'UpdateItem', local.names.customers).requests).toBe(0);
   });
 
@@ -126,7 +126,7 @@ describe('evaluateCustomer on DynamoDB', () => {
     // One read, the next bucket's entry, one conditional write: the decision, the ledger entry and the
     // next due instant together.
     expect(recorder.get('DynamoDB', 'GetItem', local.names.customers).requests).toBe(1);
-    expect(recorder.get('DynamoDB', 'PutItem', local.names.due).requests).toBe(1);
+    expect(recorder.get('DynamoDB', 'BatchWriteItem', local.names.due).requests).toBe(1);
     expect(recorder.get('DynamoDB', 'PutItem', local.names.customers).requests).toBe(1);
     expect(recorder.snapshot().totals.requests).toBe(3);
     const state = await stored(ports.store, id);
@@ -218,7 +218,7 @@ describe('concurrent issuance of one occurrence', () => {
     const puts = recorder.get('DynamoDB', 'PutItem', local.names.customers);
     expect(puts).toMatchObject({ requests: 2, errors: { ConditionalCheckFailedException: 1 } });
     expect(recorder.get('DynamoDB', 'UpdateItem', local.names.customers).requests).toBe(0);
-    expect(recorder.get('DynamoDB', 'PutItem', local.names.due).requests).toBe(2);
+    expect(recorder.get('DynamoDB', 'BatchWriteItem', local.names.due).requests).toBe(2);
     expect(outcomes.flatMap((o) => o.decisions).map((d) => d.key)).toEqual(['birthday-bonus#2026']);
     const key = `default#${id}#birthday-bonus#2026`;
     const records = await recordsOf(id, 2);

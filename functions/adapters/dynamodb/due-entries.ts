@@ -10,9 +10,10 @@
  * put (2 WRU), and every evaluation moves it. Here it is one put, and only on a bucket change.
  */
 import type { AttributeValue, DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { PutItemCommand, QueryCommand } from '@aws-sdk/client-dynamodb';
+import { QueryCommand } from '@aws-sdk/client-dynamodb';
 import type { CustomerRef, DueIndex } from '../../ports/customer-store.ts';
 import { customerRefOf } from '../../ports/customer-store.ts';
+import { CoalescingBatchWriter } from './batch.ts';
 import {
   BUCKET_MS,
   bucketCount,
@@ -86,6 +87,7 @@ export class DynamoDbDueEntries implements DueIndex {
   readonly maxBucketsPerCall: number;
   private readonly concurrency: number;
   private readonly pageSize: number | undefined;
+  private readonly filing: CoalescingBatchWriter;
 
   constructor(options: DueEntriesOptions) {
     this.client = options.client;
@@ -94,13 +96,19 @@ export class DynamoDbDueEntries implements DueIndex {
     this.maxBucketsPerCall = options.maxBucketsPerCall ?? 96;
     this.concurrency = options.queryConcurrency ?? DUE_SHARDS;
     this.pageSize = options.queryPageSize;
+    this.filing = new CoalescingBatchWriter(this.client, this.table);
   }
 
-  /** Files customer `pk` under the bucket of `dueMs` (an unconditional put: writing it twice is one entry). */
+  /**
+   * Files customer `pk` under the bucket of `dueMs` (an unconditional put: writing it twice is one
+   * entry). The entries that concurrent writers file in one turn share a BatchWriteItem: a batch's
+   * customers, evaluated side by side, file theirs in one request before their conditional writes.
+   */
   async put(pk: string, dueMs: number): Promise<void> {
-    await this.client.send(
-      new PutItemCommand({ TableName: this.table, Item: dueEntryItem(pk, dueMs, this.shards) }),
-    );
+    const item = dueEntryItem(pk, dueMs, this.shards);
+    await this.filing.write([
+      { key: `${item[E.dueKey]?.S}\u0000${pk}`, request: { PutRequest: { Item: item } } },
+    ]);
   }
 
   /**
