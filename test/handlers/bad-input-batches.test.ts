@@ -29,6 +29,7 @@ import {
   MemoryLedger,
   MemoryMessageQueue,
   NO_EARLY_TIMEOUT,
+  sqsRecord,
   stubContext,
   TestClock,
   testContext,
@@ -39,25 +40,6 @@ const ctx = testContext();
 afterEach(() => {
   vi.restoreAllMocks();
 });
-
-function sqsRecord(messageId: string, body: string): SQSRecord {
-  return {
-    messageId,
-    receiptHandle: `rh-${messageId}`,
-    body,
-    attributes: {
-      ApproximateReceiveCount: '1',
-      SentTimestamp: '1772359200000',
-      SenderId: 'AIDAEXAMPLE',
-      ApproximateFirstReceiveTimestamp: '1772359200000',
-    },
-    messageAttributes: {},
-    md5OfBody: '',
-    eventSource: 'aws:sqs',
-    eventSourceARN: 'arn:aws:sqs:eu-central-1:123456789012:queue',
-    awsRegion: 'eu-central-1',
-  };
-}
 
 /** The failures the handler logged with its batch line (the logger is silent; the spy still sees it). */
 function loggedFailures(): {

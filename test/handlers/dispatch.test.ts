@@ -1,7 +1,7 @@
 import './quiet-env.ts';
 import type { ScheduledEvent } from 'aws-lambda';
 import { describe, expect, it } from 'vitest';
-import { emptyState } from '../../functions/domain/customer-state.ts';
+import { customerKey, emptyState } from '../../functions/domain/customer-state.ts';
 import { parseEvent } from '../../functions/domain/events.ts';
 import type { Message } from '../../functions/domain/message.ts';
 import { makeHandler, WATERMARK } from '../../functions/handlers/dispatch.ts';
@@ -16,6 +16,7 @@ import {
   MemoryWatermark,
   MemoryWorkQueue,
   NO_EARLY_TIMEOUT,
+  readSpy,
   stubContext,
   TestClock,
   testContext,
@@ -324,5 +325,66 @@ describe('dispatch handler evaluating inline', () => {
     expect(await issued(store, 'c-ok')).toBe(1);
     expect(work.items.map((r) => r.customerId)).toEqual(['c-poison']);
     expect(await watermark.read(WATERMARK)).toBe(birthdayMorning);
+  });
+
+  describe('reading the customers ahead', () => {
+    const ids = ['c-1', 'c-2', 'c-3', 'c-4', 'c-5'];
+    const keys = ids.map((c) => customerKey('default', c));
+
+    /** A run evaluating the five birthdays inline, its customers read as `getMany` says. */
+    async function run(getMany: 'works' | 'fails' | 'absent', limit = ids.length) {
+      const memory = await birthdays(ids);
+      const reads = readSpy(memory, getMany);
+      const { watermark, work, handler } = inlineSetup(reads.store, limit);
+      await watermark.advance(WATERMARK, null, birthdayMorning - 30 * MIN);
+      const result = await handler({}, stubContext());
+      const items = await Promise.all(ids.map((c) => memory.get('default', c)));
+      return { ...reads, memory, result, queued: work.items, items };
+    }
+
+    it('reads the customers it evaluates in one getMany and no get, with the outcome of reading one by one', async () => {
+      // Act
+      const ahead = await run('works');
+      const oneByOne = await run('absent');
+      // Assess: one batch read and no single read; the result and items of reading one by one
+      const { gets, result, queued, items } = ahead;
+      expect({ batches: ahead.batches.map((b) => b.toSorted()), gets, result, queued, items }).toEqual({
+        batches: [keys],
+        gets: [],
+        result: oneByOne.result,
+        queued: [],
+        items: oneByOne.items,
+      });
+      expect(oneByOne.gets.toSorted()).toEqual(keys);
+      expect(result).toMatchObject({ dispatched: 5, evaluated: 5, partial: false });
+      for (const id of ids) expect(await issued(ahead.memory, id)).toBe(1);
+      expect(ahead.memory.counts.conflicts).toBe(0);
+    });
+
+    it('reads ahead only the customers it evaluates itself, not those it queues', async () => {
+      const { batches, gets, queued, result } = await run('works', 3);
+      expect(result).toMatchObject({ dispatched: 5, evaluated: 3 });
+      expect(queued).toHaveLength(2);
+      expect(batches).toHaveLength(1);
+      const queuedKeys = queued.map((r) => customerKey(r.brand, r.customerId));
+      expect([...(batches[0] ?? []), ...queuedKeys].toSorted()).toEqual(keys);
+      expect(gets).toEqual([]);
+    });
+
+    it('evaluates every customer inline when getMany fails: one get each, nothing queued', async () => {
+      // Act
+      const failed = await run('fails');
+      const oneByOne = await run('absent');
+      // Assess: the batch read tried once, then one get per customer; none queued
+      const { result, queued, items } = failed;
+      expect({ result, queued, items }).toEqual({
+        result: oneByOne.result,
+        queued: [],
+        items: oneByOne.items,
+      });
+      expect(failed.batches).toHaveLength(1);
+      expect(failed.gets.toSorted()).toEqual(keys);
+      for (const id of ids) expect(await issued(failed.memory, id)).toBe(1);
+    });
   });
 });

@@ -1,11 +1,21 @@
 import './quiet-env.ts';
 import type { SQSEvent } from 'aws-lambda';
 import { describe, expect, it } from 'vitest';
+import { customerKey } from '../../functions/domain/customer-state.ts';
 import { parseEvent } from '../../functions/domain/events.ts';
 import { makeHandler } from '../../functions/handlers/evaluate.ts';
 import { ingestEvent } from '../../functions/use-cases/customer-use-cases.ts';
 import { MemoryCustomerStore } from '../../local/memory-stores.ts';
-import { failingFor, fixture, NO_EARLY_TIMEOUT, stubContext, TestClock, testContext } from './support.ts';
+import {
+  failingFor,
+  fixture,
+  NO_EARLY_TIMEOUT,
+  readSpy,
+  sqsRecord,
+  stubContext,
+  TestClock,
+  testContext,
+} from './support.ts';
 
 const ctx = testContext();
 const REGISTERED = '2025-03-10T10:00:00Z';
@@ -87,5 +97,68 @@ describe('evaluate handler', () => {
       after?.state.points.balance,
     );
     expect((await store.get('default', 'c-birthday'))?.state.version).toBe(after?.state.version);
+  });
+
+  describe('reading its batch ahead', () => {
+    const BIRTHDAYS = ['c-b1', 'c-b2', 'c-b3', 'c-b4'];
+    const QUIET = ['c-q1', 'c-q2'];
+    /** Listed in the work queue without an item (the read ahead finds none): nothing to do. */
+    const UNKNOWN = 'c-unknown';
+    const ids = [...BIRTHDAYS, ...QUIET, UNKNOWN];
+    const keys = ids.map((c) => customerKey('default', c));
+
+    /** A work batch of the customers, evaluated on the birthday morning, read as `getMany` says. */
+    async function run(getMany: 'works' | 'fails' | 'absent') {
+      const memory = new MemoryCustomerStore();
+      for (const c of BIRTHDAYS) await register(memory, c, '1990-07-14');
+      for (const c of QUIET) await register(memory, c);
+      const reads = readSpy(memory, getMany);
+      const handler = makeHandler({
+        store: reads.store,
+        ctx,
+        clock: new TestClock(Date.parse(BIRTHDAY_MORNING)).now,
+        ...NO_EARLY_TIMEOUT,
+      });
+      const records = ids.map((c) =>
+        sqsRecord(`w-${c}`, JSON.stringify({ brand: 'default', customerId: c })),
+      );
+      const response = await handler({ Records: records }, stubContext());
+      const items = await Promise.all(ids.map((c) => memory.get('default', c)));
+      return { ...reads, memory, response, items };
+    }
+
+    it('reads the customers in one getMany and no get, with the outcome of reading one by one', async () => {
+      // Act
+      const ahead = await run('works');
+      const oneByOne = await run('absent');
+      // Assess: one batch read and no single read; the items and writes of reading one by one
+      const { batches, gets, response, items } = ahead;
+      expect({ batches, gets, response, items }).toEqual({
+        batches: [keys],
+        gets: [],
+        response: { batchItemFailures: [] },
+        items: oneByOne.items,
+      });
+      expect(oneByOne.gets.toSorted()).toEqual(keys.toSorted());
+      expect(ahead.memory.counts).toEqual({ ...oneByOne.memory.counts, reads: ahead.memory.counts.reads });
+      expect(ahead.memory.counts.conflicts).toBe(0);
+      // The birthdays were issued; the unknown customer stays unknown.
+      for (const item of items.slice(0, BIRTHDAYS.length)) expect(item?.state.points.balance).toBe(500);
+      expect(items.at(-1)).toBeNull();
+    });
+
+    it('evaluates the whole batch when getMany fails: one get per customer, no record failed', async () => {
+      // Act
+      const failed = await run('fails');
+      const oneByOne = await run('absent');
+      // Assess: the batch read tried once, then one get per customer; nothing failed
+      const { batches, response, items } = failed;
+      expect({ batches, response, items }).toEqual({
+        batches: [keys],
+        response: { batchItemFailures: [] },
+        items: oneByOne.items,
+      });
+      expect(failed.gets.toSorted()).toEqual(keys.toSorted());
+    });
   });
 });

@@ -1,16 +1,20 @@
 import './quiet-env.ts';
-import type { SQSEvent } from 'aws-lambda';
+import type { SQSEvent, SQSRecord } from 'aws-lambda';
 import { describe, expect, it, vi } from 'vitest';
 import type { CustomerState } from '../../functions/domain/customer-state.ts';
+import { customerKey } from '../../functions/domain/customer-state.ts';
 import { makeHandler } from '../../functions/handlers/ingest.ts';
 import type { CustomerStore } from '../../functions/ports/customer-store.ts';
 import { logger } from '../../functions/shared/powertools.ts';
 import { MemoryCustomerStore } from '../../local/memory-stores.ts';
 import {
+  BATCH_READ_FAILURE,
   failingFor,
   fixture,
   MemoryMessageQueue,
   NO_EARLY_TIMEOUT,
+  readSpy,
+  sqsRecord,
   stubContext,
   TestClock,
   testContext,
@@ -19,8 +23,10 @@ import {
 const NOW = '2025-03-10T10:05:00Z';
 const id = (n: number) => `3f1c2a9e-6b1d-4a8e-9a51-0c3f5a1d7e0${n}`;
 
-function setup(options: { store?: (s: MemoryCustomerStore) => CustomerStore } = {}) {
-  const memory = new MemoryCustomerStore();
+function setup(
+  options: { store?: (s: MemoryCustomerStore) => CustomerStore; memory?: MemoryCustomerStore } = {},
+) {
+  const memory = options.memory ?? new MemoryCustomerStore();
   const queue = new MemoryMessageQueue();
   const handler = makeHandler({
     store: options.store ? options.store(memory) : memory,
@@ -188,6 +194,92 @@ describe('ingest handler', () => {
       expect.objectContaining({ messageId: id(4), customerId: 'c-poison', error: 'ServiceUnavailable' }),
     ]);
     expect(JSON.stringify(calls)).not.toMatch(/example\.com|Anna|\+49151|SKU-COFFEE|o-5001/);
+  });
+});
+
+describe('ingest handler reading its batch ahead', () => {
+  const [REGISTRATION, ORDER] = fixture<SQSEvent>('sqs-ingest-batch.json').Records;
+  /** Registered in an earlier batch: the read ahead finds their items. */
+  const KNOWN = ['c-1', 'c-2', 'c-3', 'c-4', 'c-5'];
+  /** Registered by the batch: the read ahead finds no item. */
+  const NEW = ['c-6', 'c-7', 'c-8', 'c-9'];
+
+  /** The fixture's record of c-100 (its registration or order), for another customer. */
+  function recordOf(template: SQSRecord | undefined, customerId: string): SQSRecord {
+    if (template === undefined) throw new Error('fixture without the record');
+    const body = JSON.parse(template.body) as { id: string; detail: Record<string, unknown> };
+    const eventId = `${body.id}-${customerId}`;
+    return sqsRecord(
+      eventId,
+      JSON.stringify({ ...body, id: eventId, detail: { ...body.detail, customerId } }),
+    );
+  }
+
+  /** An order of each known customer and a registration of each new one, read as `getMany` says. */
+  async function run(getMany: 'works' | 'fails' | 'absent') {
+    const memory = new MemoryCustomerStore();
+    const earlier = setup({ memory }).handler;
+    await earlier({ Records: KNOWN.map((c) => recordOf(REGISTRATION, c)) }, stubContext());
+    const reads = readSpy(memory, getMany);
+    const { handler } = setup({ memory, store: () => reads.store });
+    const records = [...KNOWN.map((c) => recordOf(ORDER, c)), ...NEW.map((c) => recordOf(REGISTRATION, c))];
+    const logged = logSpy();
+    const response = await logged.during(() => handler({ Records: records }, stubContext()));
+    const items = await Promise.all([...KNOWN, ...NEW].map((c) => memory.get('default', c)));
+    return { ...reads, memory, response, fields: logged.fields(), items };
+  }
+  const keys = [...KNOWN, ...NEW].map((c) => customerKey('default', c));
+
+  it('reads a batch of distinct customers in one getMany and no get, with the outcome of reading one by one', async () => {
+    // Act
+    const ahead = await run('works');
+    const oneByOne = await run('absent');
+    // Assess: one batch read and no single read; the response, log line and items of reading one by one
+    const { batches, gets, response, fields, items } = ahead;
+    expect({ batches, gets, response, fields, items }).toEqual({
+      batches: [keys],
+      gets: [],
+      response: { batchItemFailures: [] },
+      fields: oneByOne.fields,
+      items: oneByOne.items,
+    });
+    expect(oneByOne.gets.toSorted()).toEqual(keys.toSorted());
+    expect(fields).toMatchObject({ ingested: KNOWN.length + NEW.length, duplicates: 0, failed: 0 });
+    expect(items.every((item) => item !== null)).toBe(true);
+    expect(items[0]?.state.stats.orders).toBe(1);
+    expect(ahead.memory.counts.conflicts).toBe(0);
+  });
+
+  it('processes the whole batch when getMany fails: one get per customer, no record failed, a warning', async () => {
+    // Prepare
+    const warnings: unknown[][] = [];
+    const warn = vi.spyOn(logger, 'warn').mockImplementation((...args: unknown[]) => {
+      warnings.push(args);
+    });
+    // Act
+    let failed: Awaited<ReturnType<typeof run>>;
+    try {
+      failed = await run('fails');
+    } finally {
+      warn.mockRestore();
+    }
+    const oneByOne = await run('absent');
+    // Assess: the batch read tried once, then one get per customer; nothing failed
+    const { batches, response, fields, items } = failed;
+    expect({ batches, response, fields, items }).toEqual({
+      batches: [keys],
+      response: { batchItemFailures: [] },
+      fields: oneByOne.fields,
+      items: oneByOne.items,
+    });
+    expect(failed.gets.toSorted()).toEqual(keys.toSorted());
+    // The warning names the error, nothing of the batch's content.
+    expect(warnings).toEqual([
+      [
+        'batch read failed: customers read one by one',
+        { error: BATCH_READ_FAILURE.name, message: BATCH_READ_FAILURE.message },
+      ],
+    ]);
   });
 });
 

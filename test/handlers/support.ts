@@ -1,15 +1,17 @@
 /**
  * Test support for the handler tests: a stub Lambda context, fixture loading, the default campaign
- * pack without the global holdout (so the fixture customers are never in the control group), and
- * in-memory fakes of the ports the handlers add.
+ * pack without the global holdout (so the fixture customers are never in the control group), SQS
+ * records, wrappers of the customer store (failing for one customer, noting its reads), and in-memory
+ * fakes of the ports the handlers add.
  */
 import { readFileSync } from 'node:fs';
-import type { Context } from 'aws-lambda';
+import type { Context, SQSRecord } from 'aws-lambda';
 import type { CustomerState, LedgerEntry } from '../../functions/domain/customer-state.ts';
+import { customerKey } from '../../functions/domain/customer-state.ts';
 import type { EngineContext } from '../../functions/domain/engine.ts';
 import type { Message } from '../../functions/domain/message.ts';
 import type { StreamImage } from '../../functions/ports/customer-image.ts';
-import type { CustomerRef, CustomerStore } from '../../functions/ports/customer-store.ts';
+import type { CustomerRef, CustomerStore, DueIndex } from '../../functions/ports/customer-store.ts';
 import type { HeldMessages } from '../../functions/ports/held-messages.ts';
 import type { LedgerWriter } from '../../functions/ports/ledger-writer.ts';
 import type {
@@ -22,6 +24,7 @@ import { delaySecondsFor, MAX_DELAY_SECONDS } from '../../functions/ports/messag
 import type { Watermark } from '../../functions/ports/watermark.ts';
 import type { WorkQueue } from '../../functions/ports/work-queue.ts';
 import { loadEngineContext } from '../../functions/shared/engine-context.ts';
+import type { MemoryCustomerStore } from '../../local/memory-stores.ts';
 
 /** A Lambda context with a fixed remaining time (no real deadline in tests). */
 export function stubContext(remainingMs = 300_000): Context {
@@ -43,6 +46,26 @@ export function stubContext(remainingMs = 300_000): Context {
 
 /** Middy's early timeout off: a stub context has no deadline to beat. */
 export const NO_EARLY_TIMEOUT = { timeoutEarlyInMillis: 0 };
+
+/** An SQS record with the given id and body (the other fields as SQS sets them). */
+export function sqsRecord(messageId: string, body: string): SQSRecord {
+  return {
+    messageId,
+    receiptHandle: `rh-${messageId}`,
+    body,
+    attributes: {
+      ApproximateReceiveCount: '1',
+      SentTimestamp: '1772359200000',
+      SenderId: 'AIDAEXAMPLE',
+      ApproximateFirstReceiveTimestamp: '1772359200000',
+    },
+    messageAttributes: {},
+    md5OfBody: '',
+    eventSource: 'aws:sqs',
+    eventSourceARN: 'arn:aws:sqs:eu-central-1:123456789012:queue',
+    awsRegion: 'eu-central-1',
+  };
+}
 
 /** A fixture from test/events, parsed anew on every call (tests may change their copy). */
 export function fixture<T>(name: string): T {
@@ -76,6 +99,40 @@ export function failingFor(store: CustomerStore, customerId: string): CustomerSt
       id === customerId ? fail() : store.setDue(brand, id, version, due, stored),
   };
 }
+
+/**
+ * Wraps an in-memory store, noting its reads: the customers read one by one (`gets`, customer keys in
+ * call order) and the customers of each batch read (`batches`). The batch read works (the in-memory
+ * one, whose reads do not show up in `gets`), fails (a throttled or unavailable table), or is absent
+ * (a store that reads one by one, as before the read-ahead).
+ */
+export function readSpy(store: MemoryCustomerStore, getMany: 'works' | 'fails' | 'absent' = 'works') {
+  const gets: string[] = [];
+  const batches: string[][] = [];
+  const spied: CustomerStore & DueIndex = {
+    get: (brand, customerId) => {
+      gets.push(customerKey(brand, customerId));
+      return store.get(brand, customerId);
+    },
+    put: (state, expected, due, stored) => store.put(state, expected, due, stored),
+    setDue: (brand, customerId, version, due, stored) =>
+      store.setDue(brand, customerId, version, due, stored),
+    due: (afterMs, uptoMs) => store.due(afterMs, uptoMs),
+  };
+  if (getMany !== 'absent') {
+    spied.getMany = async (refs) => {
+      batches.push(refs.map((r) => customerKey(r.brand, r.customerId)));
+      if (getMany === 'fails') throw BATCH_READ_FAILURE;
+      return store.getMany(refs);
+    };
+  }
+  return { store: spied, gets, batches };
+}
+
+/** What a failing `getMany` of {@link readSpy} throws. */
+export const BATCH_READ_FAILURE = Object.assign(new Error('Throughput exceeds the current capacity'), {
+  name: 'ProvisionedThroughputExceededException',
+});
 
 // ---------------------------------------------------------------------------------------------
 // In-memory fakes of the new ports (the DynamoDB adapters implement the same contracts)

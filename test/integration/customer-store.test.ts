@@ -1,6 +1,6 @@
 /**
  * DynamoDbCustomerStore against DynamoDB Local: the codec on engine-made states, conditional writes,
- * due moves, the due entries (filed before the item, on a bucket change only, with their TTL; stale
+ * due moves, batch reads (getMany, over 100 keys), the due entries (filed before the item, on a bucket change only, with their TTL; stale
  * ones lead to no write), and the sharded due index — checked against the in-memory store's answers
  * over the same writes, across shards, buckets, pages and a dispatcher outage.
  */
@@ -9,6 +9,7 @@ import { GetItemCommand } from '@aws-sdk/client-dynamodb';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { RequestRecorder } from '../../functions/adapters/aws/recorder.ts';
+import { batchWrite } from '../../functions/adapters/dynamodb/batch.ts';
 import {
   decodeImage,
   decodeStreamRecord,
@@ -16,6 +17,7 @@ import {
   itemBytes,
 } from '../../functions/adapters/dynamodb/customer-codec.ts';
 import { DynamoDbCustomerStore } from '../../functions/adapters/dynamodb/customer-store.ts';
+import { dynamoDbDataLayer } from '../../functions/adapters/dynamodb/data-layer.ts';
 import { DueRangeError, dueEntryItem } from '../../functions/adapters/dynamodb/due-entries.ts';
 import {
   BUCKET_MS,
@@ -199,6 +201,48 @@ describe('DynamoDbCustomerStore writes', () => {
     expect(await s.setDue('move', 'c-1', 0, t, null)).toBe(false);
     // The state itself was never touched by the due moves.
     expect((await s.get('move', 'c-1'))?.state).toEqual(stateOf('move', 'c-1', 1));
+  });
+});
+
+describe('DynamoDbCustomerStore.getMany', () => {
+  it('reads 150 customers in two BatchGetItem calls: the stored state and due, null for the missing', async () => {
+    // Prepare: 150 customers (60 of them realistic states), one in five with a due instant, written
+    // as the store encodes them, 25 a call
+    const simulated = (await simulatedStates()).map((st) => ({ ...st, brand: 'many' }));
+    const states = Array.from(
+      { length: 150 },
+      (_, i) => simulated[i] ?? stateOf('many', `c-${i}`, 1 + (i % 3)),
+    );
+    const dueOf = (i: number) => (i % 5 === 0 ? at('2026-06-01T10:00:00Z') + i * 60_000 : null);
+    const client = local.client();
+    await batchWrite(
+      client,
+      local.names.customers,
+      states.map((st, i) => ({ PutRequest: { Item: encodeCustomer(st, dueOf(i)) } })),
+    );
+    const recorder = new RequestRecorder();
+    const s = dynamoDbDataLayer({ client: recorder.attach(client), names: local.names }).customers;
+    const missing = ['ghost-1', 'ghost-2', 'ghost-3'].map((customerId) => ({ brand: 'many', customerId }));
+    const refs = [...states.map((st) => ({ brand: st.brand, customerId: st.customerId })), ...missing];
+    // Act: every customer, the missing ones, and a customer listed twice
+    const read = await s.getMany([...refs, ...refs.slice(0, 1)]);
+    // Assess
+    expect(read.size).toBe(153);
+    for (const [i, st] of states.entries()) {
+      expect(read.get(customerKey(st.brand, st.customerId))).toEqual({ state: st, dueMs: dueOf(i) });
+    }
+    for (const ref of missing) expect(read.get(customerKey(ref.brand, ref.customerId))).toBeNull();
+    expect(recorder.get('DynamoDB', 'BatchGetItem', local.names.customers)).toMatchObject({
+      requests: 2,
+      entries: 153,
+    });
+    expect(recorder.snapshot().operations.map((o) => o.operation)).toEqual(['BatchGetItem']);
+    // The same as GetItem reads it.
+    const [first] = states;
+    if (first === undefined) throw new Error('no state');
+    expect(read.get(customerKey(first.brand, first.customerId))).toEqual(
+      await s.get(first.brand, first.customerId),
+    );
   });
 });
 

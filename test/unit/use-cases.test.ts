@@ -1,13 +1,14 @@
 /**
  * The use cases (functions/use-cases/customer-use-cases.ts) over the in-memory ports (local/memory-stores.ts):
  * conditional writes with retries, the item and its due entry (filed first, on a bucket change only),
- * exactly-once issuance under concurrency; and the in-memory store's own contract (versions, change
- * feed, buckets, entries left to expire).
+ * exactly-once issuance under concurrency, a batch's customers read ahead (each read serving one step, a
+ * stale one costing a conflict and a fresh read); and the in-memory store's own contract (versions,
+ * change feed, buckets, entries left to expire).
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { CustomerState, LedgerEntry } from '../../functions/domain/customer-state.ts';
-import { emptyState } from '../../functions/domain/customer-state.ts';
+import { customerKey, emptyState } from '../../functions/domain/customer-state.ts';
 import type { EngineContext } from '../../functions/domain/engine.ts';
 import { nextDue } from '../../functions/domain/engine.ts';
 import type { DomainEvent } from '../../functions/domain/events.ts';
@@ -15,12 +16,15 @@ import { holdoutBucket } from '../../functions/domain/guardrails.ts';
 import type { Message } from '../../functions/domain/message.ts';
 import { relay } from '../../functions/domain/relay.ts';
 import type { CustomerRef, CustomerStore, StoredCustomer } from '../../functions/ports/customer-store.ts';
+import type { Applied } from '../../functions/use-cases/customer-use-cases.ts';
 import {
   ConcurrencyError,
   evaluateCustomer,
   ingestEvent,
+  Prefetched,
 } from '../../functions/use-cases/customer-use-cases.ts';
 import { BUCKET_MS, bucketOf, MemoryCustomerStore } from '../../local/memory-stores.ts';
+import { BATCH_READ_FAILURE, readSpy } from '../handlers/support.ts';
 import { DEFAULT_PACK, orderPlaced, registered } from './fixtures.ts';
 
 const at = (s: string) => Date.parse(s);
@@ -313,6 +317,215 @@ describe('evaluateCustomer', () => {
     await expect(evaluateCustomer({ store }, ctx, 'default', ID, at('2026-03-05T00:00:00Z'))).rejects.toThrow(
       ConcurrencyError,
     );
+  });
+});
+
+// ---------------------------------------------------------------------------------------------
+// The read-ahead of a batch (Prefetched)
+
+describe('read-ahead of a batch (Prefetched)', () => {
+  /** A second customer, not stored yet when the tests read ahead (its read is null). */
+  const REF2: CustomerRef = { brand: 'default', customerId: 'c-second' };
+  const KEY = customerKey(REF.brand, REF.customerId);
+  const KEY2 = customerKey(REF2.brand, REF2.customerId);
+  const REGISTERED2 = registered('e-reg-2', '2026-03-01T00:00:00Z', {
+    customerId: REF2.customerId,
+    birthday: '1985-11-02',
+    timeZone: 'Europe/Berlin',
+    contacts: { email: 'second@example.com' },
+    consents: { email: true },
+  });
+  const ORDER_TIME = at('2026-03-02T09:00:00Z');
+  const ORDER_1 = order('e-o1', '2026-03-02T08:00:00Z', 'o-1');
+  const ORDER_2 = order('e-o2', '2026-03-02T08:30:00Z', 'o-2');
+
+  /**
+   * Both orders are in the item `last` wrote, on top of what `first` wrote, and each order's accrual
+   * is in the ledger once.
+   */
+  async function expectBothOrders(
+    store: CustomerStore,
+    ledger: LedgerEntry[],
+    first: Applied,
+    last: Applied,
+  ) {
+    const state = await stored(store);
+    expect(state).toBe(last.state);
+    expect(state.version).toBeGreaterThan(first.state.version);
+    expect(state.stats.orders).toBe(2);
+    expect(state.recentEventIds.toSorted()).toEqual(['e-o1', 'e-o2', 'e-reg']);
+    const ids = ledger.map((e) => e.entryId);
+    expect(ids.filter((id) => id === 'order:o-1')).toHaveLength(1);
+    expect(ids.filter((id) => id === 'order:o-2')).toHaveLength(1);
+  }
+
+  /** A store with the customer of REF registered (REF2 absent), spied on for its reads. */
+  async function registeredSpy() {
+    const memory = new MemoryCustomerStore();
+    await ingestEvent({ store: memory }, ctx, REGISTERED, at('2026-03-01T00:01:00Z'));
+    return { memory, ...readSpy(memory) };
+  }
+
+  /** Reads REF and REF2 ahead; the read must succeed. */
+  async function readAheadBoth(store: CustomerStore): Promise<Prefetched> {
+    const { prefetched, error } = await Prefetched.of(store, [REF, REF2]);
+    expect(error).toBeUndefined();
+    return prefetched;
+  }
+
+  it('serves each customer it read once: null for no item, then undefined', async () => {
+    const { memory, store } = await registeredSpy();
+    const prefetched = await readAheadBoth(store);
+    expect(prefetched.take(REF.brand, REF.customerId)).toBe(await memory.get(REF.brand, REF.customerId));
+    expect(prefetched.take(REF.brand, REF.customerId)).toBeUndefined();
+    expect(prefetched.take(REF2.brand, REF2.customerId)).toBeNull();
+    expect(prefetched.take(REF2.brand, REF2.customerId)).toBeUndefined();
+    // A customer not in the batch was never read.
+    expect(prefetched.take('default', 'c-unlisted')).toBeUndefined();
+  });
+
+  it('serves the first step of each customer without a get, leaving the same items as without it', async () => {
+    // Prepare: the same customers in two stores; one is read ahead, the other one by one
+    const events = [ORDER_1, REGISTERED2];
+    const plain = new MemoryCustomerStore();
+    await ingestEvent({ store: plain }, ctx, REGISTERED, at('2026-03-01T00:01:00Z'));
+    const { memory, store, gets, batches } = await registeredSpy();
+    // Act
+    const prefetched = await readAheadBoth(store);
+    const ahead = [];
+    for (const e of events) ahead.push(await ingestEvent({ store }, ctx, e, ORDER_TIME, prefetched));
+    const oneByOne = [];
+    for (const e of events) oneByOne.push(await ingestEvent({ store: plain }, ctx, e, ORDER_TIME));
+    // Assess: one batch read of both customers, no single read, no conflict
+    expect(batches).toEqual([[KEY, KEY2]]);
+    expect(gets).toEqual([]);
+    expect(memory.counts.conflicts).toBe(0);
+    expect(ahead).toEqual(oneByOne);
+    expect(ahead.map((o) => o.changed)).toEqual([true, true]);
+    for (const ref of [REF, REF2]) {
+      expect(await memory.get(ref.brand, ref.customerId)).toEqual(await plain.get(ref.brand, ref.customerId));
+    }
+    const { reads: _r, ...writes } = memory.counts;
+    const { reads: _p, ...plainWrites } = plain.counts;
+    expect(writes).toEqual(plainWrites);
+  });
+
+  it('reads again for a second step of the same customer (the read ahead is spent) and applies both', async () => {
+    // Prepare
+    const { memory, store, gets } = await registeredSpy();
+    const relayed = withRelay(memory, () => ORDER_TIME);
+    const prefetched = await readAheadBoth(store);
+    // Act
+    const first = await ingestEvent({ store }, ctx, ORDER_1, ORDER_TIME, prefetched);
+    expect(gets).toEqual([]);
+    const second = await ingestEvent({ store }, ctx, ORDER_2, ORDER_TIME, prefetched);
+    // Assess: the second event read the item the first one wrote; no conflict
+    expect(gets).toEqual([KEY]);
+    expect(memory.counts.conflicts).toBe(0);
+    await expectBothOrders(memory, relayed.ledger, first, second);
+  });
+
+  it('after a stale read ahead, conflicts, reads again and keeps both changes: no loss, no second issuance', async () => {
+    // Prepare: read ahead, then another worker applies the first order (a newer version)
+    const { memory, store, gets } = await registeredSpy();
+    const relayed = withRelay(memory, () => ORDER_TIME);
+    const prefetched = await readAheadBoth(store);
+    const first = await ingestEvent({ store: memory }, ctx, ORDER_1, ORDER_TIME);
+    expect(first.decisions.map((d) => d.campaign.id)).toContain('first-order-thank-you');
+    // Act: the second order starts from the read made before the first
+    const second = await ingestEvent({ store }, ctx, ORDER_2, ORDER_TIME, prefetched);
+    // Assess: its write on the stale version lost; one fresh read; applied on top of the first order
+    expect(memory.counts.conflicts).toBe(1);
+    expect(gets).toEqual([KEY]);
+    expect(second.changed).toBe(true);
+    // On the stale state the second order looked like the first: after the fresh read it is not.
+    expect(second.decisions.map((d) => d.campaign.id)).not.toContain('first-order-thank-you');
+    await expectBothOrders(memory, relayed.ledger, first, second);
+    expect(relayed.messages.filter((m) => m.campaignId === 'first-order-thank-you')).toHaveLength(1);
+    expect(
+      relayed.ledger.filter((e) => e.campaignId === 'first-order-thank-you' && e.reason === 'bonus'),
+    ).toHaveLength(1);
+  });
+
+  it('after reading no item ahead, a customer created meanwhile conflicts and is read again', async () => {
+    // Prepare: REF2 absent when read ahead, registered by another worker after
+    const { memory, store, gets } = await registeredSpy();
+    const prefetched = await readAheadBoth(store);
+    const created = await ingestEvent({ store: memory }, ctx, REGISTERED2, at('2026-03-01T00:01:00Z'));
+    const placed = orderPlaced('e-o9', '2026-03-02T08:00:00Z', 'o-9', [{ sku: 'TEA-100', unitPrice: 40 }], {
+      customerId: REF2.customerId,
+    });
+    // Act
+    await ingestEvent({ store }, ctx, placed, ORDER_TIME, prefetched);
+    // Assess: the write as a new item lost; the order applied on the registered customer
+    expect(memory.counts.conflicts).toBe(1);
+    expect(gets).toEqual([KEY2]);
+    const state = await stored(memory, REF2);
+    expect(state.version).toBeGreaterThan(created.state.version);
+    expect(state.recentEventIds.toSorted()).toEqual(['e-o9', 'e-reg-2']);
+    expect(state.profile.timeZone).toBe('Europe/Berlin');
+    expect(state.stats.orders).toBe(1);
+  });
+
+  it('issues a due occurrence once when the evaluation read ahead is overtaken by another', async () => {
+    // Prepare: read ahead, then another worker evaluates the birthday
+    const { memory, store, gets } = await registeredSpy();
+    const relayed = withRelay(memory, () => BIRTHDAY);
+    const prefetched = await readAheadBoth(store);
+    const other = await evaluateCustomer({ store: memory }, ctx, 'default', ID, BIRTHDAY);
+    expect(other.decisions.map((d) => d.key)).toEqual(['birthday-bonus#2026']);
+    // Act: this evaluation starts from the read before the bonus
+    const outcome = await evaluateCustomer({ store }, ctx, 'default', ID, BIRTHDAY, prefetched);
+    // Assess: its issuance lost the condition; the fresh read finds nothing due
+    expect(memory.counts.conflicts).toBe(1);
+    expect(gets).toEqual([KEY]);
+    expect(outcome.decisions).toEqual([]);
+    expect(outcome.changed).toBe(false);
+    const key = `default#${ID}#birthday-bonus#2026`;
+    expect(relayed.ledger.filter((e) => e.entryId === key)).toHaveLength(1);
+    expect(relayed.messages.map((m) => m.messageId)).toEqual([`${key}#push`]);
+    const state = await stored(memory);
+    expect(state.points.balance).toBe(500);
+    expect(state.version).toBe(2);
+  });
+
+  it('returns the error of a failed batch read with nothing read: each step reads its own customer', async () => {
+    const { memory, store, gets, batches } = await registeredSpy();
+    const failing = readSpy(memory, 'fails');
+    // Act
+    const { prefetched, error } = await Prefetched.of(failing.store, [REF, REF2]);
+    // Assess
+    expect(error).toBe(BATCH_READ_FAILURE);
+    expect(prefetched).toBe(Prefetched.none);
+    expect(failing.batches).toEqual([[KEY, KEY2]]);
+    await ingestEvent({ store }, ctx, ORDER_1, ORDER_TIME, prefetched);
+    expect(gets).toEqual([KEY]);
+    expect(batches).toEqual([]);
+    expect((await stored(memory)).stats.orders).toBe(1);
+  });
+
+  it('reads nothing ahead for one customer, even listed twice, nor for none', async () => {
+    const { store, batches } = await registeredSpy();
+    for (const refs of [[REF, { ...REF }], [REF], []]) {
+      const { prefetched, error } = await Prefetched.of(store, refs);
+      expect(prefetched).toBe(Prefetched.none);
+      expect(error).toBeUndefined();
+    }
+    expect(batches).toEqual([]);
+  });
+
+  it('reads nothing ahead from a store without getMany, and its steps read one by one', async () => {
+    const { memory, store, gets } = await registeredSpy();
+    const oneByOne = readSpy(memory, 'absent');
+    expect(oneByOne.store.getMany).toBeUndefined();
+    // Act
+    const { prefetched, error } = await Prefetched.of(oneByOne.store, [REF, REF2]);
+    // Assess
+    expect(prefetched).toBe(Prefetched.none);
+    expect(error).toBeUndefined();
+    await ingestEvent({ store }, ctx, REGISTERED2, ORDER_TIME, prefetched);
+    expect(gets).toEqual([KEY2]);
+    expect((await stored(memory, REF2)).version).toBe(1);
   });
 });
 
