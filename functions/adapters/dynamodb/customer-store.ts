@@ -12,6 +12,7 @@ import type { CustomerState } from '../../domain/customer-state.ts';
 import { customerKey } from '../../domain/customer-state.ts';
 import type { CustomerRef, CustomerStore, DueIndex, StoredCustomer } from '../../ports/customer-store.ts';
 import { entryToFile, sameBucket } from '../../ports/customer-store.ts';
+import type { RetryOptions } from './batch.ts';
 import { batchGet } from './batch.ts';
 import { isConditionFailure } from './conditional.ts';
 import { decodeCustomer, encodeCustomer } from './customer-codec.ts';
@@ -27,17 +28,26 @@ export interface DynamoDbCustomerStoreOptions
   dueTableName: string;
   /** Due-entry shards of that table (default 16; see due-keys.ts). */
   dueShards?: number;
+  /**
+   * Retries of `getMany`'s unprocessed keys (default 3 calls, backoff under 100 ms): a batch waits for
+   * its read-ahead, and what is left is read one by one anyway.
+   */
+  readAheadRetry?: RetryOptions;
 }
+
+const READ_AHEAD_RETRY: RetryOptions = { maxAttempts: 3, maxDelayMs: 100 };
 
 export class DynamoDbCustomerStore implements CustomerStore, DueIndex {
   private readonly client: DynamoDBClient;
   private readonly table: string;
+  private readonly readAheadRetry: RetryOptions;
   /** The due index this store files its customers in. */
   readonly entries: DynamoDbDueEntries;
 
   constructor(options: DynamoDbCustomerStoreOptions) {
-    const { client, tableName, dueTableName, dueShards, ...reading } = options;
+    const { client, tableName, dueTableName, dueShards, readAheadRetry, ...reading } = options;
     this.client = client;
+    this.readAheadRetry = readAheadRetry ?? READ_AHEAD_RETRY;
     this.table = tableName;
     this.entries = new DynamoDbDueEntries({
       client,
@@ -71,6 +81,7 @@ export class DynamoDbCustomerStore implements CustomerStore, DueIndex {
       this.client,
       this.table,
       keys.map((pk) => ({ [A.pk]: { S: pk } })),
+      this.readAheadRetry,
     );
     for (const pk of keys) read.set(pk, null);
     for (const item of items) {
