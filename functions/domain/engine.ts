@@ -227,7 +227,7 @@ function record(
   nowMs: number,
 ): Omit<Outcome, 'ledger'> {
   if (decisions.length === 0) return { state, decisions, messages: [] };
-  const next = copyForIssue(state);
+  const next = copyForIssue(state, { ctx, nowMs, decisions });
   const nowIso = new Date(nowMs).toISOString();
   const issued: { key: string; occurrenceKey: string; campaign: Campaign }[] = [];
   for (const d of decisions) {
@@ -289,7 +289,6 @@ function record(
     }
     next.occurrences[d.key] = record;
   }
-  pruneOccurrences(next, ctx, nowMs);
   next.version = state.version + 1;
   const messages: Message[] = [];
   for (const d of issued) {
@@ -305,9 +304,15 @@ function record(
  * copied, the rest is shared with the input, which stays untouched. Far cheaper than a deep clone. (The
  * points buckets are shared too: points arithmetic replaces a bucket rather than changing it.)
  */
-function copyForIssue(state: CustomerState): CustomerState {
+function copyForIssue(
+  state: CustomerState,
+  pruning?: { ctx: EngineContext; nowMs: number; decisions: readonly Decision[] },
+): CustomerState {
   const next = copyState(state);
-  next.occurrences = { ...state.occurrences };
+  next.occurrences =
+    pruning === undefined
+      ? { ...state.occurrences }
+      : retainedOccurrences(state, pruning.ctx, pruning.nowMs, pruning.decisions);
   next.points = {
     ...state.points,
     buckets: [...state.points.buckets],
@@ -332,8 +337,18 @@ function materializeOffer(
   };
 }
 
-/** Drops the occurrence records no longer needed (see `retentionDays`); once-ever ones stay forever. */
-function pruneOccurrences(state: CustomerState, ctx: EngineContext, nowMs: number): void {
+/**
+ * A copy of the occurrence records without those no longer needed (see `retentionDays`; once-ever ones
+ * stay forever): the records an issuance at `now` keeps. Those a decision of the step converts are kept
+ * whatever their age (the conversion changes them). Records made at `now` are never old enough to go,
+ * so pruning before the step adds its own is pruning after it.
+ */
+function retainedOccurrences(
+  state: CustomerState,
+  ctx: EngineContext,
+  nowMs: number,
+  decisions: readonly Decision[],
+): Record<string, OccurrenceRecord> {
   const { byId } = campaignsOf(ctx.pack, state.brand);
   const capDays = ctx.pack.guardrails.frequencyCap.days;
   // One cutoff per campaign and instant (kept for the next customer issued at the same instant); ISO
@@ -347,22 +362,33 @@ function pruneOccurrences(state: CustomerState, ctx: EngineContext, nowMs: numbe
     cutoffsAt = { byId, capDays, nowMs, cutoffs: new Map() };
   const { cutoffs } = cutoffsAt;
   const occurrences = state.occurrences;
-  for (const key of Object.keys(occurrences)) {
+  const kept: Record<string, OccurrenceRecord> = {};
+  for (const key in occurrences) {
     const occ = occurrences[key];
-    if (occ === undefined || occ.onceEver) continue;
-    let cutoff = cutoffs.get(occ.campaignId);
-    if (cutoff === undefined) {
-      const campaign = byId.get(occ.campaignId);
-      const days = campaign === undefined ? LIMITS.occurrenceRetentionDays : retentionDays(campaign, capDays);
-      cutoff = new Date(nowMs - days * MS_PER_DAY).toISOString();
-      cutoffs.set(occ.campaignId, cutoff);
+    if (occ === undefined) continue;
+    if (!occ.onceEver) {
+      let cutoff = cutoffs.get(occ.campaignId);
+      if (cutoff === undefined) {
+        const campaign = byId.get(occ.campaignId);
+        const days =
+          campaign === undefined ? LIMITS.occurrenceRetentionDays : retentionDays(campaign, capDays);
+        cutoff = new Date(nowMs - days * MS_PER_DAY).toISOString();
+        cutoffs.set(occ.campaignId, cutoff);
+      }
+      // A message deferred past its decision keeps its record until it is sent at least.
+      if (
+        occ.at < cutoff &&
+        (occ.sendAt === null || occ.sendAt < cutoff) &&
+        !decisions.some((d) => d.type === 'Converted' && d.key === key)
+      )
+        continue;
     }
-    // A message deferred past its decision keeps its record until it is sent at least.
-    if (occ.at < cutoff && (occ.sendAt === null || occ.sendAt < cutoff)) delete occurrences[key];
+    kept[key] = occ;
   }
+  return kept;
 }
 
-/** The pruning cutoffs per campaign at the last instant pruned (see pruneOccurrences). */
+/** The pruning cutoffs per campaign at the last instant pruned (see retainedOccurrences). */
 let cutoffsAt:
   | { byId: ReadonlyMap<string, Campaign>; capDays: number; nowMs: number; cutoffs: Map<string, string> }
   | undefined;
