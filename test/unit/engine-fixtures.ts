@@ -9,7 +9,7 @@ import {
   CampaignFile as CampaignFileSchema,
   Campaign as CampaignSchema,
 } from '../../functions/domain/campaign.ts';
-import type { Channel, CustomerState } from '../../functions/domain/customer-state.ts';
+import type { Channel, CustomerState, OccurrenceRecord } from '../../functions/domain/customer-state.ts';
 import { DEFAULT_BRAND, emptyState } from '../../functions/domain/customer-state.ts';
 import type { EngineContext } from '../../functions/domain/engine.ts';
 import type { DomainEvent } from '../../functions/domain/events.ts';
@@ -219,4 +219,31 @@ export function transitions(zone: string, fromMs: number, untilMs: number): numb
     prev = o;
   }
   return out;
+}
+
+/** An occurrence record as the engine stores an issued one (no message sent yet, nothing credited). */
+export function occurrenceRecord(
+  campaignId: string,
+  trigger: string,
+  at: string,
+  extra: Partial<OccurrenceRecord> = {},
+): OccurrenceRecord {
+  return {
+    campaignId,
+    trigger,
+    status: 'issued',
+    at,
+    sendAt: null,
+    channels: [],
+    points: 0,
+    reason: null,
+    orderId: null,
+    capped: false,
+    deferred: false,
+    offer: null,
+    offers: [],
+    variables: {},
+    onceEver: false,
+    ...extra,
+  };
 }

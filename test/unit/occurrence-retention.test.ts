@@ -7,7 +7,7 @@ import { describe, expect, it } from 'vitest';
 import type { OccurrenceRecord } from '../../functions/domain/customer-state.ts';
 import { processEvent } from '../../functions/domain/engine.ts';
 import { retentionDays } from '../../functions/domain/scheduled-triggers.ts';
-import { ctxOf, customer, DAY, orderEvent, pack } from './engine-fixtures.ts';
+import { ctxOf, customer, DAY, occurrenceRecord, orderEvent, pack } from './engine-fixtures.ts';
 
 const p = pack({
   campaigns: [
@@ -29,30 +29,11 @@ const ctx = ctxOf(p);
 const NOW = Date.parse('2026-06-10T12:00:00Z');
 const iso = (ms: number) => new Date(ms).toISOString();
 
-function occurrence(
-  campaignId: string,
-  atMs: number,
-  extra: Partial<OccurrenceRecord> = {},
-): OccurrenceRecord {
-  return {
-    campaignId,
-    trigger: campaignId === 'first-order' ? 'milestone' : 'anniversary',
-    status: 'issued',
-    at: iso(atMs),
-    sendAt: null,
+const occurrence = (campaignId: string, atMs: number, extra: Partial<OccurrenceRecord> = {}) =>
+  occurrenceRecord(campaignId, campaignId === 'first-order' ? 'milestone' : 'anniversary', iso(atMs), {
     channels: ['email'],
-    points: 0,
-    reason: null,
-    orderId: null,
-    capped: false,
-    deferred: false,
-    offer: null,
-    offers: [],
-    variables: {},
-    onceEver: false,
     ...extra,
-  };
-}
+  });
 
 describe('occurrence records an issuance keeps', () => {
   it('drops the records past retention, and keeps once-ever, pending and recent ones', () => {

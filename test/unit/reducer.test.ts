@@ -7,6 +7,7 @@ import { credit, tierAt } from '../../functions/domain/points.ts';
 import type { ProgramSettings } from '../../functions/domain/reducer.ts';
 import { apply } from '../../functions/domain/reducer.ts';
 import { rfmClass } from '../../functions/domain/rfm.ts';
+import { occurrenceRecord } from './engine-fixtures.ts';
 import {
   actionCompleted,
   CUSTOMER_ID,
@@ -49,23 +50,7 @@ function applyAll(
 function withIssuedBonus(state: CustomerState, key: string, orderId: string, points: number): CustomerState {
   const next = structuredClone(state);
   const at = '2025-03-01T10:00:00.000Z';
-  const occurrence: OccurrenceRecord = {
-    campaignId: key.split('#')[0] ?? key,
-    trigger: 'cashback',
-    status: 'issued',
-    at,
-    sendAt: null,
-    channels: [],
-    points,
-    reason: null,
-    orderId,
-    capped: false,
-    deferred: false,
-    offer: null,
-    offers: [],
-    variables: {},
-    onceEver: false,
-  };
+  const occurrence = occurrenceRecord(key.split('#')[0] ?? key, 'cashback', at, { points, orderId });
   next.occurrences[key] = occurrence;
   const entryId = `default#${CUSTOMER_ID}#${key}`;
   credit(next, { entryId, campaignId: occurrence.campaignId, points, at, expireDays: 365, reason: 'bonus' });
