@@ -86,7 +86,9 @@ if (groups.has('local')) {
   const l = await runLocalBench();
   results.local = l;
   log(`  local.eventsPerSec              ${l.eventsPerSec}   (${l.events} events in ${l.seconds} s)`);
-  log(`  local.writesPerEvent            ${l.writesPerEvent}`);
+  log(
+    `  local.writesPerEvent            ${l.writesPerEvent}   (items written; ${l.writeRequestsPerEvent} write requests)`,
+  );
   log(
     `  local.ddbLocalCeilingOpsPerSec  ${l.ddbLocalCeilingOpsPerSec}   (plain PutItem loop, same instance)`,
   );
