@@ -341,3 +341,64 @@ describe('customerWorkQueue', () => {
     await expect(enqueueing).rejects.toBeInstanceOf(WorkQueueError);
   });
 });
+
+describe('SqsMessageQueue shared by concurrent senders (a relay batch)', () => {
+  beforeEach(() => sqsMock.reset());
+
+  const okAll = (input: SendMessageBatchCommandInput) => ({
+    Successful: (input.Entries ?? []).map((e) => ({
+      Id: e.Id,
+      MessageId: `m-${e.Id}`,
+      MD5OfMessageBody: '',
+    })),
+    Failed: [],
+  });
+
+  it('sends the messages of one turn in one call per queue, each caller told of its own', async () => {
+    sqsMock.on(SendMessageBatchCommand).callsFake(okAll);
+    const { q } = queue();
+    const [a, b, c] = await Promise.all([
+      q.send([message(1)], NOW),
+      q.send([message(2), message(2, { channel: 'push' })], NOW),
+      q.send([message(3, { channel: 'push' })], NOW),
+    ]);
+    expect(sqsMock).toReceiveCommandTimes(SendMessageBatchCommand, 2);
+    const calls = sqsMock.commandCalls(SendMessageBatchCommand).map((x) => x.args[0].input);
+    expect(calls.map((x) => [x.QueueUrl, x.Entries?.length]).toSorted()).toEqual([
+      [URLS.email, 2],
+      [URLS.push, 2],
+    ]);
+    expect(a?.sent).toEqual([message(1).messageId]);
+    expect(b?.sent.toSorted()).toEqual(
+      [message(2).messageId, message(2, { channel: 'push' }).messageId].toSorted(),
+    );
+    expect(c?.sent).toEqual([message(3, { channel: 'push' }).messageId]);
+    // A later turn makes calls of its own.
+    await q.send([message(4)], NOW);
+    expect(sqsMock).toReceiveCommandTimes(SendMessageBatchCommand, 3);
+  });
+
+  it('reports a refused entry to its own caller only', async () => {
+    sqsMock.on(SendMessageBatchCommand).callsFake((input: SendMessageBatchCommandInput) => {
+      const refused = entryIdOf(message(2).messageId);
+      const ok = okAll({ ...input, Entries: (input.Entries ?? []).filter((e) => e.Id !== refused) });
+      return { ...ok, Failed: [{ Id: refused, Code: 'InvalidParameterValue', SenderFault: true }] };
+    });
+    const { q } = queue();
+    const [a, b] = await Promise.all([q.send([message(1)], NOW), q.send([message(2)], NOW)]);
+    expect(sqsMock).toReceiveCommandTimes(SendMessageBatchCommand, 1);
+    expect(a).toEqual({ sent: [message(1).messageId], failed: [] });
+    expect(b?.sent).toEqual([]);
+    expect(b?.failed).toEqual([
+      { messageId: message(2).messageId, reason: 'rejected', code: 'InvalidParameterValue' },
+    ]);
+  });
+
+  it('rejects every caller of the turn when SQS cannot be reached', async () => {
+    sqsMock.on(SendMessageBatchCommand).rejects(new Error('connect ECONNREFUSED'));
+    const { q } = queue();
+    const results = await Promise.allSettled([q.send([message(1)], NOW), q.send([message(2)], NOW)]);
+    expect(results.map((r) => r.status)).toEqual(['rejected', 'rejected']);
+    expect(sqsMock).toReceiveCommandTimes(SendMessageBatchCommand, 1);
+  });
+});

@@ -188,3 +188,54 @@ export function backoffMs(
   const ceiling = Math.min(options.maxDelayMs ?? 1000, (options.baseDelayMs ?? 50) * 2 ** (attempt - 1));
   return ceiling / 2 + Math.random() * (ceiling / 2);
 }
+
+interface WaitingSend {
+  keys: ReadonlySet<string>;
+  resolve: (result: BatchResult) => void;
+  reject: (error: unknown) => void;
+}
+
+/**
+ * `sendInBatches` for concurrent callers: the entries they send to one queue in one turn of the event
+ * loop go out together (10 per call), and each caller gets the results of its own entries. A relay
+ * batch's records, worked side by side, each with a message or two, thus share their SendMessageBatch
+ * calls where each would have made its own. When SQS cannot be reached, every caller of the turn
+ * rejects.
+ */
+export class CoalescingBatchSender {
+  private readonly waiting = new Map<string, { entries: OutgoingEntry[]; callers: WaitingSend[] }>();
+
+  constructor(private readonly options: BatchSenderOptions) {}
+
+  send(queueUrl: string, entries: readonly OutgoingEntry[]): Promise<BatchResult> {
+    if (entries.length === 0) return Promise.resolve({ sent: [], failed: [] });
+    return new Promise<BatchResult>((resolve, reject) => {
+      let turn = this.waiting.get(queueUrl);
+      if (turn === undefined) {
+        turn = { entries: [], callers: [] };
+        this.waiting.set(queueUrl, turn);
+        // The first caller of a turn schedules the send, after every caller of the turn has added.
+        setImmediate(() => void this.flush(queueUrl));
+      }
+      turn.entries.push(...entries);
+      turn.callers.push({ keys: new Set(entries.map((e) => e.key)), resolve, reject });
+    });
+  }
+
+  private async flush(queueUrl: string): Promise<void> {
+    const turn = this.waiting.get(queueUrl);
+    this.waiting.delete(queueUrl);
+    if (turn === undefined) return;
+    try {
+      const result = await sendInBatches(queueUrl, turn.entries, this.options);
+      for (const c of turn.callers) {
+        c.resolve({
+          sent: result.sent.filter((key) => c.keys.has(key)),
+          failed: result.failed.filter((f) => c.keys.has(f.key)),
+        });
+      }
+    } catch (error) {
+      for (const c of turn.callers) c.reject(error);
+    }
+  }
+}

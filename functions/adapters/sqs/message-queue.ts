@@ -19,7 +19,7 @@ import { delaySecondsFor, MAX_DELAY_SECONDS } from '../../ports/message-queue.ts
 import type { MetricsSink } from '../../shared/powertools.ts';
 import { MetricUnit, metrics as sharedMetrics } from '../../shared/powertools.ts';
 import type { BatchSenderOptions, OutgoingEntry } from './batch-sender.ts';
-import { entryBytes, MAX_MESSAGE_BYTES, sendInBatches, toAttributes } from './batch-sender.ts';
+import { CoalescingBatchSender, entryBytes, MAX_MESSAGE_BYTES, toAttributes } from './batch-sender.ts';
 
 export interface SqsMessageQueueOptions extends BatchSenderOptions {
   queueUrls: Record<Channel, string>;
@@ -48,9 +48,12 @@ export class MessageTooLargeError extends Error {
 export class SqsMessageQueue implements MessageQueue, RejectedSink {
   private readonly metrics: MetricsSink;
   private readonly rejected: SqsRejectedQueue | undefined;
+  /** Concurrent sends (a relay batch's records) share their SendMessageBatch calls per queue. */
+  private readonly sender: CoalescingBatchSender;
 
   constructor(private readonly options: SqsMessageQueueOptions) {
     this.metrics = options.metrics ?? sharedMetrics;
+    this.sender = new CoalescingBatchSender(options);
     const url = options.rejectedQueueUrl;
     this.rejected =
       url === undefined
@@ -78,9 +81,7 @@ export class SqsMessageQueue implements MessageQueue, RejectedSink {
       byChannel.set(m.channel, entries);
     }
     const results = await Promise.all(
-      [...byChannel].map(([channel, entries]) =>
-        sendInBatches(this.options.queueUrls[channel], entries, this.options),
-      ),
+      [...byChannel].map(([channel, entries]) => this.sender.send(this.options.queueUrls[channel], entries)),
     );
     for (const r of results) {
       report.sent.push(...r.sent);
