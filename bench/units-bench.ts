@@ -673,7 +673,7 @@ function breakdownOf(t: StepTally, price: RefusedPrice): Record<string, number> 
   for (const [k, o] of Object.entries(t.ops)) {
     const [op = '', table = ''] = k.split(':');
     const label =
-      table === 'customers' && op === 'GetItem'
+      table === 'customers' && (op === 'GetItem' || op === 'BatchGetItem')
         ? 'customer read'
         : table === 'customers' && (op === 'PutItem' || op === 'UpdateItem')
           ? 'customer write'
