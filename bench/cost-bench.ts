@@ -296,8 +296,10 @@ export function costFigures(run: MeasuredRun): CostBench {
     (n, k) => n + (all.ops[k]?.requests ?? 0),
     0,
   );
-  /** Customers the dispatcher's fan-out evaluated: one strongly consistent read each. */
-  const evaluations = scheduled.ops['GetItem:customers']?.requests ?? 0;
+  /** Customers the dispatcher's fan-out evaluated: one strongly consistent read each (alone or batched). */
+  const evaluations =
+    (scheduled.ops['GetItem:customers']?.requests ?? 0) +
+    (scheduled.ops['BatchGetItem:customers']?.entries ?? 0);
   const dueIndexPerCustomer = parts.dueIndex.reduce((a, p) => addQuantities(a, p.perCustomer), NO_QUANTITIES);
   const wallPerCustomer = [ordersCm, othersCm, scheduledCm].reduce(
     (n, t) => n + quantitiesOf(t, price, true).lambdaGbSeconds,
