@@ -1,10 +1,11 @@
 /**
  * BatchWriteItem and BatchGetItem with DynamoDB's limits (25 writes, 100 keys per call) and a retry of
- * the unprocessed part with capped, jittered exponential backoff — the way AWS asks batch callers to back off when a partition is
- * throttled. The SDK retries whole failed calls; this retries the rest.
+ * the unprocessed part with capped, jittered exponential backoff — the way AWS asks batch callers to
+ * back off when a partition is throttled. The SDK retries whole failed calls; this retries the rest.
  */
 import type { AttributeValue, DynamoDBClient, WriteRequest } from '@aws-sdk/client-dynamodb';
 import { BatchGetItemCommand, BatchWriteItemCommand } from '@aws-sdk/client-dynamodb';
+import { TurnBatcher } from '../../shared/turn-batcher.ts';
 
 export const MAX_BATCH_WRITE = 25;
 
@@ -129,47 +130,26 @@ export interface KeyedWrite {
   request: WriteRequest;
 }
 
-interface Waiting {
-  writes: readonly KeyedWrite[];
-  resolve: () => void;
-  reject: (error: unknown) => void;
-}
-
 /**
  * Gathers the writes concurrent callers make to one table in one turn of the event loop into shared
- * BatchWriteItem calls (25 items each): a batch consumer's records, worked side by side, write in one
- * request where each would have made its own. Each caller's promise settles with the gathered write:
- * it rejects when any part of it failed, and the caller's record is retried — for idempotent writes
- * only. One key twice in a turn: the later write wins.
+ * BatchWriteItem calls (25 items each, see `TurnBatcher`): a batch consumer's records, worked side by
+ * side, write in one request where each would have made its own. Each caller's promise settles with
+ * the gathered write: it rejects when any part of it failed, and the caller's record is retried — for
+ * idempotent writes only. One key twice in a turn: the later write wins.
  */
 export class CoalescingBatchWriter {
-  private waiting: Waiting[] = [];
+  private readonly turns: TurnBatcher<readonly KeyedWrite[], void>;
 
-  constructor(
-    private readonly client: DynamoDBClient,
-    private readonly table: string,
-    private readonly retry: RetryOptions = {},
-  ) {}
-
-  write(writes: readonly KeyedWrite[]): Promise<void> {
-    if (writes.length === 0) return Promise.resolve();
-    return new Promise<void>((resolve, reject) => {
-      // The first caller of a turn schedules the flush, after every caller of the turn has written.
-      if (this.waiting.length === 0) setImmediate(() => void this.flush());
-      this.waiting.push({ writes, resolve, reject });
+  constructor(client: DynamoDBClient, table: string, retry: RetryOptions = {}) {
+    this.turns = new TurnBatcher<readonly KeyedWrite[], void>(async (_table, callers) => {
+      const byKey = new Map<string, WriteRequest>();
+      for (const writes of callers) for (const w of writes) byKey.set(w.key, w.request);
+      await batchWrite(client, table, [...byKey.values()], retry);
+      return callers.map(() => undefined);
     });
   }
 
-  private async flush(): Promise<void> {
-    const callers = this.waiting;
-    this.waiting = [];
-    const byKey = new Map<string, WriteRequest>();
-    for (const c of callers) for (const w of c.writes) byKey.set(w.key, w.request);
-    try {
-      await batchWrite(this.client, this.table, [...byKey.values()], this.retry);
-      for (const c of callers) c.resolve();
-    } catch (error) {
-      for (const c of callers) c.reject(error);
-    }
+  write(writes: readonly KeyedWrite[]): Promise<void> {
+    return writes.length === 0 ? Promise.resolve() : this.turns.submit('', writes);
   }
 }

@@ -6,6 +6,7 @@
 import { createHash } from 'node:crypto';
 import type { MessageAttributeValue, SQSClient } from '@aws-sdk/client-sqs';
 import { SendMessageBatchCommand } from '@aws-sdk/client-sqs';
+import { TurnBatcher } from '../../shared/turn-batcher.ts';
 
 /** SendMessageBatch takes at most 10 entries. */
 export const MAX_BATCH_ENTRIES = 10;
@@ -189,53 +190,31 @@ export function backoffMs(
   return ceiling / 2 + Math.random() * (ceiling / 2);
 }
 
-interface WaitingSend {
-  keys: ReadonlySet<string>;
-  resolve: (result: BatchResult) => void;
-  reject: (error: unknown) => void;
-}
-
 /**
  * `sendInBatches` for concurrent callers: the entries they send to one queue in one turn of the event
- * loop go out together (10 per call), and each caller gets the results of its own entries. A relay
- * batch's records, worked side by side, each with a message or two, thus share their SendMessageBatch
- * calls where each would have made its own. When SQS cannot be reached, every caller of the turn
- * rejects.
+ * loop go out together (10 per call, see `TurnBatcher`), and each caller gets the results of its own
+ * entries. A relay batch's records, worked side by side, each with a message or two, thus share their
+ * SendMessageBatch calls where each would have made its own. When SQS cannot be reached, every caller
+ * of the turn rejects.
  */
 export class CoalescingBatchSender {
-  private readonly waiting = new Map<string, { entries: OutgoingEntry[]; callers: WaitingSend[] }>();
+  private readonly turns: TurnBatcher<readonly OutgoingEntry[], BatchResult>;
 
-  constructor(private readonly options: BatchSenderOptions) {}
-
-  send(queueUrl: string, entries: readonly OutgoingEntry[]): Promise<BatchResult> {
-    if (entries.length === 0) return Promise.resolve({ sent: [], failed: [] });
-    return new Promise<BatchResult>((resolve, reject) => {
-      let turn = this.waiting.get(queueUrl);
-      if (turn === undefined) {
-        turn = { entries: [], callers: [] };
-        this.waiting.set(queueUrl, turn);
-        // The first caller of a turn schedules the send, after every caller of the turn has added.
-        setImmediate(() => void this.flush(queueUrl));
-      }
-      turn.entries.push(...entries);
-      turn.callers.push({ keys: new Set(entries.map((e) => e.key)), resolve, reject });
+  constructor(options: BatchSenderOptions) {
+    this.turns = new TurnBatcher(async (queueUrl, callers) => {
+      const result = await sendInBatches(queueUrl, callers.flat(), options);
+      return callers.map((entries) => {
+        const keys = new Set(entries.map((e) => e.key));
+        return {
+          sent: result.sent.filter((key) => keys.has(key)),
+          failed: result.failed.filter((f) => keys.has(f.key)),
+        };
+      });
     });
   }
 
-  private async flush(queueUrl: string): Promise<void> {
-    const turn = this.waiting.get(queueUrl);
-    this.waiting.delete(queueUrl);
-    if (turn === undefined) return;
-    try {
-      const result = await sendInBatches(queueUrl, turn.entries, this.options);
-      for (const c of turn.callers) {
-        c.resolve({
-          sent: result.sent.filter((key) => c.keys.has(key)),
-          failed: result.failed.filter((f) => c.keys.has(f.key)),
-        });
-      }
-    } catch (error) {
-      for (const c of turn.callers) c.reject(error);
-    }
+  send(queueUrl: string, entries: readonly OutgoingEntry[]): Promise<BatchResult> {
+    if (entries.length === 0) return Promise.resolve({ sent: [], failed: [] });
+    return this.turns.submit(queueUrl, entries);
   }
 }
