@@ -362,7 +362,7 @@ const ANSWERED_MEMORY_DAYS = 30;
  * The orders offers cause: one decision per occurrence (its messages on several channels are one offer),
  * through `responseToOffer`; an order that falls inside the run joins the event queue. The envelope and
  * the order share the id `resp-<seed>-<n>`, n a 64-bit hash of the occurrence key: the same whatever
- * order a runtime relays messages in, and never one of the shop's own ids (they start with `evt-`/`o`).
+ * order a runtime relays messages in, and never one of the shop's own ids (UUIDs, orders `o…`).
  */
 class OfferResponses {
   /** Occurrence keys already answered, with their send time, pruned as the run moves on. */

@@ -29,6 +29,20 @@ export function hash32(text: string, seed = 0): number {
   return fmix32(h ^ text.length);
 }
 
+/**
+ * A UUID-shaped id (version 4 layout, 122 bits from four seeded hashes) for `text` under `seed`: what
+ * EventBridge gives every event it accepts, so a simulated shop's items carry ids of the real length
+ * and entropy. Deterministic, like everything here.
+ */
+export function uuidOf(text: string, seed = 0): string {
+  const hex = [0x51, 0x52, 0x53, 0x54].map((salt) =>
+    hash32(text, (seed ^ Math.imul(salt, 0x9e3779b1)) >>> 0),
+  );
+  const h = hex.map((n) => n.toString(16).padStart(8, '0')).join('');
+  const variant = ((Number.parseInt(h[16] ?? '0', 16) & 0x3) | 0x8).toString(16);
+  return `${h.slice(0, 8)}-${h.slice(8, 12)}-4${h.slice(13, 16)}-${variant}${h.slice(17, 20)}-${h.slice(20, 32)}`;
+}
+
 /** A uniform number in [0, 1) derived from a string and a seed: stable "randomness" without state. */
 export function unitHash(text: string, seed = 0): number {
   return hash32(text, seed) / TWO_POW_32;

@@ -8,7 +8,7 @@
  * stream (seed × customer number), so generation is linear in customers, and adding customers leaves the
  * existing ones unchanged. Events are sorted once, at the end, by a packed numeric key.
  */
-import { seed32 } from './random.ts';
+import { seed32, uuidOf } from './random.ts';
 import { CATALOG, type Product } from './shop-catalog.ts';
 import { generateCustomer } from './shop-customer.ts';
 import { DAY_MS } from './shop-local-time.ts';
@@ -36,7 +36,7 @@ export interface ShopOptions {
 }
 
 export interface Shop {
-  /** Sorted by time ascending (ties keep generation order); ids `evt-<seed>-<n>` in that order. */
+  /** Sorted by time ascending (ties keep generation order); ids UUID-shaped, from the seed and the rank. */
   events: ShopEvent[];
   truth: CustomerTruth[];
   catalog: Product[];
@@ -93,12 +93,16 @@ export function generateShop(options: ShopOptions): Shop {
   for (let index = 0; index < options.customers; index++) truth.push(generateCustomer(ctx, index));
 
   const order = sortedOrder(sink.times, startMs);
-  const idPrefix = `evt-${options.seed}-`;
+  // UUIDs, as EventBridge assigns them: the length and entropy of a deployed shop's ids.
+  const ids = new Set<string>();
   const events: ShopEvent[] = [];
   for (let rank = 0; rank < order.length; rank++) {
     const event = sink.events[order[rank] ?? 0];
     if (event === undefined) continue;
-    event.id = idPrefix + String(rank + 1);
+    event.id = uuidOf(String(rank + 1), ctx.seedHash);
+    if (ids.has(event.id))
+      throw new Error(`synthetic shop: event id ${event.id} given twice (seed ${options.seed})`);
+    ids.add(event.id);
     events.push(event);
   }
   return { events, truth, catalog: CATALOG.map((p) => ({ ...p })) };

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { seed32, uuidOf } from '../../local/sim/random.ts';
 import { fromWall, isoSeconds, toWall } from '../../local/sim/shop-local-time.ts';
 import {
   ARCHETYPE_MIX,
@@ -181,12 +182,15 @@ describe('generateShop', () => {
     expect(large.truth.slice(0, 50)).toEqual(small.truth);
   });
 
-  it('sorts events by time and numbers their ids in that order', () => {
+  it('sorts events by time and gives each a distinct UUID-shaped id from its rank', () => {
     // Assess
     const { events } = year;
     const outOfOrder = events.filter((e, i) => i > 0 && e.time < (events[i - 1]?.time ?? ''));
     expect(outOfOrder).toEqual([]);
-    expect(events.map((e) => e.id)).toEqual(events.map((_, i) => `evt-42-${i + 1}`));
+    const uuid = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
+    expect(events.filter((e) => !uuid.test(e.id))).toEqual([]);
+    expect(new Set(events.map((e) => e.id)).size).toBe(events.length);
+    expect(events.map((e) => e.id)).toEqual(events.map((_, i) => uuidOf(String(i + 1), seed32(42))));
     expect(events.every((e) => e.time >= START && e.time < '2027-01-01T00:00:00Z')).toBe(true);
   });
 
