@@ -186,6 +186,7 @@ export interface CustomerState {
   tier: string | null;
   rfm: string | null;
   engagement: Engagement;
+  /** Fingerprints of the last events applied (event-fingerprint.ts), oldest first: a redelivery is a no-op. */
   recentEventIds: string[];
   /** Event time of the last write per profile, contact and consent field: last writer wins, so a late
    * event never overwrites newer data. */

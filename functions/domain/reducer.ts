@@ -10,6 +10,7 @@ import type { CampaignFile } from './campaign.ts';
 import { occurrenceKey } from './candidate.ts';
 import type { Channel, CustomerState, OrderRecord } from './customer-state.ts';
 import { CHANNELS, copyState, LIMITS } from './customer-state.ts';
+import { eventFingerprint } from './event-fingerprint.ts';
 import type { DomainEvent } from './events.ts';
 import { credit, debit, expiryDay, tierAt, wholePoints } from './points.ts';
 import { rfmClass } from './rfm.ts';
@@ -23,7 +24,9 @@ type ProfileDetail = Detail<'CustomerRegistered'> | Detail<'CustomerUpdated'>;
 
 /** Returns the state after `event`; the same object when the event changes nothing (a duplicate). */
 export function apply(state: CustomerState, event: DomainEvent, settings: ProgramSettings): CustomerState {
-  if (state.recentEventIds.includes(event.id)) return state;
+  const fingerprint = eventFingerprint(event.id);
+  // Items written before fingerprints kept the ids themselves: those are recognised too.
+  if (state.recentEventIds.includes(fingerprint) || state.recentEventIds.includes(event.id)) return state;
   if (event.type === 'OrderPlaced') {
     // A second OrderPlaced with a known order id is a no-op; a tombstone (cancelled before it arrived)
     // takes the order's data once, for reference, and counts nothing.
@@ -71,7 +74,7 @@ export function apply(state: CustomerState, event: DomainEvent, settings: Progra
     default:
       return assertUnreachable(event);
   }
-  next.recentEventIds.push(event.id);
+  next.recentEventIds.push(fingerprint);
   if (next.recentEventIds.length > LIMITS.recentEventIds) next.recentEventIds.shift();
   if (next.updatedAt === null || event.at > next.updatedAt) next.updatedAt = event.at;
   const asOf = parseInstant(next.updatedAt);

@@ -3,6 +3,7 @@ import type { SQSEvent, SQSRecord } from 'aws-lambda';
 import { describe, expect, it, vi } from 'vitest';
 import type { CustomerState } from '../../functions/domain/customer-state.ts';
 import { customerKey } from '../../functions/domain/customer-state.ts';
+import { eventFingerprint } from '../../functions/domain/event-fingerprint.ts';
 import { makeHandler } from '../../functions/handlers/ingest.ts';
 import type { CustomerStore } from '../../functions/ports/customer-store.ts';
 import { logger } from '../../functions/shared/powertools.ts';
@@ -96,8 +97,8 @@ describe('ingest handler', () => {
     expect(versions[0]).toBe(1);
     expect(versions[1]).toBeGreaterThan(1);
     expect((await memory.get('default', 'c-100'))?.state.recentEventIds).toEqual([
-      '6a7e1b0c-1d2e-4f3a-8b9c-0d1e2f3a4b01',
-      '6a7e1b0c-1d2e-4f3a-8b9c-0d1e2f3a4b02',
+      eventFingerprint('6a7e1b0c-1d2e-4f3a-8b9c-0d1e2f3a4b01'),
+      eventFingerprint('6a7e1b0c-1d2e-4f3a-8b9c-0d1e2f3a4b02'),
     ]);
   });
 

@@ -1,7 +1,6 @@
 import './quiet-env.ts';
 import type { SQSEvent } from 'aws-lambda';
 import { describe, expect, it } from 'vitest';
-import type { CustomerState } from '../../functions/domain/customer-state.ts';
 import { nextDue } from '../../functions/domain/engine.ts';
 import { parseEvent } from '../../functions/domain/events.ts';
 import type { ScanTask } from '../../functions/handlers/maintenance.ts';

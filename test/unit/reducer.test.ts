@@ -1,7 +1,8 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import type { CustomerState, OccurrenceRecord } from '../../functions/domain/customer-state.ts';
+import type { CustomerState } from '../../functions/domain/customer-state.ts';
 import { emptyState, LIMITS } from '../../functions/domain/customer-state.ts';
+import { eventFingerprint } from '../../functions/domain/event-fingerprint.ts';
 import type { DomainEvent } from '../../functions/domain/events.ts';
 import { credit, tierAt } from '../../functions/domain/points.ts';
 import type { ProgramSettings } from '../../functions/domain/reducer.ts';
@@ -754,8 +755,36 @@ describe('apply: bookkeeping', () => {
 
     // Assess
     expect(state.version).toBe(2);
-    expect(state.recentEventIds).toEqual(['r', 'a']);
+    expect(state.recentEventIds).toEqual([eventFingerprint('r'), eventFingerprint('a')]);
     expect(state.updatedAt).toBe('2025-01-02T00:00:00.000Z');
+  });
+
+  it('keeps a fixed-size fingerprint of each event id, however long the id', () => {
+    // Prepare: an EventBridge UUID and an id of the longest allowed length
+    const uuid = '0f8e1c9a-6a52-4c3e-9d5b-2f1e0a7b6c4d';
+    const long = 'x'.repeat(128);
+
+    // Act
+    const state = applyAll([
+      registered(uuid, '2025-01-01T00:00:00Z'),
+      actionCompleted(long, '2025-01-02T00:00:00Z', 'review'),
+    ]);
+
+    // Assess
+    expect(state.recentEventIds).toEqual([eventFingerprint(uuid), eventFingerprint(long)]);
+    for (const f of state.recentEventIds) expect(f).toMatch(/^[0-9a-f]{16}$/);
+  });
+
+  it('treats an event whose id an older item kept verbatim as a duplicate', () => {
+    // Prepare: an item written before fingerprints, holding the raw id
+    const before = applyAll([registered('r', '2025-01-01T00:00:00Z')]);
+    const legacy = { ...before, recentEventIds: ['r'] };
+
+    // Act
+    const after = apply(legacy, registered('r', '2025-01-01T00:00:00Z', { city: 'Kazan' }), SETTINGS);
+
+    // Assess: the same object back, nothing applied
+    expect(after).toBe(legacy);
   });
 
   it('does not mutate the state it is given', () => {
