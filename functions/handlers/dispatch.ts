@@ -218,7 +218,8 @@ async function releaseHeld(deps: DispatchDeps, nowMs: number, pageSize: number):
     const page = await deps.held.due(nowMs + MAX_DELAY_SECONDS * 1000, pageSize);
     if (page.length === 0) break;
     const { done } = await routeMessages(page, nowMs, deps);
-    if (done.length > 0) await deps.held.release(done);
+    const finished = new Set(done);
+    if (done.length > 0) await deps.held.release(page.filter((m) => finished.has(m.messageId)));
     released += done.length;
     // Nothing of a full page could be queued or reported: stop rather than read it again forever.
     if (done.length === 0 || page.length < pageSize) break;

@@ -10,6 +10,6 @@ export interface HeldMessages {
   hold(messages: readonly Message[]): Promise<void>;
   /** Held messages with `sendAt` ≤ `uptoMs`, earliest first, at most `limit`. */
   due(uptoMs: number, limit: number): Promise<Message[]>;
-  /** Forgets messages once they are queued (ids not held are ignored). */
-  release(messageIds: readonly string[]): Promise<void>;
+  /** Forgets messages once they are queued (messages not held are ignored). */
+  release(messages: readonly Message[]): Promise<void>;
 }

@@ -16,7 +16,7 @@ import { LogGroup } from 'aws-cdk-lib/aws-logs';
 import type { IQueue } from 'aws-cdk-lib/aws-sqs';
 import type { Construct } from 'constructs';
 import type { TableId } from '../../functions/adapters/dynamodb/tables.ts';
-import { TABLE_ENV, TABLES } from '../../functions/adapters/dynamodb/tables.ts';
+import { TABLE_ENV } from '../../functions/adapters/dynamodb/tables.ts';
 import { ENV } from '../../functions/shared/env.ts';
 import type { BundledFiles } from '../config/campaigns.ts';
 import type { Config } from '../config/stages.ts';
@@ -112,13 +112,8 @@ export class EngineFunction extends NodejsFunction {
     this.addEnvironment(TABLE_ENV[id], table.tableName);
     if (access === undefined) return;
     const actions = TABLE_ACTIONS[access];
-    // Reads may use the table's own indexes, by name (no `index/*`); writes go to the table only.
-    const indexes = actions.some((a) => READ.includes(a))
-      ? TABLES[id].indexes.map((index) => `${table.tableArn}/index/${index.name}`)
-      : [];
-    this.addToRolePolicy(
-      new PolicyStatement({ actions: [...actions], resources: [table.tableArn, ...indexes] }),
-    );
+    // The table itself only: no table has an index (tables.ts), so no `index/*` resource.
+    this.addToRolePolicy(new PolicyStatement({ actions: [...actions], resources: [table.tableArn] }));
   }
 
   /**

@@ -10,14 +10,7 @@
 import type { StackProps } from 'aws-cdk-lib';
 import { CfnOutput, Duration, Stack } from 'aws-cdk-lib';
 import type { Attribute } from 'aws-cdk-lib/aws-dynamodb';
-import {
-  AttributeType,
-  BillingMode,
-  ProjectionType,
-  StreamViewType,
-  Table,
-  TableEncryption,
-} from 'aws-cdk-lib/aws-dynamodb';
+import { AttributeType, BillingMode, StreamViewType, Table, TableEncryption } from 'aws-cdk-lib/aws-dynamodb';
 import type { EventPattern } from 'aws-cdk-lib/aws-events';
 import { EventBus, Rule } from 'aws-cdk-lib/aws-events';
 import { SqsQueue } from 'aws-cdk-lib/aws-events-targets';
@@ -90,14 +83,6 @@ export class StatefulStack extends Stack {
         ...(def.stream === null ? {} : { stream: StreamViewType[def.stream] }),
         ...(def.timeToLiveAttribute === null ? {} : { timeToLiveAttribute: def.timeToLiveAttribute }),
       });
-      for (const index of def.indexes) {
-        table.addGlobalSecondaryIndex({
-          indexName: index.name,
-          partitionKey: attribute(index.partitionKey),
-          ...(index.sortKey === undefined ? {} : { sortKey: attribute(index.sortKey) }),
-          projectionType: ProjectionType[index.projection],
-        });
-      }
       tables[tableId] = table;
     }
     this.tables = tables;

@@ -171,8 +171,8 @@ export class MemoryHeld implements HeldMessages {
       .sort((a, b) => a.sendAt.localeCompare(b.sendAt))
       .slice(0, limit);
   }
-  async release(messageIds: readonly string[]): Promise<void> {
-    for (const id of messageIds) this.messages.delete(id);
+  async release(messages: readonly Message[]): Promise<void> {
+    for (const m of messages) this.messages.delete(m.messageId);
   }
 }
 

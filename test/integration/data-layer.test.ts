@@ -79,7 +79,7 @@ describe('DynamoDbHeldMessages', () => {
     const pages: Message[][] = [];
     for (let page = await held.due(upto, 8); page.length > 0; page = await held.due(upto, 8)) {
       pages.push(page);
-      await held.release(page.map((m) => m.messageId));
+      await held.release(page);
     }
     // Assess: every due message once, in send-time order, and nothing later
     expect(pages.flat()).toEqual(expected);
@@ -95,8 +95,25 @@ describe('DynamoDbHeldMessages', () => {
         .map((m) => m.messageId)
         .toSorted(),
     );
-    await held.release([...rest.map((m) => m.messageId), 'never-held']);
+    await held.release([...rest, message('never-held', T)]);
     expect(await held.due(Number.MAX_SAFE_INTEGER, 100)).toEqual([]);
+  });
+
+  it('hands out a message sent at the bound and not one a millisecond later; equal times by id', async () => {
+    // Prepare: three messages at T (their ids in no particular order), one at T + 1 ms
+    const held = new DynamoDbHeldMessages(local.client(), local.names.held);
+    const atT = ['tie-c', 'tie-a', 'tie-b'].map((id) => message(id, T));
+    const later = message('tie-later', T + 1);
+    await held.hold([...atT, later]);
+
+    // Act
+    const due = await held.due(T, 10);
+
+    // Assess
+    expect(due.map((m) => m.customerId)).toEqual(['c-tie-a', 'c-tie-b', 'c-tie-c']);
+    await held.release(due);
+    expect(await held.due(T + 1, 10)).toEqual([later]);
+    await held.release([later]);
   });
 
   it('keeps a message whole, non-Latin text included, and holds it again after release', async () => {
@@ -104,11 +121,11 @@ describe('DynamoDbHeldMessages', () => {
     const m = message('whole', T);
     await held.hold([m]);
     expect(await held.due(T, 10)).toEqual([m]);
-    await held.release([m.messageId]);
+    await held.release([m]);
     expect(await held.due(T, 10)).toEqual([]);
     await held.hold([m]);
     expect(await held.due(T, 10)).toEqual([m]);
-    await held.release([m.messageId]);
+    await held.release([m]);
   });
 });
 

@@ -7,6 +7,8 @@
 import { createHash } from 'node:crypto';
 import { Readable } from 'node:stream';
 import {
+  CreateTableCommand,
+  DeleteTableCommand,
   type DynamoDBClient,
   GetItemCommand,
   PutItemCommand,
@@ -83,7 +85,7 @@ describe('RequestRecorder on DynamoDB', () => {
     expect(recorder.get('DynamoDB', 'GetItem', table)).toMatchObject({ requests: 1, readUnits: 1 });
   });
 
-  it('counts the write units of a GSI apart: the held messages and their send-time index', async () => {
+  it('counts a held message as one write to hold and one to release: no index', async () => {
     recorder.reset();
     const held = new DynamoDbHeldMessages(client, local.names.held);
     const message: Message = {
@@ -104,9 +106,50 @@ describe('RequestRecorder on DynamoDB', () => {
     };
     await held.hold([message]);
     const batch = recorder.get('DynamoDB', 'BatchWriteItem', local.names.held);
-    expect(batch).toMatchObject({ requests: 1, entries: 1, indexUnits: { 'held-by-time': 1 } });
-    expect(batch.writeUnits).toBe(2);
-    await held.release([message.messageId]);
+    expect(batch).toMatchObject({ requests: 1, entries: 1, writeUnits: 1, indexUnits: {} });
+    recorder.reset();
+    await held.release([message]);
+    expect(recorder.get('DynamoDB', 'BatchWriteItem', local.names.held)).toMatchObject({
+      requests: 1,
+      entries: 1,
+      writeUnits: 1,
+      indexUnits: {},
+    });
+  });
+
+  it('counts the write units a GSI adds, within the total and by index name', async () => {
+    // Prepare: no engine table has an index; a table of this test's own has one
+    const TableName = 'lt-test-recorder-gsi';
+    await client.send(
+      new CreateTableCommand({
+        TableName,
+        BillingMode: 'PAY_PER_REQUEST',
+        KeySchema: [{ AttributeName: 'id', KeyType: 'HASH' }],
+        AttributeDefinitions: [
+          { AttributeName: 'id', AttributeType: 'S' },
+          { AttributeName: 'g', AttributeType: 'S' },
+        ],
+        GlobalSecondaryIndexes: [
+          {
+            IndexName: 'by-g',
+            KeySchema: [{ AttributeName: 'g', KeyType: 'HASH' }],
+            Projection: { ProjectionType: 'ALL' },
+          },
+        ],
+      }),
+    );
+    recorder.reset();
+
+    // Act
+    await client.send(new PutItemCommand({ TableName, Item: { id: { S: 'a' }, g: { S: 'x' } } }));
+
+    // Assess: the total (table and index), and the index's share of it
+    expect(recorder.get('DynamoDB', 'PutItem', TableName)).toMatchObject({
+      requests: 1,
+      writeUnits: 2,
+      indexUnits: { 'by-g': 1 },
+    });
+    await client.send(new DeleteTableCommand({ TableName }));
   });
 
   it('counts a refused conditional write as an error of its operation', async () => {

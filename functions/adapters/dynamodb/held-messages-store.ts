@@ -1,8 +1,10 @@
 /**
  * Messages held until SQS can delay them the rest of the way (`sendAt` more than 15 minutes out): one
- * item per message id (holding again is idempotent), indexed by send time in 16 write shards. The
+ * item per message, keyed by one of 16 write shards (a stable hash of the message id) and
+ * `<sendAt>#<messageId>`, so holding again is idempotent and each shard reads in send order. The
  * dispatcher reads the earliest due across the shards with a lazy k-way merge, so a page of `limit`
- * messages reads about `limit` items, not 16 × `limit`.
+ * messages reads about `limit` items, not 16 × `limit`. Reads are strongly consistent: a message
+ * released a moment ago is never handed out again.
  */
 import { deflateRawSync, inflateRawSync } from 'node:zlib';
 import type { AttributeValue, DynamoDBClient } from '@aws-sdk/client-dynamodb';
@@ -12,32 +14,51 @@ import type { HeldMessages } from '../../ports/held-messages.ts';
 import type { RetryOptions } from './batch.ts';
 import { batchWrite, CoalescingBatchWriter } from './batch.ts';
 import { checkShards, DUE_SHARDS, shardOf } from './due-keys.ts';
-import { HELD_ATTRS as A, HELD_INDEX } from './tables.ts';
+import { HELD_ATTRS as A } from './tables.ts';
 
 type Item = Record<string, AttributeValue>;
 
-/** Ids released by this instance, remembered so the index's propagation lag cannot hand them out again. */
-const RECENTLY_RELEASED = 10_000;
+/** Digits of an epoch-millisecond send time in the sort key: enough until the year 2286. */
+const SEND_AT_DIGITS = 13;
 
 export function heldShardKey(shard: number): string {
   return `held#${String(shard).padStart(2, '0')}`;
 }
 
+/** The item's key: its shard, and its send time and id (both fixed for a message). */
+export function heldKey(message: Pick<Message, 'messageId' | 'sendAt'>, shards: number = DUE_SHARDS): Item {
+  return {
+    [A.shard]: { S: heldShardKey(shardOf(message.messageId, shards)) },
+    [A.key]: { S: `${sendAtPrefix(Date.parse(message.sendAt))}#${message.messageId}` },
+  };
+}
+
+/** The sort-key bound below which every message sent at or before `uptoMs` lies. */
+function keysSentBy(uptoMs: number): string {
+  // '~' sorts after every digit: past the key's range, every held message is due.
+  return uptoMs + 1 >= 10 ** SEND_AT_DIGITS ? '~' : sendAtPrefix(Math.max(0, Math.floor(uptoMs) + 1));
+}
+
+function sendAtPrefix(ms: number): string {
+  if (!Number.isSafeInteger(ms) || ms < 0 || String(ms).length > SEND_AT_DIGITS) {
+    throw new RangeError(`held message: send time ${ms} is outside the key's range`);
+  }
+  return String(ms).padStart(SEND_AT_DIGITS, '0');
+}
+
 export function encodeHeld(message: Message, shards: number = DUE_SHARDS): Item {
   return {
-    [A.messageId]: { S: message.messageId },
-    [A.shard]: { S: heldShardKey(shardOf(message.messageId, shards)) },
-    [A.sendAt]: { N: String(Date.parse(message.sendAt)) },
+    ...heldKey(message, shards),
     [A.message]: { B: deflateRawSync(Buffer.from(JSON.stringify(message), 'utf8')) },
   };
 }
 
 export function decodeHeld(item: Item): Message {
   const bytes = item[A.message]?.B;
-  if (bytes === undefined) throw new Error(`held item ${item[A.messageId]?.S}: no message attribute`);
+  if (bytes === undefined) throw new Error(`held item ${item[A.key]?.S}: no message attribute`);
   const message = JSON.parse(inflateRawSync(bytes).toString('utf8')) as Partial<Message>;
   if (typeof message.messageId !== 'string' || typeof message.sendAt !== 'string') {
-    throw new Error(`held item ${item[A.messageId]?.S}: not a message`);
+    throw new Error(`held item ${item[A.key]?.S}: not a message`);
   }
   // Written by encodeHeld from a Message.
   return message as Message;
@@ -45,13 +66,12 @@ export function decodeHeld(item: Item): Message {
 
 interface ShardCursor {
   shard: string;
-  buffer: { sendAt: number; message: Message }[];
+  buffer: { key: string; message: Message }[];
   start: Item | undefined;
   done: boolean;
 }
 
 export class DynamoDbHeldMessages implements HeldMessages {
-  private readonly released = new Set<string>();
   private readonly shards: number;
   private readonly holding: CoalescingBatchWriter;
 
@@ -68,7 +88,6 @@ export class DynamoDbHeldMessages implements HeldMessages {
 
   /** The messages that concurrent calls hold in one turn share their BatchWriteItem calls. */
   async hold(messages: readonly Message[]): Promise<void> {
-    for (const m of messages) this.released.delete(m.messageId);
     await this.holding.write(
       messages.map((m) => ({
         key: m.messageId,
@@ -97,32 +116,20 @@ export class DynamoDbHeldMessages implements HeldMessages {
         const head = c.buffer[0];
         const bestHead = best?.buffer[0];
         if (head === undefined) continue;
-        if (
-          bestHead === undefined ||
-          head.sendAt < bestHead.sendAt ||
-          (head.sendAt === bestHead.sendAt && head.message.messageId < bestHead.message.messageId)
-        ) {
-          best = c;
-        }
+        // Send time, then message id: the sort key orders both.
+        if (bestHead === undefined || head.key < bestHead.key) best = c;
       }
       const next = best?.buffer.shift();
       if (next === undefined) break;
-      if (!this.released.has(next.message.messageId)) out.push(next.message);
+      out.push(next.message);
     }
     return out;
   }
 
-  async release(messageIds: readonly string[]): Promise<void> {
-    const unique = [...new Set(messageIds)];
-    for (const id of unique) {
-      this.released.add(id);
-      if (this.released.size > RECENTLY_RELEASED) {
-        const oldest = this.released.values().next().value;
-        if (oldest !== undefined) this.released.delete(oldest);
-      }
-    }
-    // Deleting an id that is not held is a no-op, as the port requires.
-    const requests = unique.map((id) => ({ DeleteRequest: { Key: { [A.messageId]: { S: id } } } }));
+  async release(messages: readonly Message[]): Promise<void> {
+    const unique = new Map(messages.map((m) => [m.messageId, m]));
+    // Deleting a message that is not held is a no-op, as the port requires.
+    const requests = [...unique.values()].map((m) => ({ DeleteRequest: { Key: heldKey(m, this.shards) } }));
     await batchWrite(this.client, this.tableName, requests, this.retry);
   }
 
@@ -130,17 +137,18 @@ export class DynamoDbHeldMessages implements HeldMessages {
     const page = await this.client.send(
       new QueryCommand({
         TableName: this.tableName,
-        IndexName: HELD_INDEX,
-        KeyConditionExpression: '#hs = :hs AND #sendAt <= :upto',
-        ExpressionAttributeNames: { '#hs': A.shard, '#sendAt': A.sendAt },
-        ExpressionAttributeValues: { ':hs': { S: cursor.shard }, ':upto': { N: String(uptoMs) } },
+        // Every key sent at or before uptoMs sorts below the next millisecond's prefix.
+        KeyConditionExpression: '#hs = :hs AND #k < :after',
+        ExpressionAttributeNames: { '#hs': A.shard, '#k': A.key },
+        ExpressionAttributeValues: { ':hs': { S: cursor.shard }, ':after': { S: keysSentBy(uptoMs) } },
+        ConsistentRead: true,
         ScanIndexForward: true,
         Limit: pageSize,
         ExclusiveStartKey: cursor.start,
       }),
     );
     for (const item of page.Items ?? []) {
-      cursor.buffer.push({ sendAt: Number(item[A.sendAt]?.N), message: decodeHeld(item) });
+      cursor.buffer.push({ key: item[A.key]?.S ?? '', message: decodeHeld(item) });
     }
     cursor.start = page.LastEvaluatedKey;
     cursor.done = page.LastEvaluatedKey === undefined;

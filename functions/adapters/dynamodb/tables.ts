@@ -15,18 +15,13 @@ export interface KeyAttribute {
   readonly type: 'S' | 'N' | 'B';
 }
 
-export interface IndexDefinition {
-  readonly name: string;
-  readonly partitionKey: KeyAttribute;
-  readonly sortKey?: KeyAttribute;
-  readonly projection: 'KEYS_ONLY' | 'ALL';
-}
-
-/** One table: keys, global secondary indexes, stream and TTL. Every table is on-demand. */
+/**
+ * One table: keys, stream and TTL. Every table is on-demand, and none has a secondary index: each
+ * access pattern reads a table's own keys (an index write is billed on top of every table write).
+ */
 export interface TableDefinition {
   readonly partitionKey: KeyAttribute;
   readonly sortKey?: KeyAttribute;
-  readonly indexes: readonly IndexDefinition[];
   readonly stream: 'NEW_AND_OLD_IMAGES' | null;
   readonly timeToLiveAttribute: string | null;
   /** What the table holds (documentation for the stack and the README). */
@@ -72,15 +67,13 @@ export const DUE_ENTRY_TTL_DAYS = 14;
 export const LEDGER_ATTRS = { pk: 'pk', entryId: 'entryId' } as const;
 export const DISPATCH_ATTRS = { pk: 'pk', watermark: 'wm' } as const;
 export const HELD_ATTRS = {
-  messageId: 'messageId',
-  /** `held#<shard 00..15>`: the held-by-time index's partition key. */
+  /** `held#<shard 00..15>` (S): the partition key, the shard a stable hash of the message id. */
   shard: 'hs',
-  /** Epoch ms (N): the index's sort key. */
-  sendAt: 'sendAt',
+  /** `<sendAt epoch ms, 13 digits>#<messageId>` (S): the sort key, so a shard reads in send order. */
+  key: 'k',
   /** The Message JSON, deflate-raw compressed (B). */
   message: 'm',
 } as const;
-export const HELD_INDEX = 'held-by-time';
 /**
  * A campaign's stats item: `pk` = `stats#<brand>#<campaignId>`, `day` = `YYYY-MM-DD` (UTC); the
  * counters are number attributes next to them (see campaign-stats-store.ts).
@@ -92,7 +85,6 @@ export const TABLES: Readonly<Record<TableId, TableDefinition>> = {
     partitionKey: { name: CUSTOMER_ATTRS.pk, type: 'S' },
     // No GSI: a due-index GSI paid a delete and a put (2 WRU) every time the due bucket moved; the due
     // table below takes one 1-WRU put instead (see docs/data-model.md).
-    indexes: [],
     stream: 'NEW_AND_OLD_IMAGES',
     timeToLiveAttribute: null,
     description: 'One item per (brand, customer): compressed state, version, next due instant',
@@ -100,7 +92,6 @@ export const TABLES: Readonly<Record<TableId, TableDefinition>> = {
   due: {
     partitionKey: { name: DUE_ATTRS.dueKey, type: 'S' },
     sortKey: { name: DUE_ATTRS.pk, type: 'S' },
-    indexes: [],
     stream: null,
     timeToLiveAttribute: DUE_ATTRS.ttl,
     description: `Next-due entries: customers by due bucket and shard, expiring ${DUE_ENTRY_TTL_DAYS} days after the bucket`,
@@ -109,29 +100,21 @@ export const TABLES: Readonly<Record<TableId, TableDefinition>> = {
     partitionKey: { name: LEDGER_ATTRS.pk, type: 'S' },
     sortKey: { name: LEDGER_ATTRS.entryId, type: 'S' },
     // No campaign/day GSI: see docs/data-model.md (cost on every entry, hot key on a campaign's big day).
-    indexes: [],
     stream: null,
     timeToLiveAttribute: null,
     description: 'Points ledger: one item per entry, keyed by customer and deterministic entry id',
   },
   dispatch: {
     partitionKey: { name: DISPATCH_ATTRS.pk, type: 'S' },
-    indexes: [],
     stream: null,
     timeToLiveAttribute: null,
     description: 'Dispatcher state: the last due bucket dispatched (the watermark)',
   },
   held: {
-    partitionKey: { name: HELD_ATTRS.messageId, type: 'S' },
-    indexes: [
-      {
-        name: HELD_INDEX,
-        partitionKey: { name: HELD_ATTRS.shard, type: 'S' },
-        sortKey: { name: HELD_ATTRS.sendAt, type: 'N' },
-        // The dispatcher reads whole messages from the index: no second read per message.
-        projection: 'ALL',
-      },
-    ],
+    // Keyed by shard and send time, not by message id with a by-time GSI: the GSI doubled every hold
+    // and every release (a put and a delete in the index too) for a lookup by id nobody makes.
+    partitionKey: { name: HELD_ATTRS.shard, type: 'S' },
+    sortKey: { name: HELD_ATTRS.key, type: 'S' },
     stream: null,
     timeToLiveAttribute: null,
     description: 'Messages whose sendAt is beyond SQS delay (15 min), until the dispatcher releases them',
@@ -139,7 +122,6 @@ export const TABLES: Readonly<Record<TableId, TableDefinition>> = {
   stats: {
     partitionKey: { name: STATS_ATTRS.pk, type: 'S' },
     sortKey: { name: STATS_ATTRS.day, type: 'S' },
-    indexes: [],
     stream: null,
     timeToLiveAttribute: null,
     description: 'Per-campaign counters per UTC day (fired, messages, suppressed by reason, points …)',
@@ -187,13 +169,6 @@ export function createTableInput(name: string, table: TableDefinition): CreateTa
     KeySchema: keySchema(table.partitionKey, table.sortKey),
     AttributeDefinitions: [],
   };
-  if (table.indexes.length > 0) {
-    input.GlobalSecondaryIndexes = table.indexes.map((index) => ({
-      IndexName: index.name,
-      KeySchema: keySchema(index.partitionKey, index.sortKey),
-      Projection: { ProjectionType: index.projection },
-    }));
-  }
   if (table.stream !== null) {
     input.StreamSpecification = { StreamEnabled: true, StreamViewType: table.stream };
   }
