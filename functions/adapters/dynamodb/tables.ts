@@ -147,7 +147,9 @@ export function tableNames(prefix: string): TableNames {
     due: `${prefix}-due`,
     ledger: `${prefix}-ledger`,
     dispatch: `${prefix}-dispatch`,
-    held: `${prefix}-held`,
+    // Not `-held`: that table was keyed by message id. A key change needs a new table, and CloudFormation
+    // replaces a named table only under a new name (docs/data-model.md, "Held messages").
+    held: `${prefix}-held-messages`,
     stats: `${prefix}-stats`,
   };
 }
