@@ -79,9 +79,11 @@ export function makeHandler(deps: EvaluateDeps) {
       }
     }
 
+    // Due customers, written when their due was set: half-price reads, as the dispatcher's own.
     const ahead = await readAhead(
       deps.store,
       [...items.values()].flatMap((item) => (item instanceof Error ? [] : [item])),
+      { consistent: false },
     );
 
     const response = await processBatchInOrder(event.Records, 'sqs', {

@@ -23,8 +23,16 @@ export interface CustomerStore {
    * Reads several customers at once, as `get` does (a batch consumer reads its batch in one request).
    * The map holds, by `customerKey`, each customer read (null: no item); a customer missing from it was
    * not read (a throttled part) and is read with `get`. A store without it is read one by one.
+   *
+   * `consistent: false` allows a read that may miss a write of the last moment (half the read units in
+   * DynamoDB): for callers whose customers were written long before, as a due customer's item was when
+   * its due was set. A stale read is never a wrong write, the writes being conditional on the version
+   * read: it costs a refused write and a fresh read. Default: the latest.
    */
-  getMany?(refs: readonly CustomerRef[]): Promise<Map<string, StoredCustomer | null>>;
+  getMany?(
+    refs: readonly CustomerRef[],
+    options?: { consistent?: boolean },
+  ): Promise<Map<string, StoredCustomer | null>>;
   /**
    * Writes the new state (its version above `expectedVersion`) and its due instant (null: nothing
    * scheduled). `storedDueMs` is the due instant read with `expectedVersion`: when the new one falls in

@@ -46,23 +46,34 @@ function dueAfter(state: CustomerState, ctx: EngineContext, nowMs: number): numb
  * a wrong write: the write is conditional on the version read.
  */
 export class Prefetched {
-  private constructor(private readonly read: Map<string, StoredCustomer | null>) {}
+  private constructor(
+    private readonly read: Map<string, StoredCustomer | null>,
+    /** Whether the reads were the latest (strongly consistent) when made. */
+    readonly latest: boolean,
+  ) {}
 
-  static readonly none = new Prefetched(new Map());
+  static readonly none = new Prefetched(new Map(), true);
 
   /**
    * Reads the customers in one request when the store can. A failed read is not the batch's failure:
    * it is returned with nothing read, and every step reads its own customer.
+   *
+   * `consistent: false` (see `CustomerStore.getMany`) reads even a single customer ahead: `get` is
+   * always the latest, and the point is the cheaper read. A retry after a conflict reads the latest.
    */
   static async of(
     store: CustomerStore,
     refs: readonly CustomerRef[],
+    options: { consistent?: boolean } = {},
   ): Promise<{ prefetched: Prefetched; error?: unknown }> {
     const distinct = new Map(refs.map((r) => [customerKey(r.brand, r.customerId), r]));
-    // One customer is one GetItem either way.
-    if (store.getMany === undefined || distinct.size < 2) return { prefetched: Prefetched.none };
+    const consistent = options.consistent ?? true;
+    // One customer read the latest way is one GetItem either way.
+    if (store.getMany === undefined || distinct.size === 0 || (consistent && distinct.size < 2))
+      return { prefetched: Prefetched.none };
     try {
-      return { prefetched: new Prefetched(await store.getMany([...distinct.values()])) };
+      const read = await store.getMany([...distinct.values()], { consistent });
+      return { prefetched: new Prefetched(read, consistent) };
     } catch (error) {
       return { prefetched: Prefetched.none, error };
     }
@@ -94,6 +105,7 @@ async function withCustomer(
   let ahead = prefetched?.take(brand, customerId);
   for (let attempt = 1; attempt <= MAX_ATTEMPTS; attempt++) {
     const stored = ahead === undefined ? await ports.store.get(brand, customerId) : ahead;
+    const maybeStale = ahead !== undefined && prefetched?.latest === false;
     ahead = undefined;
     const state = stored?.state ?? emptyState(brand, customerId);
     const storedDue = stored?.dueMs ?? null;
@@ -105,9 +117,12 @@ async function withCustomer(
         return { ...outcome, changed: true };
       continue;
     }
-    // Nothing changed. After an evaluation the due instant may have moved (the entry that brought the
-    // customer is spent, or stale): the store writes only when it left the stored due's bucket. After an
-    // event (a duplicate) nothing is written at all.
+    // Nothing changed. A read that was not the latest may have missed the write that made the
+    // customer due (its entry is what brought them here): only the latest can tell "nothing to do".
+    if (maybeStale) continue;
+    // After an evaluation the due instant may have moved (the entry that brought the customer is
+    // spent, or stale): the store writes only when it left the stored due's bucket. After an event (a
+    // duplicate) nothing is written at all.
     if (
       onUnchanged === 'nothing' ||
       (await ports.store.setDue(brand, customerId, state.version, after, storedDue))

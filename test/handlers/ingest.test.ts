@@ -245,6 +245,8 @@ describe('ingest handler reading its batch ahead', () => {
       items: oneByOne.items,
     });
     expect(oneByOne.gets.toSorted()).toEqual(keys.toSorted());
+    // Events come close together: their read ahead is the latest.
+    expect(ahead.consistency).toEqual([true]);
     expect(fields).toMatchObject({ ingested: KNOWN.length + NEW.length, duplicates: 0, failed: 0 });
     expect(items.every((item) => item !== null)).toBe(true);
     expect(items[0]?.state.stats.orders).toBe(1);

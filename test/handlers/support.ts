@@ -109,6 +109,8 @@ export function failingFor(store: CustomerStore, customerId: string): CustomerSt
 export function readSpy(store: MemoryCustomerStore, getMany: 'works' | 'fails' | 'absent' = 'works') {
   const gets: string[] = [];
   const batches: string[][] = [];
+  /** Whether each batch read asked for the latest (`consistent`, default true). */
+  const consistency: boolean[] = [];
   const spied: CustomerStore & DueIndex = {
     get: (brand, customerId) => {
       gets.push(customerKey(brand, customerId));
@@ -120,13 +122,14 @@ export function readSpy(store: MemoryCustomerStore, getMany: 'works' | 'fails' |
     due: (afterMs, uptoMs) => store.due(afterMs, uptoMs),
   };
   if (getMany !== 'absent') {
-    spied.getMany = async (refs) => {
+    spied.getMany = async (refs, options) => {
       batches.push(refs.map((r) => customerKey(r.brand, r.customerId)));
+      consistency.push(options?.consistent ?? true);
       if (getMany === 'fails') throw BATCH_READ_FAILURE;
       return store.getMany(refs);
     };
   }
-  return { store: spied, gets, batches };
+  return { store: spied, gets, batches, consistency };
 }
 
 /** What a failing `getMany` of {@link readSpy} throws. */

@@ -282,6 +282,14 @@ describe('batch retries (mocked client)', () => {
       // Nothing asked, nothing sent.
       expect(await store.getMany([])).toEqual(new Map());
       expect(mock).toReceiveCommandTimes(BatchGetItemCommand, 4);
+      // Asked not to be the latest: eventually consistent reads (half the read units), retries included.
+      mock.resetHistory();
+      await store.getMany([{ brand: 'default', customerId: 'c-1' }], { consistent: false });
+      const cheaper = mock
+        .commandCalls(BatchGetItemCommand)
+        .map((c) => c.args[0].input.RequestItems?.customers);
+      expect(cheaper.length).toBeGreaterThan(0);
+      expect(cheaper.every((c) => c?.ConsistentRead === false)).toBe(true);
     } finally {
       mock.restore();
     }

@@ -26,7 +26,7 @@ import {
 } from '../../functions/use-cases/customer-use-cases.ts';
 import { BUCKET_MS, bucketOf, MemoryCustomerStore } from '../../local/memory-stores.ts';
 import { BATCH_READ_FAILURE, readSpy } from '../handlers/support.ts';
-import { DEFAULT_PACK, orderPlaced, registered } from './fixtures.ts';
+import { DEFAULT_PACK, orderPlaced, registered, updated } from './fixtures.ts';
 
 const at = (s: string) => Date.parse(s);
 const iso = (ms: number) => new Date(ms).toISOString();
@@ -517,6 +517,87 @@ describe('read-ahead of a batch (Prefetched)', () => {
       expect(error).toBeUndefined();
     }
     expect(batches).toEqual([]);
+  });
+
+  it('reads even one customer ahead when the latest is not asked for, and passes that on', async () => {
+    const { memory, store, batches, consistency, gets } = await registeredSpy();
+    // Act
+    const one = await Prefetched.of(store, [REF, { ...REF }], { consistent: false });
+    const latest = await Prefetched.of(store, [REF, REF2]);
+    // Assess: one key asked for, not the latest; the default asks for the latest
+    expect(batches).toEqual([[KEY], [KEY, KEY2]]);
+    expect(consistency).toEqual([false, true]);
+    expect(one.prefetched).not.toBe(Prefetched.none);
+    await ingestEvent({ store }, ctx, ORDER_1, ORDER_TIME, one.prefetched);
+    expect(gets).toEqual([]);
+    expect((await stored(memory)).stats.orders).toBe(1);
+    expect(latest.error).toBeUndefined();
+  });
+
+  it('issues once from a stale read that was not the latest: the write is refused, the latest read', async () => {
+    // Prepare: a read ahead that misses an order written after it (replication lag)
+    const { memory, store, gets } = await registeredSpy();
+    const { prefetched } = await Prefetched.of(store, [REF], { consistent: false });
+    await ingestEvent(
+      { store: memory },
+      ctx,
+      order('e-o9', '2026-03-16T00:00:00Z', 'o-9'),
+      BIRTHDAY - DAY_MS,
+    );
+    const conflicts = memory.counts.conflicts;
+    // Act: the birthday evaluated on the stale read
+    await evaluateCustomer({ store }, ctx, REF.brand, REF.customerId, BIRTHDAY, prefetched);
+    // Assess: the write based on it was refused, the retry read the latest; the bonus once, the order kept
+    expect(memory.counts.conflicts).toBe(conflicts + 1);
+    expect(gets).toEqual([KEY]);
+    const state = await stored(memory);
+    expect(state.stats.orders).toBe(1);
+    expect(Object.values(state.occurrences).filter((o) => o.campaignId === 'birthday-bonus')).toHaveLength(1);
+  });
+
+  it('does not conclude "nothing due" from a read that was not the latest: it reads the latest first', async () => {
+    // Prepare: a customer without a birthday, read ahead; the birthday arrives just after the read
+    const memory = new MemoryCustomerStore();
+    const { birthday: _, ...noBirthday } = (
+      REGISTERED as Extract<DomainEvent, { type: 'CustomerRegistered' }>
+    ).detail;
+    await ingestEvent(
+      { store: memory },
+      ctx,
+      registered('e-reg', '2026-03-01T00:00:00Z', noBirthday),
+      BIRTHDAY - 20 * DAY_MS,
+    );
+    const { store, gets } = readSpy(memory);
+    const { prefetched } = await Prefetched.of(store, [REF], { consistent: false });
+    const birthday = updated('e-bday', '2026-03-16T00:00:00Z', { customerId: ID, birthday: '1990-03-17' });
+    await ingestEvent({ store: memory }, ctx, birthday, BIRTHDAY - DAY_MS);
+    // Act: the dispatcher's evaluation on the birthday, from the stale read (no birthday in it)
+    const outcome = await evaluateCustomer({ store }, ctx, REF.brand, REF.customerId, BIRTHDAY, prefetched);
+    // Assess: the stale read found nothing, so the latest was read, and the birthday issued
+    expect(gets).toEqual([KEY]);
+    expect(outcome.changed).toBe(true);
+    const state = await stored(memory);
+    expect(Object.values(state.occurrences).filter((o) => o.campaignId === 'birthday-bonus')).toHaveLength(1);
+  });
+
+  it('takes "nothing due" from a read ahead that was the latest: no second read', async () => {
+    // Prepare
+    const { memory, store, gets } = await registeredSpy();
+    const before = await stored(memory);
+    const { prefetched } = await Prefetched.of(store, [REF, REF2]);
+    // Act: nothing is due on March 2nd
+    const outcome = await evaluateCustomer(
+      { store },
+      ctx,
+      REF.brand,
+      REF.customerId,
+      at('2026-03-02T00:00:00Z'),
+      prefetched,
+    );
+    // Assess
+    expect(outcome.changed).toBe(false);
+    expect(gets).toEqual([]);
+    expect((await stored(memory)).version).toBe(before.version);
   });
 
   it('reads nothing ahead from a store without getMany, and its steps read one by one', async () => {

@@ -73,7 +73,10 @@ export class DynamoDbCustomerStore implements CustomerStore, DueIndex {
     return out.Item === undefined ? null : decodeCustomer(out.Item);
   }
 
-  async getMany(refs: readonly CustomerRef[]): Promise<Map<string, StoredCustomer | null>> {
+  async getMany(
+    refs: readonly CustomerRef[],
+    options: { consistent?: boolean } = {},
+  ): Promise<Map<string, StoredCustomer | null>> {
     const read = new Map<string, StoredCustomer | null>();
     const keys = [...new Set(refs.map((r) => customerKey(r.brand, r.customerId)))];
     if (keys.length === 0) return read;
@@ -82,6 +85,8 @@ export class DynamoDbCustomerStore implements CustomerStore, DueIndex {
       this.table,
       keys.map((pk) => ({ [A.pk]: { S: pk } })),
       this.readAheadRetry,
+      // The reads conditional writes are based on: the latest unless the caller knows them old.
+      options.consistent ?? true,
     );
     for (const pk of keys) read.set(pk, null);
     for (const item of items) {
