@@ -202,12 +202,13 @@ export function costFigures(run: MeasuredRun): CostBench {
     schedulerInvocations: 1,
   };
 
-  // Fixed per tick, as deployed: one due-entries query and one held-messages query per shard (0.5 RRU
-  // each at least), the watermark's conditional write, one invocation of the dispatcher.
+  // Fixed per tick, as deployed: one due-entries query per shard (0.5 RRU at least, eventually
+  // consistent) and one held-messages query per shard (1 RRU at least: strongly consistent), the
+  // watermark's conditional write, one invocation of the dispatcher.
   const idleModelMs = FUNCTION_IDS.reduce((n, f) => n + run.idleTick.modelMs[f], 0);
   const tickFixed = (dueQueries: boolean): Quantities => ({
     ...NO_QUANTITIES,
-    dynamodbReadUnits: (dueQueries ? 2 : 1) * DEPLOYED_SHARDS * 0.5,
+    dynamodbReadUnits: DEPLOYED_SHARDS * ((dueQueries ? 0.5 : 0) + 1),
     dynamodbWriteUnits: dueQueries ? 1 : 0,
     lambdaInvocations: 1,
     lambdaGbSeconds:
