@@ -22,6 +22,15 @@ export type ProgramSettings = Pick<CampaignFile, 'program' | 'guardrails'>;
 type Detail<T extends DomainEvent['type']> = Extract<DomainEvent, { type: T }>['detail'];
 type ProfileDetail = Detail<'CustomerRegistered'> | Detail<'CustomerUpdated'>;
 
+/**
+ * Whether the event, applied, changes nothing but the item's bookkeeping (its fingerprint among the
+ * recent events, the newest event time, the version): a delivery receipt. Opens and clicks teach the
+ * best send hour; a receipt teaches nothing.
+ */
+export function isDeliveryReceipt(event: DomainEvent): boolean {
+  return event.type === 'MessageEngaged' && event.detail.kind === 'delivered';
+}
+
 /** Returns the state after `event`; the same object when the event changes nothing (a duplicate). */
 export function apply(state: CustomerState, event: DomainEvent, settings: ProgramSettings): CustomerState {
   const fingerprint = eventFingerprint(event.id);

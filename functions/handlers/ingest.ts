@@ -9,6 +9,7 @@ import { customerKey } from '../domain/customer-state.ts';
 import type { EngineContext } from '../domain/engine.ts';
 import type { DomainEvent } from '../domain/events.ts';
 import { parseEventLine } from '../domain/events.ts';
+import { isDeliveryReceipt } from '../domain/reducer.ts';
 import type { CustomerStore } from '../ports/customer-store.ts';
 import type { RejectedSink, Rejection } from '../ports/message-queue.ts';
 import { processBatchInOrder } from '../shared/ordered-batch.ts';
@@ -34,6 +35,8 @@ interface BatchStats {
   records: number;
   ingested: number;
   duplicates: number;
+  /** Delivery receipts: applied, nothing to write (see `isDeliveryReceipt`). */
+  receipts: number;
   rejected: number;
   failed: number;
   issued: number;
@@ -68,6 +71,7 @@ export function makeHandler(deps: IngestDeps) {
       records: records.length,
       ingested: 0,
       duplicates: 0,
+      receipts: 0,
       rejected: 0,
       failed: 0,
       issued: 0,
@@ -93,9 +97,10 @@ export function makeHandler(deps: IngestDeps) {
       }
       const outcome = await ingestEvent(ports, deps.ctx, p.event, clock(), ahead);
       // The customer item knows its last 64 event ids and every order id: a redelivered event is
-      // one read and no write.
+      // one read and no write. So is a delivery receipt, which changes nothing.
       if (!outcome.changed) {
-        stats.duplicates++;
+        if (isDeliveryReceipt(p.event)) stats.receipts++;
+        else stats.duplicates++;
         return;
       }
       stats.ingested++;
@@ -134,6 +139,7 @@ export function makeHandler(deps: IngestDeps) {
     metrics.addMetric('EventsIngested', MetricUnit.Count, stats.ingested);
     metrics.addMetric('EventsRejected', MetricUnit.Count, stats.rejected);
     metrics.addMetric('EventsDuplicate', MetricUnit.Count, stats.duplicates);
+    metrics.addMetric('DeliveryReceipts', MetricUnit.Count, stats.receipts);
     metrics.addMetric('RecordsFailed', MetricUnit.Count, stats.failed);
     metrics.addMetric('OccurrencesIssued', MetricUnit.Count, stats.issued);
     const log = stats.failed > 0 ? logger.warn.bind(logger) : logger.info.bind(logger);

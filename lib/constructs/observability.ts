@@ -50,7 +50,7 @@ export interface ObservabilityProps {
 
 /** The engine's own metrics (functions/**: metrics.addMetric), shown on the dashboard. */
 export const ENGINE_METRICS = {
-  Events: ['EventsIngested', 'EventsDuplicate', 'EventsRejected'],
+  Events: ['EventsIngested', 'EventsDuplicate', 'DeliveryReceipts', 'EventsRejected'],
   Rewards: ['OccurrencesIssued', 'LedgerEntriesWritten'],
   Messages: [
     'MessagesQueued',

@@ -144,6 +144,33 @@ describe('ingest handler', () => {
     expect(logged.fields()).toMatchObject({ ingested: 0, duplicates: 1 });
   });
 
+  it('counts a delivery receipt apart from duplicates, and writes nothing for it', async () => {
+    // Prepare: the customer exists; a receipt for one of its messages arrives
+    const { memory, handler } = setup();
+    await handler(fixture<SQSEvent>('sqs-ingest-batch.json'), stubContext());
+    const before = await memory.get('default', 'c-100');
+    const counts = { ...memory.counts };
+    const receipt = {
+      id: '6a7e1b0c-1d2e-4f3a-8b9c-0d1e2f3a4c01',
+      source: 'esp.example',
+      'detail-type': 'MessageEngaged',
+      time: '2025-03-10T10:04:00Z',
+      detail: { customerId: 'c-100', messageId: 'default#c-100#first-order#once#email', kind: 'delivered' },
+    };
+    const logged = logSpy();
+
+    // Act
+    const response = await logged.during(() =>
+      handler({ Records: [sqsRecord('r-receipt', JSON.stringify(receipt))] }, stubContext()),
+    );
+
+    // Assess
+    expect(response.batchItemFailures).toEqual([]);
+    expect(await memory.get('default', 'c-100')).toBe(before);
+    expect(memory.counts.writes).toBe(counts.writes);
+    expect(logged.fields()).toMatchObject({ ingested: 0, duplicates: 0, receipts: 1, rejected: 0 });
+  });
+
   it('fails an invalid record whose rejection cannot be queued, so it is retried rather than lost', async () => {
     // Prepare
     const { handler, queue } = setup();

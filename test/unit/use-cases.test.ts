@@ -26,7 +26,7 @@ import {
 } from '../../functions/use-cases/customer-use-cases.ts';
 import { BUCKET_MS, bucketOf, MemoryCustomerStore } from '../../local/memory-stores.ts';
 import { BATCH_READ_FAILURE, readSpy } from '../handlers/support.ts';
-import { DEFAULT_PACK, orderPlaced, registered, updated } from './fixtures.ts';
+import { DEFAULT_PACK, messageEngaged, orderPlaced, registered, updated } from './fixtures.ts';
 
 const at = (s: string) => Date.parse(s);
 const iso = (ms: number) => new Date(ms).toISOString();
@@ -142,6 +142,28 @@ describe('ingestEvent', () => {
     expect(await indexedAt(store, REF, bucketOf(BIRTHDAY))).toBe(true);
     // One entry filed, then the item: no due move on its own.
     expect(store.counts).toMatchObject({ writes: 1, conflicts: 0, indexWrites: 1, dueMoves: 0 });
+  });
+
+  it('writes nothing for a delivery receipt, and writes an open (it teaches the best send hour)', async () => {
+    // Prepare
+    const store = new MemoryCustomerStore();
+    await ingestEvent({ store }, ctx, REGISTERED, at('2026-03-01T00:01:00Z'));
+    const first = await stored(store);
+    const before = { ...store.counts };
+    const receipt = { ...messageEngaged('e-dlv', '2026-03-02T09:00:00Z', 'delivered'), customerId: ID };
+    const open = { ...messageEngaged('e-open', '2026-03-02T09:05:00Z', 'opened'), customerId: ID };
+    // Act
+    const delivered = await ingestEvent({ store }, ctx, receipt, at('2026-03-02T09:00:01Z'));
+    const again = await ingestEvent({ store }, ctx, receipt, at('2026-03-02T09:00:02Z'));
+    const opened = await ingestEvent({ store }, ctx, open, at('2026-03-02T09:05:01Z'));
+    // Assess: the receipt (twice) read the item and wrote nothing; the open wrote it
+    expect([delivered.changed, again.changed, opened.changed]).toEqual([false, false, true]);
+    expect(delivered.decisions).toEqual([]);
+    expect(store.counts.writes).toBe(before.writes + 1);
+    const after = await stored(store);
+    expect(after.version).toBe(first.version + 1);
+    expect(after.recentEventIds).toEqual([...first.recentEventIds, eventFingerprint('e-open')]);
+    expect(after.engagement.byLocalHour.reduce((a, b) => a + b, 0)).toBe(1);
   });
 
   it('writes nothing for a duplicate event, neither the item nor its index entry', async () => {
