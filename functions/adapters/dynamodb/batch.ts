@@ -123,32 +123,33 @@ export async function batchGet(
   return { items, unprocessed };
 }
 
-/** A put or delete, with the item key it names (one key twice in a BatchWriteItem is refused). */
-export interface KeyedWrite {
-  key: string;
-  request: WriteRequest;
-}
-
 /**
  * Gathers the writes concurrent callers make to one table in one turn of the event loop into shared
  * BatchWriteItem calls (25 items each, see `TurnBatcher`): a batch consumer's records, worked side by
  * side, write in one request where each would have made its own. Each caller's promise settles with
  * the gathered write: it rejects when any part of it failed, and the caller's record is retried — for
- * idempotent writes only. One key twice in a turn: the later write wins.
+ * idempotent writes only. A BatchWriteItem refuses to name one item twice: writes to the same item
+ * (the table's key attributes, `keyNames`) in one turn are one, the later winning.
  */
 export class CoalescingBatchWriter {
-  private readonly turns: TurnBatcher<readonly KeyedWrite[], void>;
+  private readonly turns: TurnBatcher<readonly WriteRequest[], void>;
 
-  constructor(client: DynamoDBClient, table: string, retry: RetryOptions = {}) {
-    this.turns = new TurnBatcher<readonly KeyedWrite[], void>(async (_table, callers) => {
-      const byKey = new Map<string, WriteRequest>();
-      for (const writes of callers) for (const w of writes) byKey.set(w.key, w.request);
-      await batchWrite(client, table, [...byKey.values()], retry);
+  constructor(client: DynamoDBClient, table: string, keyNames: readonly string[], retry: RetryOptions = {}) {
+    this.turns = new TurnBatcher<readonly WriteRequest[], void>(async (_table, callers) => {
+      const byItem = new Map<string, WriteRequest>();
+      for (const writes of callers) for (const w of writes) byItem.set(itemKeyOf(w, keyNames), w);
+      await batchWrite(client, table, [...byItem.values()], retry);
       return callers.map(() => undefined);
     });
   }
 
-  write(writes: readonly KeyedWrite[]): Promise<void> {
+  write(writes: readonly WriteRequest[]): Promise<void> {
     return writes.length === 0 ? Promise.resolve() : this.turns.submit('', writes);
   }
+}
+
+/** The item a put or delete names, as a string: its key attributes' values. */
+function itemKeyOf(w: WriteRequest, keyNames: readonly string[]): string {
+  const attributes = w.PutRequest?.Item ?? w.DeleteRequest?.Key ?? {};
+  return keyNames.map((name) => JSON.stringify(attributes[name] ?? null)).join('\u0000');
 }

@@ -24,7 +24,7 @@ import {
   dueKeyFor,
   dueKeyOf,
 } from './due-keys.ts';
-import { DUE_ENTRY_TTL_DAYS, DUE_ATTRS as E } from './tables.ts';
+import { DUE_ENTRY_TTL_DAYS, DUE_ATTRS as E, keyNames, TABLES } from './tables.ts';
 
 export interface DueEntriesOptions {
   client: DynamoDBClient;
@@ -96,7 +96,7 @@ export class DynamoDbDueEntries implements DueIndex {
     this.maxBucketsPerCall = options.maxBucketsPerCall ?? 96;
     this.concurrency = options.queryConcurrency ?? DUE_SHARDS;
     this.pageSize = options.queryPageSize;
-    this.filing = new CoalescingBatchWriter(this.client, this.table);
+    this.filing = new CoalescingBatchWriter(this.client, this.table, keyNames(TABLES.due));
   }
 
   /**
@@ -105,10 +105,7 @@ export class DynamoDbDueEntries implements DueIndex {
    * customers, evaluated side by side, file theirs in one request before their conditional writes.
    */
   async put(pk: string, dueMs: number): Promise<void> {
-    const item = dueEntryItem(pk, dueMs, this.shards);
-    await this.filing.write([
-      { key: `${item[E.dueKey]?.S}\u0000${pk}`, request: { PutRequest: { Item: item } } },
-    ]);
+    await this.filing.write([{ PutRequest: { Item: dueEntryItem(pk, dueMs, this.shards) } }]);
   }
 
   /**

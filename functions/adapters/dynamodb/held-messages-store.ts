@@ -14,7 +14,7 @@ import type { HeldMessages } from '../../ports/held-messages.ts';
 import type { RetryOptions } from './batch.ts';
 import { batchWrite, CoalescingBatchWriter } from './batch.ts';
 import { checkShards, DUE_SHARDS, shardOf } from './due-keys.ts';
-import { HELD_ATTRS as A } from './tables.ts';
+import { HELD_ATTRS as A, keyNames, TABLES } from './tables.ts';
 
 type Item = Record<string, AttributeValue>;
 
@@ -83,17 +83,12 @@ export class DynamoDbHeldMessages implements HeldMessages {
     shards: number = DUE_SHARDS,
   ) {
     this.shards = checkShards(shards);
-    this.holding = new CoalescingBatchWriter(client, tableName, retry);
+    this.holding = new CoalescingBatchWriter(client, tableName, keyNames(TABLES.held), retry);
   }
 
   /** The messages that concurrent calls hold in one turn share their BatchWriteItem calls. */
   async hold(messages: readonly Message[]): Promise<void> {
-    await this.holding.write(
-      messages.map((m) => ({
-        key: m.messageId,
-        request: { PutRequest: { Item: encodeHeld(m, this.shards) } },
-      })),
-    );
+    await this.holding.write(messages.map((m) => ({ PutRequest: { Item: encodeHeld(m, this.shards) } })));
   }
 
   async due(uptoMs: number, limit: number): Promise<Message[]> {

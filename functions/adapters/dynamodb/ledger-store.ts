@@ -10,7 +10,7 @@ import { customerKey } from '../../domain/customer-state.ts';
 import type { LedgerWriter } from '../../ports/ledger-writer.ts';
 import type { RetryOptions } from './batch.ts';
 import { CoalescingBatchWriter } from './batch.ts';
-import { LEDGER_ATTRS } from './tables.ts';
+import { keyNames, LEDGER_ATTRS, TABLES } from './tables.ts';
 
 type Item = Record<string, AttributeValue>;
 
@@ -55,7 +55,7 @@ export class DynamoDbLedgerStore implements LedgerWriter {
     private readonly tableName: string,
     retry: RetryOptions = {},
   ) {
-    this.writer = new CoalescingBatchWriter(client, tableName, retry);
+    this.writer = new CoalescingBatchWriter(client, tableName, keyNames(TABLES.ledger), retry);
   }
 
   /**
@@ -63,12 +63,7 @@ export class DynamoDbLedgerStore implements LedgerWriter {
    * one turn share their BatchWriteItem calls: a relay batch's records write their entries together.
    */
   write(entries: readonly LedgerEntry[]): Promise<void> {
-    return this.writer.write(
-      entries.map((e) => ({
-        key: `${customerKey(e.brand, e.customerId)}\u0000${e.entryId}`,
-        request: { PutRequest: { Item: encodeLedgerEntry(e) } },
-      })),
-    );
+    return this.writer.write(entries.map((e) => ({ PutRequest: { Item: encodeLedgerEntry(e) } })));
   }
 
   /** A customer's entries, by entry id (reports and tests; the customer item keeps the recent ones). */

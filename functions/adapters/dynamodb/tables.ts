@@ -130,6 +130,13 @@ export const TABLES: Readonly<Record<TableId, TableDefinition>> = {
 
 export const TABLE_IDS = Object.keys(TABLES) as TableId[];
 
+/** The names of a table's key attributes: its partition key, then its sort key if it has one. */
+export function keyNames(table: TableDefinition): readonly string[] {
+  return table.sortKey === undefined
+    ? [table.partitionKey.name]
+    : [table.partitionKey.name, table.sortKey.name];
+}
+
 /** The environment variable carrying each table's name to the functions (the stack sets them). */
 export const TABLE_ENV: Readonly<Record<TableId, string>> = {
   customers: 'CUSTOMERS_TABLE',
