@@ -126,7 +126,6 @@ function quantitiesOf(t: StepTally, price: RefusedPrice, wall = false): Quantiti
 function withoutIndex(t: StepTally): StepTally {
   const out = scaleTally(t, 1);
   delete out.ops['BatchWriteItem:due'];
-  delete out.ops['PutItem:due'];
   return out;
 }
 
@@ -297,7 +296,7 @@ export function costFigures(run: MeasuredRun): CostBench {
     (n, k) => n + (all.ops[k]?.requests ?? 0),
     0,
   );
-  /** Customers the dispatcher's fan-out evaluated: one strongly consistent read each (alone or batched). */
+  /** Customers the dispatcher's fan-out evaluated: one read each (alone, or a key of a batch read). */
   const evaluations =
     (scheduled.ops['GetItem:customers']?.requests ?? 0) +
     (scheduled.ops['BatchGetItem:customers']?.entries ?? 0);

@@ -677,7 +677,7 @@ function breakdownOf(t: StepTally, price: RefusedPrice): Record<string, number> 
         ? 'customer read'
         : table === 'customers' && (op === 'PutItem' || op === 'UpdateItem')
           ? 'customer write'
-          : table === 'due' && (op === 'BatchWriteItem' || op === 'PutItem')
+          : table === 'due' && op === 'BatchWriteItem'
             ? 'due entries'
             : table === 'due' && op === 'Query'
               ? 'due query'

@@ -96,8 +96,8 @@ export function makeHandler(deps: IngestDeps) {
         return;
       }
       const outcome = await ingestEvent(ports, deps.ctx, p.event, clock(), ahead);
-      // The customer item knows its last 64 events (fingerprints) and every order id: a redelivered event is
-      // one read and no write. So is a delivery receipt, which changes nothing.
+      // The customer item knows its last 64 events (fingerprints) and every order id: a redelivered
+      // event is one read and no write. So is a delivery receipt, which changes nothing.
       if (!outcome.changed) {
         if (isDeliveryReceipt(p.event)) stats.receipts++;
         else stats.duplicates++;

@@ -125,9 +125,7 @@ export async function driveEmbedded(
       conflicts,
       // Entries filed (batched: a request may carry several).
       indexWrites: usage.dynamodb.operations
-        .filter(
-          (o) => o.resource === dueTable && (o.operation === 'PutItem' || o.operation === 'BatchWriteItem'),
-        )
+        .filter((o) => o.resource === dueTable && o.operation === 'BatchWriteItem')
         .reduce((n, o) => n + o.entries, 0),
     },
     states: [],
