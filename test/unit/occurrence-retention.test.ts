@@ -1,7 +1,7 @@
 /**
  * What an issuance keeps of the customer's occurrence records: a record goes once its campaign's
  * retention (`retentionDays`) has passed, unless it is once-ever or its message was deferred past its
- * decision and is not sent yet; the records the step itself makes always stay.
+ * decision and is not sent yet; the records the step itself makes, and those it converts, always stay.
  */
 import { describe, expect, it } from 'vitest';
 import type { OccurrenceRecord } from '../../functions/domain/customer-state.ts';
@@ -79,5 +79,57 @@ describe('occurrence records an issuance keeps', () => {
     expect(out.decisions).toEqual([]);
     expect(out.state.stats.orders).toBe(2);
     expect(out.state.occurrences['anniversary#old']).toBeDefined();
+  });
+});
+
+describe('a record a step converts', () => {
+  it('is kept whatever its age: an order arriving days late converts a win-back offer sent a year before', () => {
+    // Prepare: a win-back offer valid 365 days (the most a pack allows), sent at T0; an order placed
+    // the day before it expires reaches the engine six days later, when the record is past retention
+    const winBack = pack({
+      campaigns: [
+        {
+          id: 'win-back',
+          trigger: { type: 'dormancy', days: 30 },
+          reward: { points: 300, offer: { codePrefix: 'BACK', validityDays: 365 } },
+          channels: ['email'],
+        },
+      ],
+    });
+    const winBackCtx = ctxOf(winBack);
+    const T0 = Date.parse('2025-01-01T11:00:00Z');
+    const state = customer({ registeredAt: '2024-06-01T00:00:00Z', timeZone: 'UTC' }, winBack);
+    const key = 'win-back#2025-01-01';
+    state.occurrences = {
+      [key]: occurrenceRecord('win-back', 'dormancy', iso(T0), {
+        sendAt: iso(T0),
+        channels: ['email'],
+        offer: {
+          code: 'BACK-1',
+          expiresAt: iso(T0 + 365 * DAY),
+          pointsOnOrder: 300,
+          minBasket: 0,
+          accrualPercent: null,
+          category: null,
+        },
+      }),
+    };
+    const campaign = winBack.campaigns.find((c) => c.id === 'win-back');
+    if (campaign === undefined) throw new Error('no win-back campaign');
+    const nowMs = T0 + 370 * DAY;
+    expect(T0).toBeLessThan(nowMs - retentionDays(campaign, winBack.guardrails.frequencyCap.days) * DAY);
+
+    // Act
+    const out = processEvent(
+      state,
+      orderEvent({ id: 'o-late', at: iso(T0 + 364 * DAY), total: 40 }),
+      winBackCtx,
+      nowMs,
+    );
+
+    // Assess: converted and credited, the record kept with its new status
+    expect(out.decisions.map((d) => [d.type, d.key])).toEqual([['Converted', key]]);
+    expect(out.state.occurrences[key]?.status).toBe('converted');
+    expect(out.ledger.filter((e) => e.reason === 'conversion').map((e) => e.points)).toEqual([300]);
   });
 });
