@@ -18,7 +18,7 @@ import type { Message } from './message.ts';
 import { buildMessages } from './message.ts';
 import { credit, expirePoints } from './points.ts';
 import { profileCandidates, realtimeCandidates } from './realtime-triggers.ts';
-import { apply, isDeliveryReceipt } from './reducer.ts';
+import { apply } from './reducer.ts';
 import type { EngineContext, Listing } from './schedule.ts';
 import {
   campaignsOf,
@@ -455,15 +455,6 @@ export function processEvent(
     candidates.push(...realtimeCandidates(campaign, input));
   const decisions = [...conversions(next, event, ctx), ...decide(next, candidates, ctx, nowMs)];
   const outcome = settle(next, record(next, decisions, ctx, nowMs), ctx, nowMs);
-  // A delivery receipt that decided nothing and moved neither tier nor RFM class leaves the item as it
-  // was: a write would only record its id and time. A redelivered receipt changes nothing either.
-  if (
-    outcome.decisions.length === 0 &&
-    isDeliveryReceipt(event) &&
-    next.tier === state.tier &&
-    next.rfm === state.rfm
-  )
-    return idle(state);
   return { ...outcome, ledger: newLedger(state, outcome.state) };
 }
 

@@ -31,11 +31,16 @@ export function isDeliveryReceipt(event: DomainEvent): boolean {
   return event.type === 'MessageEngaged' && event.detail.kind === 'delivered';
 }
 
-/** Returns the state after `event`; the same object when the event changes nothing (a duplicate). */
+/**
+ * Returns the state after `event`; the same object when the event changes nothing: a duplicate, or a
+ * delivery receipt whose newer event time moves neither tier nor RFM class (recording its id and time
+ * alone would cost a write, and no trigger reacts to a receipt).
+ */
 export function apply(state: CustomerState, event: DomainEvent, settings: ProgramSettings): CustomerState {
   const fingerprint = eventFingerprint(event.id);
   // Items written before fingerprints kept the ids themselves: those are recognised too.
   if (state.recentEventIds.includes(fingerprint) || state.recentEventIds.includes(event.id)) return state;
+  if (isDeliveryReceipt(event) && !reclassifies(state, event.at, settings)) return state;
   if (event.type === 'OrderPlaced') {
     // A second OrderPlaced with a known order id is a no-op; a tombstone (cancelled before it arrived)
     // takes the order's data once, for reference, and counts nothing.
@@ -91,6 +96,15 @@ export function apply(state: CustomerState, event: DomainEvent, settings: Progra
   next.rfm = rfmClass(next, settings.program, asOf);
   next.version = state.version + 1;
   return next;
+}
+
+/** Whether an event at `at` would move the state's tier or RFM class (both are as of the newest event). */
+function reclassifies(state: CustomerState, at: string, settings: ProgramSettings): boolean {
+  const asOf = parseInstant(state.updatedAt === null || at > state.updatedAt ? at : state.updatedAt);
+  return (
+    tierAt(state, settings.program, asOf) !== state.tier ||
+    rfmClass(state, settings.program, asOf) !== state.rfm
+  );
 }
 
 /**

@@ -741,6 +741,39 @@ describe('apply: MessageEngaged', () => {
   });
 });
 
+describe('apply: delivery receipts', () => {
+  const ordered = () =>
+    applyAll([
+      registered('r', '2025-01-01T00:00:00Z'),
+      orderPlaced('o', '2025-01-02T00:00:00Z', 'o-1', [line('X', 100)]),
+    ]);
+
+  it('returns the state itself for a receipt that moves neither tier nor RFM class', () => {
+    // Prepare
+    const state = ordered();
+    // Act
+    const after = apply(state, messageEngaged('d', '2025-01-02T01:00:00Z', 'delivered'), SETTINGS);
+    // Assess: nothing to write, not even the receipt's fingerprint
+    expect(after).toBe(state);
+  });
+
+  it('applies a receipt whose newer event time moves the RFM class', () => {
+    // Prepare: a receipt long after the last order, when recency puts the customer in another class
+    const state = ordered();
+    const late = '2026-06-01T00:00:00Z';
+    const lateClass = rfmClass(state, SETTINGS.program, Date.parse(late));
+    expect(lateClass).not.toBe(state.rfm);
+    // Act
+    const after = apply(state, messageEngaged('d', late, 'delivered'), SETTINGS);
+    // Assess: a new state, reclassified, with the receipt recorded and no engagement counted
+    expect(after).not.toBe(state);
+    expect(after.rfm).toBe(lateClass);
+    expect(after.version).toBe(state.version + 1);
+    expect(after.recentEventIds.at(-1)).toBe(eventFingerprint('d'));
+    expect(after.engagement).toEqual(state.engagement);
+  });
+});
+
 describe('apply: bookkeeping', () => {
   it('increments the version and records the event once per applied event', () => {
     // Prepare
