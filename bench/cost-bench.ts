@@ -13,7 +13,11 @@
  *    0.5 RRU per started 4 KB of the items it reads (eventually consistent), pages of 100 items — on the
  *    run's mean stored item size, plus the Lambda time per item measured in the run's sweeps;
  *  - fixed per month: 2,880 dispatcher ticks with the deployed 16 due-entry shards, their Scheduler
- *    invocations, 30 sweeps' task messages, and the idle long polls of the three SQS event source mappings.
+ *    invocations, 30 sweeps' task messages, and the idle long polls of the three SQS event source mappings;
+ *  - campaign stats: the stats λ reads every customer write (its time per record, measured) and writes
+ *    each 15-minute window's counts once per stream shard: at 1M customers every campaign fires in every
+ *    window, so a window is priced at two items per campaign of the pack (its day, and an earlier day a
+ *    conversion or claw-back goes to), whatever the run's few messages a window touched.
  *
  * Three ways to run the scheduled triggers are priced side by side: the next-due index as deployed (with
  * the daily sweep as its safety net), a daily sweep alone (no index: day precision, the same work for
@@ -50,6 +54,16 @@ const SWEEP_SEGMENTS = 16;
  */
 const IDLE_POLLS_PER_MAPPING_MONTH = 5 * 3 * 60 * 24 * DAYS_PER_MONTH;
 const SQS_MAPPINGS = 3;
+/**
+ * Shards of the customers table's stream: one per table partition. A new on-demand table has four
+ * (4,000 WCU of write capacity at 1,000 per partition); a partition holds 10 GB, so items of about 1 KB
+ * need no more below 40M customers.
+ */
+const STREAM_SHARDS = 4;
+/** The stats λ's 15-minute tumbling windows per shard and month. */
+const STATS_WINDOWS_PER_SHARD_MONTH = DAYS_PER_MONTH * 96;
+/** Its invocations per shard and month: a batch a minute at most (batching window) plus each final one. */
+const STATS_INVOCATIONS_PER_SHARD_MONTH = DAYS_PER_MONTH * 24 * 60 + STATS_WINDOWS_PER_SHARD_MONTH;
 
 export type VariantId = 'dueIndex' | 'dailySweep' | 'quarterHourSweep';
 
@@ -83,6 +97,11 @@ export interface CostBench {
     evaluateMsPerCustomer: number;
     /** Modeled relay λ time per customer write it reads from the stream. */
     relayMsPerCustomerWrite: number;
+    /** Modeled stats λ time per stream record it counts. */
+    statsMsPerRecord: number;
+    /** Stats items a window writes: priced (2 per campaign), and measured in this small run. */
+    statsItemsPerWindow: { priced: number; measured: number };
+    streamShards: number;
     messagesPerCustomerMonth: number;
     meanItemBytes: number;
     sweepReadUnitsPerItem: number;
@@ -215,6 +234,34 @@ export function costFigures(run: MeasuredRun): CostBench {
       memoryGbOf('dispatch'),
     schedulerInvocations: 1,
   });
+  const statsRecords = Math.max(1, run.statsWindows.records);
+  const statsMsPerRecord = run.statsConsumer.modelMs.stats / statsRecords;
+  const statsItemsPriced = 2 * run.campaigns;
+  const statsWrites = billedUnits(run.statsConsumer, price).writeUnits;
+  /** Customer writes (stream records) of a tally: successful puts and updates of the item. */
+  const writesOf = (t: StepTally) =>
+    ['PutItem:customers', 'UpdateItem:customers'].reduce(
+      (n, k) => n + (t.ops[k]?.requests ?? 0) - (t.ops[k]?.refused ?? 0),
+      0,
+    );
+  const customerWritesPerMonth =
+    writesOf(ordersCm) + writesOf(othersCm) + writesOf(scheduledCm) + writesOf(sweepWrites) * DAYS_PER_MONTH;
+  const statsPart: Part = {
+    activity: 'campaign stats',
+    perCustomer: {
+      ...NO_QUANTITIES,
+      lambdaGbSeconds: ((statsMsPerRecord * customerWritesPerMonth) / 1000) * memoryGbOf('stats'),
+    },
+    fixed: {
+      ...NO_QUANTITIES,
+      dynamodbWriteUnits: STREAM_SHARDS * STATS_WINDOWS_PER_SHARD_MONTH * statsItemsPriced,
+      lambdaInvocations: STREAM_SHARDS * STATS_INVOCATIONS_PER_SHARD_MONTH,
+      lambdaGbSeconds:
+        ((STREAM_SHARDS * STATS_WINDOWS_PER_SHARD_MONTH * statsItemsPriced * MODEL_LATENCY_MS.dynamodb) /
+          1000) *
+        memoryGbOf('stats'),
+    },
+  };
   const idlePolls: Quantities = {
     ...NO_QUANTITIES,
     sqsRequests: SQS_MAPPINGS * IDLE_POLLS_PER_MAPPING_MONTH,
@@ -247,6 +294,7 @@ export function costFigures(run: MeasuredRun): CostBench {
       { activity: 'other events', perCustomer: q(othersCm), fixed: NO_QUANTITIES },
       { activity: 'scheduled triggers', perCustomer: q(scheduledCm), fixed: NO_QUANTITIES },
       sweepPart(1, true),
+      statsPart,
       fixedPart(true),
     ],
     dailySweep: [
@@ -254,6 +302,7 @@ export function costFigures(run: MeasuredRun): CostBench {
       { activity: 'other events', perCustomer: q(withoutIndex(othersCm)), fixed: NO_QUANTITIES },
       { activity: 'scheduled triggers', perCustomer: q(asSweepWork(scheduledCm)), fixed: NO_QUANTITIES },
       sweepPart(1, false),
+      statsPart,
       fixedPart(false),
     ],
     quarterHourSweep: [
@@ -261,6 +310,7 @@ export function costFigures(run: MeasuredRun): CostBench {
       { activity: 'other events', perCustomer: q(withoutIndex(othersCm)), fixed: NO_QUANTITIES },
       { activity: 'scheduled triggers', perCustomer: q(asSweepWork(scheduledCm)), fixed: NO_QUANTITIES },
       sweepPart(96, false),
+      statsPart,
       fixedPart(false),
     ],
   };
@@ -324,6 +374,12 @@ export function costFigures(run: MeasuredRun): CostBench {
       perScheduledEvaluation: roundQ(q(scaleTally(scheduled, 1 / Math.max(1, evaluations)))),
       evaluateMsPerCustomer: round(scheduled.modelMs.evaluate / Math.max(1, evaluations), 2),
       relayMsPerCustomerWrite: round(all.modelMs.relay / Math.max(1, customerWrites), 2),
+      statsMsPerRecord: round(statsMsPerRecord, 3),
+      statsItemsPerWindow: {
+        priced: statsItemsPriced,
+        measured: round(statsWrites / Math.max(1, run.statsWindows.closed), 2),
+      },
+      streamShards: STREAM_SHARDS,
       messagesPerCustomerMonth: round(
         (allEvents.messagesIssued + scheduled.messagesIssued) * perCustomerMonth,
         3,

@@ -116,6 +116,9 @@ if (groups.has('units')) {
       .map(([k, v]) => `${k} ${v}`)
       .join(', ')}`,
   );
+  log(
+    `  not per message (fixed)         idle tick ${u.idleTickUnits}; stats λ ${u.statsUnitsPerWindow} a 15-min window (${u.statsUnitsPerMessageAtThisSize} a message at this run's size)`,
+  );
   timed('units');
 }
 

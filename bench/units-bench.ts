@@ -322,6 +322,25 @@ function diff(before: Snapshot, after: Snapshot, tableIdOf: Map<string, TableId>
   return t;
 }
 
+/**
+ * Moves the stats λ's share of a step (its invocations and time, the stats table's units) into `into`:
+ * it runs when a tumbling window closes or a batch has waited its batching window, for the writes of
+ * many steps, not for the step that happens to be running.
+ */
+function takeStatsConsumer(t: StepTally, into: StepTally): void {
+  for (const [k, o] of Object.entries(t.ops)) {
+    if (!k.endsWith(':stats')) continue;
+    addTally(into, { ...emptyTally(), ops: { [k]: o } });
+    delete t.ops[k];
+  }
+  into.invocations.stats += t.invocations.stats;
+  into.wallMs.stats += t.wallMs.stats;
+  into.modelMs.stats += t.modelMs.stats;
+  t.invocations.stats = 0;
+  t.wallMs.stats = 0;
+  t.modelMs.stats = 0;
+}
+
 // ---------------------------------------------------------------------------------------------
 // The measured run
 
@@ -359,6 +378,15 @@ export interface MeasuredRun {
   triggerEvents: StepTally;
   /** The mean dispatcher tick that found nothing to do (the fixed cost of the schedule). */
   idleTick: StepTally;
+  /**
+   * The stats λ over the whole window (steps 0): its stats-table writes, one per (campaign, day) a
+   * 15-minute window touched, and its invocations — a cost per window, not per step or message.
+   */
+  statsConsumer: StepTally;
+  /** Campaigns in the pack. */
+  campaigns: number;
+  /** The stats λ's mapping over the window: tumbling windows closed, invocations, records read. */
+  statsWindows: { closed: number; invocations: number; records: number };
   idleTicks: number;
   refusedPrice: RefusedPrice;
   items: ItemSizes;
@@ -459,7 +487,7 @@ async function runMeasured(options: MeasuredRunOptions): Promise<MeasuredRun> {
     });
     const t1 = performance.now();
 
-    // The embedded stack, loaded with those customers' items; their stream records are not relayed
+    // The embedded stack, loaded with those customers' items; their stream records are not relayed or counted
     // (their messages and ledger entries were produced in memory).
     let measuring = false;
     const counters = { queued: 0, issued: 0, occurrences: 0 };
@@ -495,9 +523,9 @@ async function runMeasured(options: MeasuredRunOptions): Promise<MeasuredRun> {
         return client;
       },
       wrapHandler(fn, handler): Invocable {
-        if (fn !== 'relay') return handler;
+        if (fn !== 'relay' && fn !== 'stats') return handler;
         return (event, context) =>
-          measuring ? handler(event, context) : Promise.resolve({ batchItemFailures: [] });
+          measuring ? handler(event, context) : Promise.resolve({ batchItemFailures: [], state: {} });
       },
     });
     try {
@@ -523,7 +551,8 @@ async function runMeasured(options: MeasuredRunOptions): Promise<MeasuredRun> {
         null,
         switchMs,
       );
-      await stack.settle();
+      // The loaded items' records pass the stream consumers unread, the stats λ's waiting ones too.
+      await stack.closeWindows();
       measuring = true;
       const t2 = performance.now();
 
@@ -540,6 +569,8 @@ async function runMeasured(options: MeasuredRunOptions): Promise<MeasuredRun> {
         occurrences: counters.occurrences,
       });
       const byKind: Record<string, StepTally> = {};
+      const statsConsumer = emptyTally();
+      const mappingAtStart = stack.streamMappings().stats;
       const triggerEvents = emptyTally();
       const idle = emptyTally();
       let idleTicks = 0;
@@ -549,6 +580,8 @@ async function runMeasured(options: MeasuredRunOptions): Promise<MeasuredRun> {
         const now = snapshot();
         const t = diff(previous, now, tableIdOf);
         previous = now;
+        takeStatsConsumer(t, statsConsumer);
+        if (kind === 'close') return;
         let k = kind;
         if (kind === 'timer') {
           if (t.invocations.dispatch > 0) k = 'tick';
@@ -589,6 +622,9 @@ async function runMeasured(options: MeasuredRunOptions): Promise<MeasuredRun> {
         });
       }
       await advanceTimers(end);
+      // The end of the window: the stats λ writes the counts of the windows still open.
+      await step('close', () => stack.closeWindows());
+      const mappingAtEnd = stack.streamMappings().stats;
       const t3 = performance.now();
 
       // What a refused conditional write is billed: the mean successful write of the same kind.
@@ -610,6 +646,13 @@ async function runMeasured(options: MeasuredRunOptions): Promise<MeasuredRun> {
         triggerEvents,
         idleTick: idleTicks === 0 ? emptyTally() : scaleTally(idle, 1 / idleTicks),
         idleTicks,
+        statsConsumer,
+        campaigns: pack.campaigns.length,
+        statsWindows: {
+          closed: (mappingAtEnd?.windowsClosed ?? 0) - (mappingAtStart?.windowsClosed ?? 0),
+          invocations: (mappingAtEnd?.invocations ?? 0) - (mappingAtStart?.invocations ?? 0),
+          records: (mappingAtEnd?.records ?? 0) - (mappingAtStart?.records ?? 0),
+        },
         refusedPrice,
         items,
         seconds: {
@@ -654,6 +697,13 @@ export interface UnitsBench {
   idleTickUnits: number;
   /** The daily sweep's units per customer per day (not counted above: a safety net, priced in cost). */
   sweepUnitsPerCustomerDay: number;
+  /**
+   * The stats λ's units (its stats-table writes) per 15-minute window it closed: not counted above, a
+   * cost per window however many messages the window carried (one write per campaign and day it touched).
+   */
+  statsUnitsPerWindow: number;
+  /** Per message if they were counted: what they are at this run's size (a few messages a window). */
+  statsUnitsPerMessageAtThisSize: number;
   messages: number;
   events: number;
   customers: number;
@@ -729,6 +779,8 @@ export function unitsFigures(run: MeasuredRun): UnitsBench {
     breakdown,
     idleTickUnits: round(unitsOf(run.idleTick, price)),
     sweepUnitsPerCustomerDay: round(unitsOf(sweep, price) / sweepCustomerDays),
+    statsUnitsPerWindow: round(unitsOf(run.statsConsumer, price) / Math.max(1, run.statsWindows.closed)),
+    statsUnitsPerMessageAtThisSize: round(unitsOf(run.statsConsumer, price) / Math.max(1, messages)),
     messages,
     events,
     customers: run.customersAtStart,

@@ -10,7 +10,7 @@ import { TABLE_ENV } from '../functions/adapters/dynamodb/tables.ts';
 import { DETAIL_TYPES } from '../functions/domain/events.ts';
 import { ENV } from '../functions/shared/env.ts';
 
-export type FunctionId = 'ingest' | 'relay' | 'dispatch' | 'evaluate' | 'maintenance';
+export type FunctionId = 'ingest' | 'relay' | 'stats' | 'dispatch' | 'evaluate' | 'maintenance';
 export type QueueId =
   | 'ingest'
   | 'work'
@@ -52,6 +52,11 @@ export interface StreamTrigger {
   readonly retryAttempts: number;
   readonly maxRecordAgeSeconds: number;
   readonly parallelizationFactor: number;
+  /**
+   * TumblingWindowInSeconds: the function sums each window's records in the window's state and acts on
+   * the sum once, at the window's end (0: no windows). Lambda allows it only with parallelization factor 1.
+   */
+  readonly tumblingWindowSeconds: number;
   readonly reportBatchItemFailures: true;
   /** Where the metadata of records that exhausted their retries goes. */
   readonly onFailure: QueueId;
@@ -126,7 +131,7 @@ export const QUEUES: Readonly<Record<QueueId, QueueWiring>> = {
   },
   relayFailures: {
     id: 'relayFailures',
-    description: 'Customers stream batches the relay gave up on (stream metadata, for replay)',
+    description: 'Customers stream batches the relay or the stats λ gave up on (stream metadata, for replay)',
     maxReceiveCount: null,
     retentionDays: 14,
     urlEnv: null,
@@ -206,7 +211,7 @@ export const FUNCTIONS: Readonly<Record<FunctionId, FunctionWiring>> = {
   relay: {
     id: 'relay',
     entry: 'functions/handlers/relay.ts',
-    description: 'Customers stream → ledger entries, channel queues, held messages, campaign stats',
+    description: 'Customers stream → ledger entries, channel queues, held messages',
     timeoutSeconds: 60,
     memoryMb: 512,
     triggers: [
@@ -220,13 +225,43 @@ export const FUNCTIONS: Readonly<Record<FunctionId, FunctionWiring>> = {
         retryAttempts: 10,
         maxRecordAgeSeconds: 6 * 3600,
         parallelizationFactor: 2,
+        tumblingWindowSeconds: 0,
         reportBatchItemFailures: true,
         onFailure: 'relayFailures',
       },
     ],
-    tables: { ledger: 'write', held: 'write', stats: 'update' },
+    tables: { ledger: 'write', held: 'write' },
     // The on-failure destination (relayFailures) is granted by the stream trigger itself.
     queues: { email: 'send', sms: 'send', push: 'send', rejected: 'send' },
+    campaigns: true,
+  },
+  stats: {
+    id: 'stats',
+    entry: 'functions/handlers/stats.ts',
+    description: 'Customers stream → campaign stats items, one write per item per 15-minute window',
+    timeoutSeconds: 60,
+    memoryMb: 512,
+    triggers: [
+      {
+        kind: 'stream',
+        table: 'customers',
+        // Off the delivery path: records wait up to a minute to fill a batch, and each 15-minute window's
+        // counts are written once, at its end (the relay's batches at 1M customers hold about one record).
+        batchSize: 1000,
+        maxBatchingWindowSeconds: 60,
+        startingPosition: 'TRIM_HORIZON',
+        bisectBatchOnError: true,
+        retryAttempts: 10,
+        maxRecordAgeSeconds: 6 * 3600,
+        parallelizationFactor: 1,
+        tumblingWindowSeconds: 900,
+        reportBatchItemFailures: true,
+        onFailure: 'relayFailures',
+      },
+    ],
+    tables: { stats: 'update' },
+    // The on-failure destination (relayFailures) is granted by the stream trigger itself.
+    queues: {},
     campaigns: true,
   },
   dispatch: {

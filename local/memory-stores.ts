@@ -187,7 +187,7 @@ export class MemoryCustomerStore implements CustomerStore, DueIndex {
 export class MemoryCampaignStats implements CampaignStatsWriter, CampaignStatsReader {
   private readonly items = new Map<string, { stats: CampaignDayStats; batches: Set<string> }>();
 
-  /** Adds the deltas at once (the in-memory runtime's relay, which has no batches to name). */
+  /** Adds the deltas at once (the in-memory runtime, which has no batches or windows to name). */
   addNow(deltas: readonly CampaignDayStats[], batchId?: string): CampaignStatsReport {
     const report: CampaignStatsReport = { applied: 0, repeated: 0, failed: [] };
     for (const d of deltas) {

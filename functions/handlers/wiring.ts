@@ -40,7 +40,7 @@ export interface DataLayer {
   held: HeldMessages;
   decodeImage: DecodeImage;
   scanner: CustomerScanner;
-  /** Per-campaign, per-day counters (the relay adds each batch's). */
+  /** Per-campaign, per-day counters (the stats λ adds each tumbling window's). */
   stats: CampaignStatsWriter;
 }
 

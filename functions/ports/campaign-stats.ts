@@ -1,6 +1,6 @@
 /**
- * The per-campaign, per-day stats store: one item per (brand, campaign, UTC day) that the relay adds
- * each batch's counts to (functions/domain/campaign-stats.ts says what is counted).
+ * The per-campaign, per-day stats store: one item per (brand, campaign, UTC day) that the stats λ adds
+ * each window's counts to (functions/domain/campaign-stats.ts says what is counted).
  */
 import type { CampaignDayStats } from '../domain/campaign-stats.ts';
 
@@ -31,7 +31,7 @@ export interface CampaignStatsWriter {
   ): Promise<CampaignStatsReport>;
 }
 
-/** Reads the stats items back (reports, the local runtimes' outputs; the relay only writes). */
+/** Reads the stats items back (reports, the local runtimes' outputs; the stats λ only writes). */
 export interface CampaignStatsReader {
   /** The items of one campaign from `fromDay` to `toDay` (inclusive, `YYYY-MM-DD`), by day. */
   campaign(brand: string, campaignId: string, fromDay: string, toDay: string): Promise<CampaignDayStats[]>;

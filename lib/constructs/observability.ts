@@ -1,6 +1,6 @@
 /**
- * Alarms and the dashboard: every DLQ with a message in it, function errors and throttles, the relay's
- * stream iterator age, campaign stats the relay could not write, all to one encrypted SNS topic (with
+ * Alarms and the dashboard: every DLQ with a message in it, function errors and throttles, the stream
+ * consumers' iterator age, campaign stats the stats λ could not write, all to one encrypted SNS topic (with
  * the stage's alarm email subscribed when set); a dashboard with the functions, the queues, the
  * engine's own metrics (Powertools EMF) and the per-campaign counters.
  */
@@ -155,7 +155,7 @@ export class Observability extends Construct {
 
     alarm('CampaignStatsFailed', {
       alarmDescription:
-        'relay: campaign stats items not written (counts lost; the relay log "campaign stats not written" has them)',
+        'stats: campaign stats items not written (the window is retried; the stats log "campaign stats not written" has the counts)',
       metric: new Metric({
         namespace: POWERTOOLS_METRICS_NAMESPACE,
         metricName: 'CampaignStatsFailed',
@@ -184,9 +184,11 @@ export class Observability extends Construct {
     dashboard.addWidgets(
       perFunction('Throttles', (fn) => fn.metricThrottles({ label: fn.wiring.id, statistic: 'Sum' })),
       new GraphWidget({
-        title: 'Relay iterator age',
+        title: 'Stream iterator age',
         width: 8,
-        left: [functions.relay.metric('IteratorAge', { statistic: 'Maximum' })],
+        left: FUNCTION_IDS.filter((fnId) => FUNCTIONS[fnId].triggers.some((t) => t.kind === 'stream')).map(
+          (fnId) => functions[fnId].metric('IteratorAge', { label: fnId, statistic: 'Maximum' }),
+        ),
       }),
       new GraphWidget({
         title: 'Queue depth',

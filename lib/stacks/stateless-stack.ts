@@ -73,6 +73,9 @@ export class StatelessStack extends Stack {
             retryAttempts: trigger.retryAttempts,
             maxRecordAge: Duration.seconds(trigger.maxRecordAgeSeconds),
             parallelizationFactor: trigger.parallelizationFactor,
+            ...(trigger.tumblingWindowSeconds > 0
+              ? { tumblingWindow: Duration.seconds(trigger.tumblingWindowSeconds) }
+              : {}),
             reportBatchItemFailures: trigger.reportBatchItemFailures,
             onFailure: new SqsDlq(data.queues[trigger.onFailure]),
           }),

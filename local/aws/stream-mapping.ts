@@ -16,9 +16,22 @@
  * - a given-up batch sends Lambda's on-failure record (stream metadata, no data) to `onFailure` and the
  *   shard moves on.
  *
- * Nothing waits: retries follow each other at once and `drain()` returns when a poll finds nothing new.
- * The caller owns time. Not modelled: the batching window, `parallelizationFactor` (one batch per shard
- * at a time), retry backoff, tumbling windows, filters, and infinite retries (`retryAttempts: -1`).
+ * - with `tumblingWindowSeconds`, each record belongs to the window its `ApproximateCreationDateTime`
+ *   falls in (windows aligned on the epoch); a batch never spans two windows; each invocation gets the
+ *   window, the `state` the previous invocation of the window returned (`{}` at its start) and must
+ *   return a `state` (a response without one is a failed invocation). The window's final invocation
+ *   (`isFinalInvokeForWindow`, no records) comes when a record of a later window is next, or when the
+ *   clock has passed the window's end; a state over 1 MB ends the window early
+ *   (`isWindowTerminatedEarly`) and the same window goes on with a fresh state. A final invocation that
+ *   fails is retried (Lambda holds the shard until it succeeds; here up to `retryAttempts` times, then
+ *   the window's state is dropped and counted);
+ * - with `maxBatchingWindowSeconds`, records wait until a full batch is there, the first of them has
+ *   waited that long by the clock, or their tumbling window has ended.
+ *
+ * Nothing waits in real time: retries follow each other at once, and `drain()` returns when a poll finds
+ * nothing new and no batch is ready. The caller owns time; `flush()` invokes whatever waits and closes
+ * every open window, as if time had passed. Not modelled: `parallelizationFactor` (one batch per shard
+ * at a time), retry backoff, filters, and infinite retries (`retryAttempts: -1`).
  */
 import type { AttributeValue as SdkAttributeValue } from '@aws-sdk/client-dynamodb-streams';
 import type { AttributeValue, Context, DynamoDBRecord, DynamoDBStreamEvent } from 'aws-lambda';
@@ -61,7 +74,27 @@ export interface StreamEventSourceOptions {
   streamArn?: string;
   account?: string;
   region?: string;
+  /** TumblingWindowInSeconds (1–900); 0 or absent: no windows. */
+  tumblingWindowSeconds?: number;
+  /**
+   * MaximumBatchingWindowInSeconds (0–300): how long records wait for a full batch. Absent or 0: a
+   * batch is invoked as soon as its records are polled.
+   */
+  maxBatchingWindowSeconds?: number;
 }
+
+/** What a tumbling window adds to the event (Lambda Developer Guide, "stateful stream processing"). */
+export interface StreamWindowFields {
+  window: { start: string; end: string };
+  state: Record<string, unknown>;
+  shardId: string;
+  eventSourceARN: string;
+  isFinalInvokeForWindow: boolean;
+  isWindowTerminatedEarly: boolean;
+}
+
+/** Lambda ends a window early when its state grows over this (1 MB). */
+export const MAX_WINDOW_STATE_BYTES = 1024 * 1024;
 
 /** The options a function's stream trigger fixes; the caller adds the clock and the on-failure queue. */
 export type WiredStreamOptions = Pick<
@@ -74,6 +107,7 @@ export type WiredStreamOptions = Pick<
   | 'functionName'
   | 'timeoutSeconds'
   | 'memoryMb'
+  | 'tumblingWindowSeconds'
 >;
 
 export interface StreamDrainResult {
@@ -97,6 +131,10 @@ export interface StreamDrainResult {
   givenUp: number;
   /** On-failure records sent (one per given-up batch). */
   failureRecords: number;
+  /** Final invocations of tumbling windows (also counted in `invocations`). */
+  windowsClosed: number;
+  /** Windows whose state was dropped: their final invocation failed past `retryAttempts`. */
+  windowsGivenUp: number;
 }
 
 /** The body of an on-failure record, as Lambda sends it for a stream batch. */
@@ -127,6 +165,10 @@ interface Polled {
   /** ApproximateCreationDateTime in epoch ms, when the record has one. */
   readonly createdMs: number | undefined;
   readonly bytes: number;
+  /** When it was polled, by the clock (the batching window counts from there). */
+  readonly polledMs: number;
+  /** Start of its tumbling window (epoch ms); 0 without windows. */
+  readonly windowStart: number;
 }
 
 interface Batch {
@@ -139,13 +181,25 @@ interface Batch {
   lastThrew: boolean;
 }
 
+interface OpenWindow {
+  readonly start: number;
+  readonly end: number;
+  state: Record<string, unknown>;
+  /** Failed final invocations so far. */
+  finalRetries: number;
+}
+
 interface Shard {
   readonly id: string;
   /** Polled, not in a batch yet. */
   readonly waiting: Polled[];
   /** Batches cut and not finished, the head first (more than one after a split). */
   readonly batches: Batch[];
+  /** The tumbling window its invocations are in, once one opened. */
+  window: OpenWindow | undefined;
 }
+
+type Count = (key: keyof StreamDrainResult, n?: number) => void;
 
 function zero(): StreamDrainResult {
   return {
@@ -159,6 +213,8 @@ function zero(): StreamDrainResult {
     bisected: 0,
     givenUp: 0,
     failureRecords: 0,
+    windowsClosed: 0,
+    windowsGivenUp: 0,
   };
 }
 
@@ -227,6 +283,9 @@ export class StreamEventSource {
   private readonly streamArn: string;
   private readonly functionArn: string;
   private draining = false;
+  /** Tumbling window length, 0 without windows. */
+  private readonly windowMs: number;
+  private readonly batchingMs: number;
 
   constructor(
     private readonly source: StreamSource,
@@ -245,6 +304,16 @@ export class StreamEventSource {
     if (age !== -1 && !integerIn(age, 60, 604_800)) {
       throw new RangeError(`maxRecordAgeSeconds must be -1 or from 60 to 604800, got ${age}`);
     }
+    const tumbling = options.tumblingWindowSeconds ?? 0;
+    if (!integerIn(tumbling, 0, 900)) {
+      throw new RangeError(`tumblingWindowSeconds must be from 0 to 900, got ${tumbling}`);
+    }
+    const batching = options.maxBatchingWindowSeconds ?? 0;
+    if (!integerIn(batching, 0, 300)) {
+      throw new RangeError(`maxBatchingWindowSeconds must be from 0 to 300, got ${batching}`);
+    }
+    this.windowMs = tumbling * 1000;
+    this.batchingMs = batching * 1000;
     const account = options.account ?? DEFAULT_ACCOUNT;
     const region = options.region ?? DEFAULT_REGION;
     this.functionArn = `arn:aws:lambda:${region}:${account}:function:${options.functionName}`;
@@ -260,13 +329,26 @@ export class StreamEventSource {
 
   /**
    * Polls the source and processes what it returned — shards in turn, one batch per shard per turn,
-   * retries and splits right away — until a poll returns no record and nothing is left to process.
+   * retries and splits right away — until a poll returns no record and no batch is ready.
    */
-  async drain(): Promise<StreamDrainResult> {
+  drain(): Promise<StreamDrainResult> {
+    return this.run(false);
+  }
+
+  /**
+   * `drain()`, then every record still waiting for its batching window is invoked and every open
+   * tumbling window is closed (its final invocation), as if time had passed until each ended: the end
+   * of a run.
+   */
+  flush(): Promise<StreamDrainResult> {
+    return this.run(true);
+  }
+
+  private async run(force: boolean): Promise<StreamDrainResult> {
     if (this.draining) throw new Error('drain() is already running');
     this.draining = true;
     const result = zero();
-    const count = (key: keyof StreamDrainResult, n = 1) => {
+    const count: Count = (key, n = 1) => {
       result[key] += n;
       this.totals[key] += n;
     };
@@ -277,10 +359,10 @@ export class StreamEventSource {
         let polled = 0;
         for (const batch of batches) polled += this.accept(batch);
         count('records', polled);
-        if (polled === 0 && !this.hasWork()) return result;
-        while (this.hasWork()) {
+        if (polled === 0 && !this.hasWork(force)) return result;
+        while (this.hasWork(force)) {
           for (const shard of this.shards.values()) {
-            if (shard.waiting.length > 0 || shard.batches.length > 0) await this.step(shard, count);
+            if (this.ready(shard, force)) await this.step(shard, count, force);
           }
         }
       }
@@ -289,43 +371,84 @@ export class StreamEventSource {
     }
   }
 
-  private hasWork(): boolean {
-    for (const shard of this.shards.values()) {
-      if (shard.waiting.length > 0 || shard.batches.length > 0) return true;
-    }
+  private hasWork(force: boolean): boolean {
+    for (const shard of this.shards.values()) if (this.ready(shard, force)) return true;
     return false;
+  }
+
+  /** Whether the shard has a batch to invoke or a window to close now. */
+  private ready(shard: Shard, force: boolean): boolean {
+    return shard.batches.length > 0 || this.cutNow(shard, force) > 0 || this.windowDue(shard, force);
   }
 
   private accept(batch: StreamBatch): number {
     let shard = this.shards.get(batch.shardId);
     if (shard === undefined) {
-      shard = { id: batch.shardId, waiting: [], batches: [] };
+      shard = { id: batch.shardId, waiting: [], batches: [], window: undefined };
       this.shards.set(batch.shardId, shard);
     }
+    const now = this.options.clock.now();
     for (const polled of batch.records) {
       const raw = this.options.recordTime === undefined ? polled : this.options.recordTime(polled);
       const record = toDynamoDBRecord(raw, this.streamArn);
+      const createdMs = raw.dynamodb?.ApproximateCreationDateTime?.getTime();
+      const at = createdMs ?? now;
       shard.waiting.push({
         record,
         sequenceNumber: raw.dynamodb?.SequenceNumber ?? '',
-        createdMs: raw.dynamodb?.ApproximateCreationDateTime?.getTime(),
+        createdMs,
         bytes: Buffer.byteLength(JSON.stringify(record), 'utf8'),
+        polledMs: now,
+        windowStart: this.windowMs === 0 ? 0 : at - (at % this.windowMs),
       });
     }
     return batch.records.length;
   }
 
-  /** The shard's head batch, cut from the waiting records when there is none. */
-  private head(shard: Shard): Batch | undefined {
-    const current = shard.batches[0];
-    if (current !== undefined) return current;
+  /**
+   * How many waiting records make the next batch, if it is to be invoked now; 0 when there is none or
+   * it waits for its batching window.
+   */
+  private cutNow(shard: Shard, force: boolean): number {
+    const first = shard.waiting[0];
+    if (first === undefined) return 0;
     let bytes = 0;
     let n = 0;
+    let full = false;
     for (const p of shard.waiting) {
-      if (n === this.options.batchSize || (n > 0 && bytes + p.bytes > MAX_LAMBDA_PAYLOAD_BYTES)) break;
+      if (p.windowStart !== first.windowStart) {
+        // A later window's record is next: this window's records go now.
+        full = true;
+        break;
+      }
+      if (n === this.options.batchSize || (n > 0 && bytes + p.bytes > MAX_LAMBDA_PAYLOAD_BYTES)) {
+        full = true;
+        break;
+      }
       bytes += p.bytes;
       n++;
     }
+    if (n === this.options.batchSize) full = true;
+    if (force || full || this.batchingMs === 0) return n;
+    const now = this.options.clock.now();
+    const windowEnded = this.windowMs > 0 && now >= first.windowStart + this.windowMs;
+    return windowEnded || now >= first.polledMs + this.batchingMs ? n : 0;
+  }
+
+  /** Whether the shard's open window is to be closed now: its records are done and its end passed. */
+  private windowDue(shard: Shard, force: boolean): boolean {
+    const open = shard.window;
+    if (open === undefined || shard.batches.length > 0) return false;
+    const next = shard.waiting[0];
+    if (next !== undefined && next.windowStart === open.start) return false;
+    return force || next !== undefined || this.options.clock.now() >= open.end;
+  }
+
+  /** The shard's head batch, cut from the waiting records when there is none and one is ready. */
+  private head(shard: Shard, force: boolean): Batch | undefined {
+    const current = shard.batches[0];
+    if (current !== undefined) return current;
+    const n = this.cutNow(shard, force);
     if (n === 0) return undefined;
     const batch: Batch = {
       records: shard.waiting.splice(0, n),
@@ -338,19 +461,7 @@ export class StreamEventSource {
     return batch;
   }
 
-  /** One step of a shard: drops expired records, or invokes the head batch once and acts on the outcome. */
-  private async step(shard: Shard, count: (key: keyof StreamDrainResult, n?: number) => void): Promise<void> {
-    const batch = this.head(shard);
-    if (batch === undefined) return;
-
-    const expired = this.expiredPrefix(batch.records);
-    if (expired > 0) {
-      this.giveUp(shard, batch, batch.records.slice(0, expired), 'RecordAgeExceeded', count);
-      batch.records = batch.records.slice(expired);
-      if (batch.records.length === 0) shard.batches.shift();
-      return;
-    }
-
+  private context(): { requestId: string; context: Context } {
     const { functionName } = this.options;
     const requestId = deterministicUuid(`lambda-stream:${functionName}`, invocationCount++);
     const context = makeLambdaContext(this.options.clock, {
@@ -361,6 +472,89 @@ export class StreamEventSource {
       ...(this.options.account === undefined ? {} : { account: this.options.account }),
       ...(this.options.region === undefined ? {} : { region: this.options.region }),
     });
+    return { requestId, context };
+  }
+
+  private windowFields(shard: Shard, open: OpenWindow, final: boolean, early: boolean): StreamWindowFields {
+    return {
+      window: { start: isoSeconds(open.start), end: isoSeconds(open.end) },
+      state: open.state,
+      shardId: shard.id,
+      eventSourceARN: this.streamArn,
+      isFinalInvokeForWindow: final,
+      isWindowTerminatedEarly: early,
+    };
+  }
+
+  /** A response's state when it has one (a tumbling window's invocation fails without). */
+  private static stateOf(response: unknown): Record<string, unknown> | undefined {
+    if (typeof response !== 'object' || response === null || !('state' in response)) return undefined;
+    const state: unknown = response.state;
+    return typeof state === 'object' && state !== null && !Array.isArray(state)
+      ? (state as Record<string, unknown>)
+      : undefined;
+  }
+
+  /** The final invocation of the shard's open window; the window closes when it succeeds. */
+  private async closeWindow(shard: Shard, open: OpenWindow, early: boolean, count: Count): Promise<void> {
+    const { context } = this.context();
+    count('invocations');
+    let ok: boolean;
+    try {
+      const response = await this.handler(
+        { Records: [], ...this.windowFields(shard, open, true, early) } as DynamoDBStreamEvent,
+        context,
+      );
+      ok = StreamEventSource.stateOf(response) !== undefined;
+    } catch {
+      ok = false;
+    }
+    if (!ok) {
+      count('errors');
+      open.finalRetries++;
+      if (open.finalRetries <= this.options.retryAttempts) {
+        count('retried');
+        return;
+      }
+      count('windowsGivenUp');
+    } else {
+      count('windowsClosed');
+    }
+    if (early && ok) {
+      // The same window goes on with a fresh state.
+      open.state = {};
+      open.finalRetries = 0;
+    } else {
+      shard.window = undefined;
+    }
+  }
+
+  /** One step of a shard: closes its window, drops expired records, or invokes the head batch once. */
+  private async step(shard: Shard, count: Count, force: boolean): Promise<void> {
+    const batch = this.head(shard, force);
+    const open = shard.window;
+    if (open !== undefined && (batch === undefined || batch.records[0]?.windowStart !== open.start)) {
+      if (batch !== undefined || this.windowDue(shard, force))
+        await this.closeWindow(shard, open, false, count);
+      return;
+    }
+    if (batch === undefined) return;
+
+    const expired = this.expiredPrefix(batch.records);
+    if (expired > 0) {
+      this.giveUp(shard, batch, batch.records.slice(0, expired), 'RecordAgeExceeded', count);
+      batch.records = batch.records.slice(expired);
+      if (batch.records.length === 0) shard.batches.shift();
+      return;
+    }
+
+    let window: OpenWindow | undefined;
+    if (this.windowMs > 0) {
+      const start = batch.records[0]?.windowStart ?? 0;
+      window = open ?? { start, end: start + this.windowMs, state: {}, finalRetries: 0 };
+      shard.window = window;
+    }
+    const { requestId, context } = this.context();
     batch.invokes++;
     batch.lastRequestId = requestId;
     count('invocations');
@@ -368,13 +562,34 @@ export class StreamEventSource {
 
     let failedAt: number | null;
     try {
-      const response = await this.handler({ Records: batch.records.map((p) => p.record) }, context);
-      failedAt = this.options.reportBatchItemFailures ? this.checkpoint(batch.records, response) : null;
-      batch.lastThrew = false;
+      const records = batch.records.map((p) => p.record);
+      const event =
+        window === undefined
+          ? { Records: records }
+          : { Records: records, ...this.windowFields(shard, window, false, false) };
+      const response = await this.handler(event as DynamoDBStreamEvent, context);
+      const state = window === undefined ? undefined : StreamEventSource.stateOf(response);
+      if (window !== undefined && state === undefined) {
+        // A tumbling window's response must carry the state: without it the invocation failed.
+        count('errors');
+        failedAt = 0;
+        batch.lastThrew = true;
+      } else {
+        if (window !== undefined && state !== undefined) window.state = state;
+        failedAt = this.options.reportBatchItemFailures ? this.checkpoint(batch.records, response) : null;
+        batch.lastThrew = false;
+      }
     } catch {
       count('errors');
       failedAt = 0;
       batch.lastThrew = true;
+    }
+
+    if (
+      window !== undefined &&
+      Buffer.byteLength(JSON.stringify(window.state), 'utf8') > MAX_WINDOW_STATE_BYTES
+    ) {
+      await this.closeWindow(shard, window, true, count);
     }
 
     if (failedAt === null) {
@@ -446,7 +661,7 @@ export class StreamEventSource {
     batch: Batch,
     records: readonly Polled[],
     condition: StreamFailureRecord['requestContext']['condition'],
-    count: (key: keyof StreamDrainResult, n?: number) => void,
+    count: Count,
   ): void {
     const first = records[0];
     const last = records[records.length - 1];
@@ -489,7 +704,12 @@ export class StreamEventSource {
   }
 }
 
-/** The mapping options of a function's stream trigger in the wiring (without clock and destination). */
+/**
+ * The mapping options of a function's stream trigger in the wiring (without clock and destination).
+ * Not the batching window: a caller models it only where its clock moves while records wait (the
+ * embedded stack's does not during a settle, and a relay batch held for a second would wait there
+ * until the next timer).
+ */
 export function wiredStreamOptions(fn: FunctionWiring, trigger: StreamTrigger): WiredStreamOptions {
   return {
     batchSize: trigger.batchSize,
@@ -497,6 +717,7 @@ export function wiredStreamOptions(fn: FunctionWiring, trigger: StreamTrigger): 
     retryAttempts: trigger.retryAttempts,
     maxRecordAgeSeconds: trigger.maxRecordAgeSeconds,
     reportBatchItemFailures: trigger.reportBatchItemFailures,
+    tumblingWindowSeconds: trigger.tumblingWindowSeconds,
     functionName: fn.id,
     timeoutSeconds: fn.timeoutSeconds,
     memoryMb: fn.memoryMb,

@@ -94,7 +94,8 @@ export async function driveEmbedded(
     ctx.model = refits.fit();
   }
   await stack.advanceTo(end);
-  await stack.settle();
+  // The run ends here: the stats λ writes the counts of the windows still open.
+  await stack.closeWindows();
   options.onProgress?.(source.total, source.total);
 
   const usage = stack.usage();

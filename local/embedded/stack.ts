@@ -18,7 +18,7 @@ import type { Context } from 'aws-lambda';
 import { RequestRecorder } from '../../functions/adapters/aws/recorder.ts';
 import type { DynamoDbCampaignStats } from '../../functions/adapters/dynamodb/campaign-stats-store.ts';
 import { dynamoDbDataLayer } from '../../functions/adapters/dynamodb/data-layer.ts';
-import type { StreamBatch } from '../../functions/adapters/dynamodb/stream-reader.ts';
+import type { StreamBatch, StreamRecord } from '../../functions/adapters/dynamodb/stream-reader.ts';
 import { StreamReader } from '../../functions/adapters/dynamodb/stream-reader.ts';
 import type { CampaignFile } from '../../functions/domain/campaign.ts';
 import type { CampaignDayStats } from '../../functions/domain/campaign-stats.ts';
@@ -30,6 +30,7 @@ import * as evaluate from '../../functions/handlers/evaluate.ts';
 import * as ingest from '../../functions/handlers/ingest.ts';
 import * as maintenance from '../../functions/handlers/maintenance.ts';
 import * as relay from '../../functions/handlers/relay.ts';
+import * as stats from '../../functions/handlers/stats.ts';
 import type { DataLayer, Services } from '../../functions/handlers/wiring.ts';
 import type { DecodeImage } from '../../functions/ports/customer-image.ts';
 import type { FunctionId, QueueId, SqsTrigger, StreamTrigger } from '../../lib/wiring.ts';
@@ -45,7 +46,7 @@ import { LocalScheduler, wiringExpression } from './../aws/scheduler.ts';
 import type { LocalQueue, QueueCalls, SqsHandler } from './../aws/sqs.ts';
 import { createWiredQueues, pollToHandler, wiredPollOptions } from './../aws/sqs.ts';
 import { asSqsClient, LocalSqsClient } from './../aws/sqs-client.ts';
-import type { StreamHandler } from './../aws/stream-mapping.ts';
+import type { StreamDrainResult, StreamHandler } from './../aws/stream-mapping.ts';
 import { StreamEventSource, wiredStreamOptions } from './../aws/stream-mapping.ts';
 import type { RunRecorder } from '../run-recorder.ts';
 
@@ -215,7 +216,8 @@ export class EmbeddedStack {
     trigger: SqsTrigger;
     fn: FunctionId;
   }[] = [];
-  private readonly stream: StreamEventSource;
+  /** The Customers stream's event source mappings (the relay's, the stats λ's), in wiring order. */
+  private readonly streams: { fn: FunctionId; mapping: StreamEventSource }[] = [];
   private readonly usageByFunction: Record<FunctionId, FunctionUsage>;
   private readonly invoke: Record<FunctionId, Invocable>;
   private schedulerInvocations = 0;
@@ -286,6 +288,7 @@ export class EmbeddedStack {
     const composers: Record<FunctionId, (s: Services) => unknown> = {
       ingest: ingest.compose,
       relay: relay.compose,
+      stats: stats.compose,
       dispatch: dispatch.compose,
       evaluate: evaluate.compose,
       maintenance: maintenance.compose,
@@ -314,7 +317,6 @@ export class EmbeddedStack {
       });
     }
     this.scheduler = new LocalScheduler(clock);
-    let stream: StreamEventSource | undefined;
     for (const fn of Object.values(FUNCTIONS)) {
       for (const trigger of fn.triggers) {
         if (trigger.kind === 'sqs') {
@@ -325,7 +327,7 @@ export class EmbeddedStack {
             fn: fn.id,
           });
         } else if (trigger.kind === 'stream') {
-          stream = this.streamSource(fn.id, trigger, streamArn);
+          this.streams.push({ fn: fn.id, mapping: this.streamSource(fn.id, trigger, streamArn) });
         } else {
           this.scheduler.create(
             `${fn.id}-${trigger.id}`,
@@ -340,8 +342,7 @@ export class EmbeddedStack {
         }
       }
     }
-    if (stream === undefined) throw new Error('the wiring has no stream trigger on the customers table');
-    this.stream = stream;
+    if (this.streams.length === 0) throw new Error('the wiring has no stream trigger on the customers table');
   }
 
   /** Every body queued on a channel queue is a message of the run; the rejected queue is rejected.jsonl. */
@@ -414,8 +415,28 @@ export class EmbeddedStack {
       describeEveryPolls: 100,
     });
     const source = new CustomersStream(reader, writes);
+    const handler = this.invoke[fn] as StreamHandler;
+    const options = {
+      ...wiredStreamOptions(FUNCTIONS[fn], trigger),
+      onFailure: this.queues[trigger.onFailure],
+      clock: this.clock,
+      streamArn,
+      // A windowed consumer's records wait for their batch as in AWS (the clock moves between settles);
+      // the relay's one-second batching window is not modelled: its records go at once.
+      ...(trigger.tumblingWindowSeconds > 0
+        ? { maxBatchingWindowSeconds: trigger.maxBatchingWindowSeconds }
+        : {}),
+      // DynamoDB Local stamps records with wall-clock time; the stack's time is the simulated clock.
+      recordTime: (record: StreamRecord) =>
+        record.dynamodb === undefined
+          ? record
+          : {
+              ...record,
+              dynamodb: { ...record.dynamodb, ApproximateCreationDateTime: new Date(this.clock.now()) },
+            },
+    };
+    if (fn !== 'relay') return new StreamEventSource(source, handler, options);
     // The run's campaign counts come from each customer write's old and new image, once per record.
-    const relayHandler = this.invoke[fn] as StreamHandler;
     const decode = this.decodeImage;
     // A batch the relay failed comes back within the same drain: recent ids are enough to count once.
     const seen = new RecentIds(50_000);
@@ -430,22 +451,9 @@ export class EmbeddedStack {
         if (next !== null)
           this.options.recorder.customerWritten(old === undefined ? null : decode(old), next);
       }
-      return relayHandler(event, context);
+      return handler(event, context);
     };
-    return new StreamEventSource(source, observed, {
-      ...wiredStreamOptions(FUNCTIONS[fn], trigger),
-      onFailure: this.queues[trigger.onFailure],
-      clock: this.clock,
-      streamArn,
-      // DynamoDB Local stamps records with wall-clock time; the stack's time is the simulated clock.
-      recordTime: (record) =>
-        record.dynamodb === undefined
-          ? record
-          : {
-              ...record,
-              dynamodb: { ...record.dynamodb, ApproximateCreationDateTime: new Date(this.clock.now()) },
-            },
-    });
+    return new StreamEventSource(source, observed, options);
   }
 
   private async invokeScheduled(fn: FunctionId, input: Record<string, unknown>): Promise<void> {
@@ -489,20 +497,37 @@ export class EmbeddedStack {
           work += r.received;
         }
       };
+      const drain = async () => {
+        for (const { mapping } of this.streams) work += (await mapping.drain()).records;
+      };
       if (this.options.concurrent === true) {
         // Every mapping at once: one customer may be ingested and evaluated at the same time.
         await Promise.all(this.sqsPollers.map(poll));
-        work += (await this.stream.drain()).records;
+        await drain();
       } else {
         for (const p of this.sqsPollers) {
           await poll(p);
-          work += (await this.stream.drain()).records;
+          await drain();
         }
       }
       this.deliverChannelQueues();
       if (work === 0) return;
       if (round > 10_000) throw new Error('the embedded stack did not settle after 10,000 rounds');
     }
+  }
+
+  /**
+   * The end of a run: `settle()`, then the stream consumers invoke what waits for a batching window and
+   * close their open tumbling windows (the stats λ writes the last counts), as if time had passed.
+   */
+  async closeWindows(): Promise<void> {
+    await this.settle();
+    for (const { mapping } of this.streams) await mapping.flush();
+  }
+
+  /** What each stream consumer's mapping did so far (invocations, windows closed …), by function. */
+  streamMappings(): Partial<Record<FunctionId, StreamDrainResult>> {
+    return Object.fromEntries(this.streams.map(({ fn, mapping }) => [fn, mapping.stats()]));
   }
 
   /** The delivery workers: channel queue messages are taken as they become visible. */
@@ -561,7 +586,10 @@ export class EmbeddedStack {
     return (await this.held.due(Number.MAX_SAFE_INTEGER, 1_000_000)).map((m) => m.messageId);
   }
 
-  /** The campaign stats items the relay wrote, sorted by brand, campaign and day. */
+  /**
+   * The campaign stats items the stats λ wrote, sorted by brand, campaign and day: the counts of windows
+   * still open are not in them until `closeWindows()`.
+   */
   async campaignStats(): Promise<CampaignDayStats[]> {
     return this.stats.all();
   }

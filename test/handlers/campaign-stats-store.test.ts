@@ -12,6 +12,7 @@ import {
   BATCH_SLOTS,
   DynamoDbCampaignStats,
   decodeStatsItem,
+  STATS_WRITE_CONCURRENCY,
   statsUpdateInput,
 } from '../../functions/adapters/dynamodb/campaign-stats-store.ts';
 import type { CampaignDayStats } from '../../functions/domain/campaign-stats.ts';
@@ -90,6 +91,29 @@ describe('DynamoDbCampaignStats.add', () => {
     expect(report.failed).toEqual([
       { stats: c, error: expect.objectContaining({ name: 'ThrottlingException' }) },
     ]);
+  });
+
+  it(`writes a window's many items ${STATS_WRITE_CONCURRENCY} at a time, every one of them`, async () => {
+    // Prepare
+    let inFlight = 0;
+    let most = 0;
+    ddbMock.on(UpdateItemCommand).callsFake(async () => {
+      inFlight++;
+      most = Math.max(most, inFlight);
+      await new Promise((resolve) => setTimeout(resolve, 1));
+      inFlight--;
+      return {};
+    });
+    const store = new DynamoDbCampaignStats(new DynamoDBClient({}), 'lt-stats');
+    const items = Array.from({ length: 30 }, (_, i) => stats(`campaign-${i}`, { fired: 1 }));
+
+    // Act
+    const report = await store.add(items, 'window-1', { signal: AbortSignal.timeout(10_000) });
+
+    // Assess
+    expect(report).toEqual({ applied: 30, repeated: 0, failed: [] });
+    expect(ddbMock).toHaveReceivedCommandTimes(UpdateItemCommand, 30);
+    expect(most).toBe(STATS_WRITE_CONCURRENCY);
   });
 });
 

@@ -5,9 +5,9 @@
  * fakes of the ports the handlers add.
  */
 import { readFileSync } from 'node:fs';
-import type { Context, SQSRecord } from 'aws-lambda';
-import type { CustomerState, LedgerEntry } from '../../functions/domain/customer-state.ts';
-import { customerKey } from '../../functions/domain/customer-state.ts';
+import type { Context, DynamoDBRecord, SQSRecord } from 'aws-lambda';
+import type { CustomerState, LedgerEntry, OccurrenceRecord } from '../../functions/domain/customer-state.ts';
+import { customerKey, emptyState } from '../../functions/domain/customer-state.ts';
 import type { EngineContext } from '../../functions/domain/engine.ts';
 import type { Message } from '../../functions/domain/message.ts';
 import type { StreamImage } from '../../functions/ports/customer-image.ts';
@@ -215,4 +215,60 @@ export class MemoryWorkQueue implements WorkQueue<CustomerRef> {
 export function decodeTestImage(image: StreamImage): CustomerState | null {
   const text = image.state?.S;
   return text === undefined ? null : (JSON.parse(text) as CustomerState);
+}
+
+/** An issued `first-order-thank-you` milestone with an email message, decided at `at`. */
+export function milestoneOccurrence(at: string, over: Partial<OccurrenceRecord> = {}): OccurrenceRecord {
+  return {
+    campaignId: 'first-order-thank-you',
+    trigger: 'milestone',
+    status: 'issued',
+    at,
+    sendAt: at,
+    channels: ['email'],
+    points: 100,
+    reason: null,
+    orderId: null,
+    capped: true,
+    deferred: false,
+    offer: null,
+    offers: [],
+    variables: {},
+    onceEver: true,
+    ...over,
+  };
+}
+
+/** A customer with an email address at example.com and these occurrences. */
+export function customerWith(
+  id: string,
+  occurrences: Record<string, OccurrenceRecord>,
+  version: number,
+): CustomerState {
+  const s = emptyState('default', id);
+  return { ...s, version, contacts: { ...s.contacts, email: `${id}@example.com` }, occurrences };
+}
+
+/**
+ * A MODIFY record of the customers stream (test codec) whose write adds occurrence `key` to customer
+ * `id`, with sequence number `sequence` and creation time `createdMs`.
+ */
+export function occurrenceWrite(
+  id: string,
+  key: string,
+  occ: OccurrenceRecord,
+  sequence: number,
+  createdMs: number,
+): DynamoDBRecord {
+  return {
+    eventID: `evt-${sequence}`,
+    eventName: 'MODIFY',
+    dynamodb: {
+      Keys: { pk: { S: `default#${id}` } },
+      SequenceNumber: String(sequence).padStart(21, '0'),
+      ApproximateCreationDateTime: createdMs / 1000,
+      OldImage: { state: { S: JSON.stringify(customerWith(id, {}, 1)) } },
+      NewImage: { state: { S: JSON.stringify(customerWith(id, { [key]: occ }, 2)) } },
+    },
+  };
 }

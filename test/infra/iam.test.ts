@@ -107,13 +107,13 @@ describe('function roles', () => {
     }
   });
 
-  it('lets only the relay touch the stats table, and only with UpdateItem', () => {
+  it('lets only the stats λ touch the stats table, and only with UpdateItem', () => {
     const statsArn = JSON.stringify(engine.service.resolve(engine.data.tables.stats.tableArn));
     for (const fnId of FUNCTION_IDS) {
       const onStats = statementsOf(fnId).filter((s) =>
         resourcesOf(s).some((r) => JSON.stringify(r) === statsArn),
       );
-      if (fnId !== 'relay') {
+      if (fnId !== 'stats') {
         expect(onStats, fnId).toEqual([]);
         continue;
       }
@@ -133,6 +133,7 @@ describe('function roles', () => {
       maintenance: [['dynamodb:BatchWriteItem']],
       dispatch: [['dynamodb:BatchWriteItem', 'dynamodb:Query']],
       relay: [],
+      stats: [],
     };
     for (const fnId of FUNCTION_IDS) {
       const statements = onDue(fnId);

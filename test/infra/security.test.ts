@@ -161,7 +161,7 @@ describe.each(STAGES)('%s stage', (stage) => {
   it('gives roles nothing but their own policies: no managed policies, no inline role policies', () => {
     const roles = of(stage).service.findResources('AWS::IAM::Role') as Resources;
     // One per function and one per schedule.
-    expect(Object.keys(roles)).toHaveLength(7);
+    expect(Object.keys(roles)).toHaveLength(8);
     for (const [id, role] of Object.entries(roles)) {
       const p = role.Properties ?? {};
       expect(p.ManagedPolicyArns, id).toBeUndefined();

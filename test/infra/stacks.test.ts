@@ -97,7 +97,7 @@ describe('stateful stack', () => {
 describe('stateless stack', () => {
   it('runs every function on ARM64 Node 22 with tracing and its own log group', () => {
     const fns = service.findResources('AWS::Lambda::Function');
-    expect(Object.keys(fns)).toHaveLength(5);
+    expect(Object.keys(fns)).toHaveLength(6);
     for (const fn of Object.values(fns)) {
       expect(fn.Properties).toMatchObject({
         Architectures: ['arm64'],
@@ -106,7 +106,7 @@ describe('stateless stack', () => {
         LoggingConfig: { LogGroup: expect.anything() },
       });
     }
-    service.resourceCountIs('AWS::Logs::LogGroup', 5);
+    service.resourceCountIs('AWS::Logs::LogGroup', 6);
     service.hasResourceProperties('AWS::Logs::LogGroup', { RetentionInDays: 7 });
   });
 
@@ -137,6 +137,19 @@ describe('stateless stack', () => {
       FunctionResponseTypes: ['ReportBatchItemFailures'],
       DestinationConfig: { OnFailure: { Destination: Match.anyValue() } },
     });
+    // The stats λ: 15-minute tumbling windows, which Lambda allows only with parallelization factor 1.
+    service.hasResourceProperties('AWS::Lambda::EventSourceMapping', {
+      EventSourceArn: Match.anyValue(),
+      StartingPosition: 'TRIM_HORIZON',
+      BatchSize: 1000,
+      MaximumBatchingWindowInSeconds: 60,
+      TumblingWindowInSeconds: 900,
+      ParallelizationFactor: 1,
+      BisectBatchOnFunctionError: true,
+      MaximumRetryAttempts: 10,
+      FunctionResponseTypes: ['ReportBatchItemFailures'],
+      DestinationConfig: { OnFailure: { Destination: Match.anyValue() } },
+    });
   });
 
   it('schedules dispatch at minute 1, 16, 31, 46 and a daily sweep', () => {
@@ -158,9 +171,10 @@ describe('stateless stack', () => {
     const alarms = Object.values(service.findResources('AWS::CloudWatch::Alarm'));
     const byMetric = (name: string) => alarms.filter((a) => a.Properties.MetricName === name).length;
     expect(byMetric('ApproximateNumberOfMessagesVisible')).toBe(8);
-    expect(byMetric('Errors')).toBe(5);
-    expect(byMetric('Throttles')).toBe(5);
-    expect(byMetric('IteratorAge')).toBe(1);
+    expect(byMetric('Errors')).toBe(6);
+    expect(byMetric('Throttles')).toBe(6);
+    // The relay's and the stats λ's.
+    expect(byMetric('IteratorAge')).toBe(2);
     expect(byMetric('CampaignStatsFailed')).toBe(1);
     for (const alarm of alarms) expect(alarm.Properties.AlarmActions).toHaveLength(1);
     service.resourceCountIs('AWS::CloudWatch::Dashboard', 1);

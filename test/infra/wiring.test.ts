@@ -68,7 +68,21 @@ describe('template ⇄ wiring', () => {
       expect(mapping, `${fnId} ${trigger.kind}`).toBeDefined();
       expect(mapping?.Properties.BatchSize).toBe(trigger.batchSize);
       expect(mapping?.Properties.FunctionResponseTypes).toEqual(['ReportBatchItemFailures']);
+      if (trigger.kind === 'stream') {
+        expect(mapping?.Properties.TumblingWindowInSeconds).toBe(
+          trigger.tumblingWindowSeconds > 0 ? trigger.tumblingWindowSeconds : undefined,
+        );
+        // Lambda refuses a tumbling window with a parallelization factor above 1.
+        if (trigger.tumblingWindowSeconds > 0) expect(trigger.parallelizationFactor).toBe(1);
+      }
     }
+  });
+
+  it('reads the customers stream with at most two consumers (DynamoDB Streams throttles more)', () => {
+    const readers = FUNCTION_IDS.filter((fnId) =>
+      FUNCTIONS[fnId].triggers.some((t) => t.kind === 'stream' && t.table === 'customers'),
+    );
+    expect(readers).toEqual(['relay', 'stats']);
   });
 
   it('sets each queue URL variable from the queue the wiring names', () => {

@@ -12,8 +12,14 @@ import type {
   StreamEventSourceOptions,
   StreamFailureRecord,
   StreamSource,
+  StreamWindowFields,
 } from '../../local/aws/stream-mapping.ts';
-import { StreamEventSource, toDynamoDBRecord, wiredStreamOptions } from '../../local/aws/stream-mapping.ts';
+import {
+  MAX_WINDOW_STATE_BYTES,
+  StreamEventSource,
+  toDynamoDBRecord,
+  wiredStreamOptions,
+} from '../../local/aws/stream-mapping.ts';
 
 const T0 = Date.UTC(2025, 2, 10, 10, 0, 0);
 const STREAM = 'arn:aws:dynamodb:us-east-1:000000000000:table/customers/stream/2025-01-01T00:00:00.000';
@@ -399,10 +405,14 @@ describe('StreamEventSource', () => {
       retryAttempts: 10,
       maxRecordAgeSeconds: 6 * 3600,
       reportBatchItemFailures: true,
+      tumblingWindowSeconds: 0,
       functionName: 'relay',
       timeoutSeconds: 60,
       memoryMb: 512,
     });
+    const stats = FUNCTIONS.stats.triggers[0];
+    if (stats?.kind !== 'stream') throw new Error('stats has a stream trigger');
+    expect(wiredStreamOptions(FUNCTIONS.stats, stats)).toMatchObject({ tumblingWindowSeconds: 900 });
     const clock = new SimulatedClock(T0);
     const make = (o: Partial<StreamEventSourceOptions>) =>
       new StreamEventSource(new FakeSource(), () => undefined, { ...wired, clock, ...o });
@@ -413,5 +423,190 @@ describe('StreamEventSource', () => {
     expect(() => make({ retryAttempts: -1 })).toThrow(/infinite/);
     expect(() => make({ batchSize: 0 })).toThrow(RangeError);
     expect(() => make({ maxRecordAgeSeconds: 30 })).toThrow(RangeError);
+    expect(() => make({ tumblingWindowSeconds: 901 })).toThrow(RangeError);
+    expect(() => make({ maxBatchingWindowSeconds: 301 })).toThrow(RangeError);
+  });
+});
+
+describe('StreamEventSource: tumbling windows and the batching window', () => {
+  const WINDOW_S = 900;
+  const W0 = T0 - (T0 % (WINDOW_S * 1000));
+  type Windowed = DynamoDBStreamEvent & StreamWindowFields;
+  /** A handler that sums its records' ordinals in the state and remembers every final state. */
+  function summing(options: Partial<StreamEventSourceOptions> = {}) {
+    const finals: { sum: number; window: Windowed['window']; early: boolean }[] = [];
+    const events: Windowed[] = [];
+    const s = setup(
+      (event, n) => {
+        const e = event as Windowed;
+        events.push(e);
+        const sum = Number(e.state.sum ?? 0) + n.reduce((a, b) => a + b, 0);
+        if (e.isFinalInvokeForWindow) {
+          finals.push({ sum, window: e.window, early: e.isWindowTerminatedEarly });
+          return { state: {} };
+        }
+        return { state: { sum }, batchItemFailures: [] };
+      },
+      { tumblingWindowSeconds: WINDOW_S, ...options },
+    );
+    return { ...s, finals, events };
+  }
+
+  it('carries the state through a window and closes it when a record of the next window comes', async () => {
+    const { source, mapping, calls, finals, events } = summing({ batchSize: 2 });
+    source.push('shard-1', record(1, T0), record(2, T0 + 1000), record(3, T0 + 2000));
+    source.push('shard-1', record(4, W0 + WINDOW_S * 1000 + 5));
+    const result = await mapping.drain();
+
+    // A batch never spans two windows: [3] goes alone, then the window closes before [4].
+    expect(calls).toEqual([[1, 2], [3], [], [4]]);
+    expect(events[0]).toMatchObject({
+      window: {
+        start: new Date(W0).toISOString().replace('.000', ''),
+        end: new Date(W0 + WINDOW_S * 1000).toISOString().replace('.000', ''),
+      },
+      state: {},
+      shardId: 'shard-1',
+      eventSourceARN: STREAM,
+      isFinalInvokeForWindow: false,
+      isWindowTerminatedEarly: false,
+    });
+    expect(events[1]?.state).toEqual({ sum: 3 });
+    expect(finals).toEqual([{ sum: 6, window: events[0]?.window, early: false }]);
+    // The next window starts with a fresh state.
+    expect(events[3]?.state).toEqual({});
+    expect(result).toMatchObject({ invocations: 4, windowsClosed: 1, processed: 4 });
+  });
+
+  it('closes a window once the clock has passed its end, and at flush() before that', async () => {
+    const { source, mapping, finals, clock } = summing();
+    source.push('shard-1', record(1, T0), record(2, T0));
+    await mapping.drain();
+    expect(finals).toEqual([]);
+    await clock.advanceTo(W0 + WINDOW_S * 1000);
+    await mapping.drain();
+    expect(finals.map((f) => f.sum)).toEqual([3]);
+
+    source.push('shard-1', record(3, clock.now()));
+    await mapping.drain();
+    expect(finals.map((f) => f.sum)).toEqual([3]);
+    expect(await mapping.flush()).toMatchObject({ windowsClosed: 1 });
+    expect(finals.map((f) => f.sum)).toEqual([3, 3]);
+  });
+
+  it('keeps the state a partial failure returns and retries the rest in the same window', async () => {
+    let first = true;
+    const finals: number[] = [];
+    const { source, mapping, calls } = setup(
+      (event, n) => {
+        const e = event as Windowed;
+        const prior = Number(e.state.sum ?? 0);
+        if (e.isFinalInvokeForWindow) {
+          finals.push(prior);
+          return { state: {} };
+        }
+        if (first && n.includes(2)) {
+          first = false;
+          // Record 1 counted, 2 failed: the state holds what was counted.
+          return { state: { sum: prior + 1 }, ...fail(2) };
+        }
+        return { state: { sum: prior + n.reduce((a, b) => a + b, 0) }, batchItemFailures: [] };
+      },
+      { tumblingWindowSeconds: WINDOW_S },
+    );
+    source.push('shard-1', record(1), record(2), record(3));
+    await mapping.flush();
+    expect(calls).toEqual([[1, 2, 3], [2, 3], []]);
+    expect(finals).toEqual([6]);
+  });
+
+  it('fails an invocation whose response has no state, and retries a failed final invocation', async () => {
+    let answers = 0;
+    let finalTries = 0;
+    const { source, mapping } = setup(
+      (event) => {
+        const e = event as Windowed;
+        if (e.isFinalInvokeForWindow) {
+          finalTries++;
+          if (finalTries === 1) throw new Error('stats table throttled');
+          return { state: {} };
+        }
+        answers++;
+        return answers === 1 ? { batchItemFailures: [] } : { state: { ok: true }, batchItemFailures: [] };
+      },
+      { tumblingWindowSeconds: WINDOW_S },
+    );
+    source.push('shard-1', record(1));
+    const result = await mapping.flush();
+    expect(answers).toBe(2);
+    expect(finalTries).toBe(2);
+    expect(result).toMatchObject({
+      errors: 2,
+      retried: 2,
+      windowsClosed: 1,
+      windowsGivenUp: 0,
+      processed: 1,
+    });
+  });
+
+  it('drops a window whose final invocation keeps failing past retryAttempts', async () => {
+    const { source, mapping } = setup(
+      (event) => {
+        if ((event as Windowed).isFinalInvokeForWindow) throw new Error('down');
+        return { state: {}, batchItemFailures: [] };
+      },
+      { tumblingWindowSeconds: WINDOW_S, retryAttempts: 2 },
+    );
+    source.push('shard-1', record(1));
+    expect(await mapping.flush()).toMatchObject({ windowsGivenUp: 1, windowsClosed: 0, retried: 2 });
+  });
+
+  it('ends a window early when its state grows over 1 MB; the window goes on with a fresh state', async () => {
+    const big = 'x'.repeat(MAX_WINDOW_STATE_BYTES);
+    const states: unknown[] = [];
+    const { source, mapping, calls } = setup(
+      (event) => {
+        const e = event as Windowed;
+        states.push({
+          final: e.isFinalInvokeForWindow,
+          early: e.isWindowTerminatedEarly,
+          keys: Object.keys(e.state),
+        });
+        if (e.isFinalInvokeForWindow) return { state: {} };
+        return { state: { big }, batchItemFailures: [] };
+      },
+      { tumblingWindowSeconds: WINDOW_S, batchSize: 1 },
+    );
+    source.push('shard-1', record(1), record(2));
+    await mapping.flush();
+    expect(calls).toEqual([[1], [], [2], [], []]);
+    expect(states).toEqual([
+      { final: false, early: false, keys: [] },
+      { final: true, early: true, keys: ['big'] },
+      { final: false, early: false, keys: [] },
+      { final: true, early: true, keys: ['big'] },
+      { final: true, early: false, keys: [] },
+    ]);
+  });
+
+  it('with a batching window, records wait for a full batch or for the window to pass', async () => {
+    const { source, mapping, calls, clock } = setup(() => ({ batchItemFailures: [] }), {
+      batchSize: 3,
+      maxBatchingWindowSeconds: 60,
+    });
+    source.push('shard-1', record(1), record(2));
+    expect(await mapping.drain()).toMatchObject({ invocations: 0 });
+    source.push('shard-1', record(3), record(4));
+    await mapping.drain();
+    expect(calls).toEqual([[1, 2, 3]]);
+    await clock.advanceTo(clock.now() + 59_000);
+    await mapping.drain();
+    expect(calls).toEqual([[1, 2, 3]]);
+    await clock.advanceTo(clock.now() + 1_000);
+    await mapping.drain();
+    expect(calls).toEqual([[1, 2, 3], [4]]);
+    source.push('shard-1', record(5));
+    await mapping.flush();
+    expect(calls).toEqual([[1, 2, 3], [4], [5]]);
   });
 });

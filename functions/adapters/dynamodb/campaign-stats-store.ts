@@ -106,6 +106,9 @@ export function decodeStatsItem(item: Record<string, AttributeValue>): CampaignD
   return { brand, campaignId, day, counters };
 }
 
+/** Stats items written at once by one `add`. */
+export const STATS_WRITE_CONCURRENCY = 8;
+
 export class DynamoDbCampaignStats implements CampaignStatsWriter, CampaignStatsReader {
   constructor(
     private readonly client: DynamoDBClient,
@@ -119,9 +122,13 @@ export class DynamoDbCampaignStats implements CampaignStatsWriter, CampaignStats
   ): Promise<CampaignStatsReport> {
     const report: CampaignStatsReport = { applied: 0, repeated: 0, failed: [] };
     const sendOptions = options.signal === undefined ? {} : { abortSignal: options.signal };
-    // Few items per batch (campaigns × days touched): all at once.
-    await Promise.all(
-      deltas.map(async (stats) => {
+    // A window's items (campaigns × days touched), a few at a time: each request holds a listener on
+    // the signal, and a window of a large pack has dozens of items.
+    let next = 0;
+    const worker = async () => {
+      for (let i = next++; i < deltas.length; i = next++) {
+        const stats = deltas[i];
+        if (stats === undefined) continue;
         try {
           await this.client.send(
             new UpdateItemCommand(statsUpdateInput(this.tableName, stats, batchId)),
@@ -132,8 +139,9 @@ export class DynamoDbCampaignStats implements CampaignStatsWriter, CampaignStats
           if (isConditionFailure(error)) report.repeated++;
           else report.failed.push({ stats, error });
         }
-      }),
-    );
+      }
+    };
+    await Promise.all(Array.from({ length: Math.min(STATS_WRITE_CONCURRENCY, deltas.length) }, worker));
     return report;
   }
 
