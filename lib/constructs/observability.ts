@@ -60,7 +60,7 @@ export const ENGINE_METRICS = {
     'MessageTooLarge',
   ],
   Scheduling: ['CustomersDispatched', 'CustomersEvaluated', 'CustomersScanned', 'CustomersReindexed'],
-  Failures: ['RecordsFailed', 'CampaignStatsFailed'],
+  Failures: ['RecordsFailed', 'StatsRecordsFailed', 'CampaignStatsFailed'],
 } as const;
 
 /** The period of the per-campaign graphs (and of the SEARCH expressions behind them). */
