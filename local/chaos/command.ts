@@ -26,6 +26,7 @@ export const HELP_CHAOS = `Usage:
 export const VIOLATIONS = [
   'duplicateBonuses',
   'missingBonuses',
+  'statsMismatches',
   'duplicateMessages',
   'lostMessages',
   'changedMessages',

@@ -11,6 +11,8 @@
  *   sent, as if another worker had written first (the use case reads again).
  * - `crash-after-relay`: the relay wrote its ledger entries and queued its messages, then died before
  *   answering (the stream mapping delivers the batch again).
+ * - `crash-after-stats`: the stats λ counted its batch (and, on a window's final invocation, wrote the
+ *   window's items), then died before answering: the mapping invokes it again with the same state.
  * - `crash-mid-batch`: an SQS consumer handled the first half of its batch, then died (SQS redelivers the
  *   whole batch after the visibility timeout).
  */
@@ -25,6 +27,7 @@ export type FaultKind =
   | 'timeout-after-write'
   | 'condition-race'
   | 'crash-after-relay'
+  | 'crash-after-stats'
   | 'crash-mid-batch';
 
 const DATA_OPERATIONS = new Set([
@@ -49,6 +52,7 @@ export class FaultInjector {
     'timeout-after-write': 0,
     'condition-race': 0,
     'crash-after-relay': 0,
+    'crash-after-stats': 0,
     'crash-mid-batch': 0,
   };
   /** Faults are injected while this returns true (the run keeps a calm tail to drain its retries). */
@@ -104,17 +108,29 @@ export class FaultInjector {
     return client;
   }
 
+  /** The handler, dying now and then after it did its work, before it answers. */
+  private crashAfter(handler: Invocable, kind: FaultKind, what: string): Invocable {
+    return async (event, context) => {
+      const result = await handler(event, context);
+      if (this.roll()) {
+        this.count(kind);
+        throw new Error(`chaos: ${what}`);
+      }
+      return result;
+    };
+  }
+
   /** Wraps a function's handler with the crashes that function can have. */
   wrap(fn: FunctionId, handler: Invocable): Invocable {
     if (fn === 'relay') {
-      return async (event, context) => {
-        const result = await handler(event, context);
-        if (this.roll()) {
-          this.count('crash-after-relay');
-          throw new Error('chaos: the relay crashed after writing and queueing');
-        }
-        return result;
-      };
+      return this.crashAfter(handler, 'crash-after-relay', 'the relay crashed after writing and queueing');
+    }
+    if (fn === 'stats') {
+      return this.crashAfter(
+        handler,
+        'crash-after-stats',
+        'the stats λ crashed after counting (and writing)',
+      );
     }
     if (fn === 'ingest' || fn === 'evaluate') {
       return async (event, context) => {

@@ -11,6 +11,8 @@
  * before the comparison.
  */
 import type { CampaignFile } from '../../functions/domain/campaign.ts';
+import type { CampaignCounters, CampaignDayStats } from '../../functions/domain/campaign-stats.ts';
+import { campaignDayKey, mergeCampaignStats } from '../../functions/domain/campaign-stats.ts';
 import type { Channel, LedgerEntry } from '../../functions/domain/customer-state.ts';
 import type { DomainEvent } from '../../functions/domain/events.ts';
 import type { Message } from '../../functions/domain/message.ts';
@@ -64,6 +66,9 @@ export interface ChaosReport extends MessageCounts {
   faultsByKind: Record<FaultKind, number>;
   duplicateBonuses: number;
   missingBonuses: number;
+  statsMismatches: number;
+  /** Campaign stats items of the chaos run (compared with the oracle's). */
+  statsItems: number;
   messagesWithoutConsent: number;
   capExceeded: number;
   quietHoursViolated: number;
@@ -84,6 +89,9 @@ export const EXPLAINED: Record<string, string> = {
   duplicateBonuses:
     'ledger entries the chaos run wrote that the oracle did not (a bonus given twice, or never earned)',
   missingBonuses: 'ledger entries of the oracle the chaos run never wrote',
+  statsItems: 'campaign stats items the chaos run wrote (one per campaign and day)',
+  statsMismatches:
+    'campaigns whose stats counters, summed over their days, differ from the oracle’s (or that only one run has): a window counted twice or lost',
   duplicateMessages:
     'message ids queued by the chaos run that the oracle never queued, plus ids queued again with a different body',
   lostMessages:
@@ -306,6 +314,42 @@ function localHour(zone: string, ms: number): number {
   return Number(hour);
 }
 
+/** Counters as a comparable text: zero suppression reasons left out, reasons in order. */
+function countersText(c: CampaignCounters): string {
+  const suppressed = Object.entries(c.suppressed)
+    .filter(([, n]) => n !== 0)
+    .sort(([a], [b]) => a.localeCompare(b));
+  return JSON.stringify({ ...c, suppressed });
+}
+
+/** Each campaign's counters summed over its days, as comparable text by `<brand>#<campaignId>`. */
+function totalsByCampaign(stats: readonly CampaignDayStats[]): Map<string, string> {
+  const sums = mergeCampaignStats(stats.map((s) => ({ ...s, day: '*' })));
+  return new Map(sums.map((s) => [campaignDayKey(s).slice(0, -2), countersText(s.counters)]));
+}
+
+/**
+ * The chaos run's campaign stats against the oracle's: each campaign's counters, summed over its days,
+ * the same. The stats λ counts every record at least once into a window's state and adds each state to
+ * the items exactly once, so retries, redeliveries and crashes change nothing here; the sums are
+ * compared rather than each day's item because a message decided later after a retry (a delayed
+ * message) is counted on the day it was decided, which may be the next.
+ */
+export function compareStats(
+  oracle: readonly CampaignDayStats[],
+  chaos: readonly CampaignDayStats[],
+): { statsMismatches: number; differences: string[] } {
+  const mine = totalsByCampaign(chaos);
+  const theirs = totalsByCampaign(oracle);
+  const differences: string[] = [];
+  for (const key of new Set([...mine.keys(), ...theirs.keys()])) {
+    const a = mine.get(key);
+    const b = theirs.get(key);
+    if (a !== b) differences.push(`stats ${key}\n  chaos  ${a ?? '(none)'}\n  oracle ${b ?? '(none)'}`);
+  }
+  return { statsMismatches: differences.length, differences };
+}
+
 /**
  * The oracle's run, of which only what the comparison reads is kept: its customer items (a long run's
  * largest part) would otherwise stay in memory, and in the garbage collector's way, all through the
@@ -314,10 +358,10 @@ function localHour(zone: string, ms: number): number {
 async function runOracle(
   shop: Omit<SimulationOptions, 'recorder' | 'runner'>,
   facts: Facts,
-): Promise<Pick<SimulationResult, 'events' | 'bonuses' | 'messages'>> {
+): Promise<Pick<SimulationResult, 'events' | 'bonuses' | 'messages' | 'campaignStats'>> {
   const recorder = new RunRecorder(shop.pack, { observers: [{ event: (e) => facts.observe(e) }] });
-  const { events, bonuses, messages } = await runMemorySimulation({ ...shop, recorder });
-  return { events, bonuses, messages };
+  const { events, bonuses, messages, campaignStats } = await runMemorySimulation({ ...shop, recorder });
+  return { events, bonuses, messages, campaignStats };
 }
 
 export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
@@ -410,6 +454,8 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
 
   const compared = compareMessages(oracle.messages, chaos.messages, new Set(heldIds));
   differences.push(...compared.differences);
+  const stats = compareStats(oracle.campaignStats ?? [], chaos.campaignStats ?? []);
+  differences.push(...stats.differences);
   if (process.env.CHAOS_DIFF !== undefined) process.stderr.write(`${differences.join('\n')}\n`);
 
   // Guardrails on what the chaos run queued.
@@ -464,6 +510,8 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
     faultsByKind: { ...injector.counts },
     duplicateBonuses,
     missingBonuses,
+    statsMismatches: stats.statsMismatches,
+    statsItems: chaos.campaignStats?.length ?? 0,
     duplicateMessages: compared.duplicateMessages,
     lostMessages: compared.lostMessages,
     changedMessages: compared.changedMessages,

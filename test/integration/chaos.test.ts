@@ -25,6 +25,8 @@ describe('the chaos run', () => {
     expect(report.faultsByKind['crash-mid-batch'] + report.faultsByKind['crash-after-relay']).toBeGreaterThan(
       0,
     );
+    expect(report.faultsByKind['crash-after-stats']).toBeGreaterThan(0);
+    expect(report.statsItems).toBeGreaterThan(0);
     expect(report.messages).toBeGreaterThan(0);
     expect(report.bonuses).toBeGreaterThan(0);
   });

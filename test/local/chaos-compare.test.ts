@@ -7,8 +7,9 @@
  * re-evaluation after the write of the birthday bonus that opened its window timed out).
  */
 import { describe, expect, it } from 'vitest';
+import { zeroCounters } from '../../functions/domain/campaign-stats.ts';
 import type { Message } from '../../functions/domain/message.ts';
-import { compareMessages } from '../../local/chaos/run.ts';
+import { compareMessages, compareStats } from '../../local/chaos/run.ts';
 
 function message(
   id: string,
@@ -78,5 +79,34 @@ describe('compareMessages', () => {
       earlierMessages: 0,
       messages: 3,
     });
+  });
+});
+
+describe('compareStats', () => {
+  const item = (campaignId: string, day: string, fired: number, suppressed: Record<string, number> = {}) => ({
+    brand: 'default',
+    campaignId,
+    day,
+    counters: { ...zeroCounters(), fired, suppressed },
+  });
+
+  it('accepts the same counts in any order, a zero suppression reason being no reason', () => {
+    const oracle = [item('a', '2026-01-02', 2), item('b', '2026-01-02', 1, { holdout: 1 })];
+    const chaos = [item('b', '2026-01-02', 1, { holdout: 1, 'no-consent': 0 }), item('a', '2026-01-02', 2)];
+    expect(compareStats(oracle, chaos)).toEqual({ statsMismatches: 0, differences: [] });
+  });
+
+  it('accepts a decision counted on the next day (a message delayed past midnight by a retry)', () => {
+    const oracle = [item('a', '2026-01-02', 2)];
+    const chaos = [item('a', '2026-01-02', 1), item('a', '2026-01-03', 1)];
+    expect(compareStats(oracle, chaos).statsMismatches).toBe(0);
+  });
+
+  it('counts a campaign counted twice, one missing and one only in the chaos run', () => {
+    const oracle = [item('a', '2026-01-02', 2), item('b', '2026-01-02', 1)];
+    const chaos = [item('a', '2026-01-02', 2), item('a', '2026-01-03', 2), item('c', '2026-01-03', 1)];
+    const compared = compareStats(oracle, chaos);
+    expect(compared.statsMismatches).toBe(3);
+    expect(compared.differences.join('\n')).toContain('stats default#b\n  chaos  (none)');
   });
 });
