@@ -249,7 +249,9 @@ export const FUNCTIONS: Readonly<Record<FunctionId, FunctionWiring>> = {
         // counts are written once, at its end (the relay's batches at 1M customers hold about one record).
         batchSize: 1000,
         maxBatchingWindowSeconds: 60,
-        startingPosition: 'TRIM_HORIZON',
+        // Not TRIM_HORIZON: on a stack upgraded from a version whose relay wrote the stats, the stream's
+        // last 24 hours are already in the items. A new stack has no writes before its mappings start.
+        startingPosition: 'LATEST',
         bisectBatchOnError: true,
         retryAttempts: 10,
         maxRecordAgeSeconds: 6 * 3600,
