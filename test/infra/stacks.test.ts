@@ -112,7 +112,7 @@ describe('stateless stack', () => {
 
   it('consumes the SQS queues with partial batch responses and bounded concurrency', () => {
     for (const [batch, window] of [
-      [100, 1],
+      [10, 0],
       [50, 2],
       [1, 0],
     ] as const) {

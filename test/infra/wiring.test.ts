@@ -78,6 +78,20 @@ describe('template ⇄ wiring', () => {
     }
   });
 
+  it('gives an SQS mapping more than 10 messages a batch only with a batching window (Lambda requires it)', () => {
+    for (const fnId of FUNCTION_IDS) {
+      for (const t of FUNCTIONS[fnId].triggers) {
+        if (t.kind === 'sqs' && t.batchSize > 10) expect(t.maxBatchingWindowSeconds, fnId).toBeGreaterThan(0);
+      }
+    }
+  });
+
+  it('keeps the real-time path free of batching windows (an order to its message within a second)', () => {
+    const ingest = FUNCTIONS.ingest.triggers.find((t) => t.kind === 'sqs');
+    const relay = FUNCTIONS.relay.triggers.find((t) => t.kind === 'stream');
+    expect([ingest?.maxBatchingWindowSeconds, relay?.maxBatchingWindowSeconds]).toEqual([0, 0]);
+  });
+
   it('reads the customers stream with at most two consumers (DynamoDB Streams throttles more)', () => {
     const readers = FUNCTION_IDS.filter((fnId) =>
       FUNCTIONS[fnId].triggers.some((t) => t.kind === 'stream' && t.table === 'customers'),

@@ -158,8 +158,8 @@ describe('LocalQueue', () => {
     const trigger = FUNCTIONS.ingest.triggers[0];
     if (trigger?.kind !== 'sqs') throw new Error('ingest has an SQS trigger');
     expect(wiredPollOptions(FUNCTIONS.ingest, trigger)).toMatchObject({
-      batchSize: 100,
-      maxBatchingWindowSeconds: 1,
+      batchSize: 10,
+      maxBatchingWindowSeconds: 0,
       timeoutSeconds: 30,
     });
   });
