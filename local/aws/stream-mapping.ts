@@ -108,6 +108,7 @@ export type WiredStreamOptions = Pick<
   | 'timeoutSeconds'
   | 'memoryMb'
   | 'tumblingWindowSeconds'
+  | 'maxBatchingWindowSeconds'
 >;
 
 export interface StreamDrainResult {
@@ -706,9 +707,9 @@ export class StreamEventSource {
 
 /**
  * The mapping options of a function's stream trigger in the wiring (without clock and destination).
- * Not the batching window: a caller models it only where its clock moves while records wait (the
- * embedded stack's does not during a settle, and a relay batch held for a second would wait there
- * until the next timer).
+ * Records held by a batching window wait until the caller's clock moves: the embedded stack's moves
+ * between settles, which suits the stats λ (its counts can wait) and is why the real-time relay has
+ * no window (test/infra/wiring.test.ts).
  */
 export function wiredStreamOptions(fn: FunctionWiring, trigger: StreamTrigger): WiredStreamOptions {
   return {
@@ -718,6 +719,7 @@ export function wiredStreamOptions(fn: FunctionWiring, trigger: StreamTrigger): 
     maxRecordAgeSeconds: trigger.maxRecordAgeSeconds,
     reportBatchItemFailures: trigger.reportBatchItemFailures,
     tumblingWindowSeconds: trigger.tumblingWindowSeconds,
+    maxBatchingWindowSeconds: trigger.maxBatchingWindowSeconds,
     functionName: fn.id,
     timeoutSeconds: fn.timeoutSeconds,
     memoryMb: fn.memoryMb,

@@ -421,11 +421,6 @@ export class EmbeddedStack {
       onFailure: this.queues[trigger.onFailure],
       clock: this.clock,
       streamArn,
-      // A windowed consumer's records wait for their batch as in AWS (the clock moves between settles);
-      // the relay's one-second batching window is not modelled: its records go at once.
-      ...(trigger.tumblingWindowSeconds > 0
-        ? { maxBatchingWindowSeconds: trigger.maxBatchingWindowSeconds }
-        : {}),
       // DynamoDB Local stamps records with wall-clock time; the stack's time is the simulated clock.
       recordTime: (record: StreamRecord) =>
         record.dynamodb === undefined

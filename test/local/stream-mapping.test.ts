@@ -406,13 +406,17 @@ describe('StreamEventSource', () => {
       maxRecordAgeSeconds: 6 * 3600,
       reportBatchItemFailures: true,
       tumblingWindowSeconds: 0,
+      maxBatchingWindowSeconds: 0,
       functionName: 'relay',
       timeoutSeconds: 60,
       memoryMb: 512,
     });
     const stats = FUNCTIONS.stats.triggers[0];
     if (stats?.kind !== 'stream') throw new Error('stats has a stream trigger');
-    expect(wiredStreamOptions(FUNCTIONS.stats, stats)).toMatchObject({ tumblingWindowSeconds: 900 });
+    expect(wiredStreamOptions(FUNCTIONS.stats, stats)).toMatchObject({
+      tumblingWindowSeconds: 900,
+      maxBatchingWindowSeconds: 60,
+    });
     const clock = new SimulatedClock(T0);
     const make = (o: Partial<StreamEventSourceOptions>) =>
       new StreamEventSource(new FakeSource(), () => undefined, { ...wired, clock, ...o });
