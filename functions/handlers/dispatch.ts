@@ -156,11 +156,12 @@ export function makeHandler(deps: DispatchDeps) {
     }
     if (!overtaken) remembered = { mark };
 
+    // What was dispatched is counted even when the release failed (the run then fails, to be retried).
+    metrics.addMetric('CustomersDispatched', MetricUnit.Count, dispatched);
+    metrics.addMetric('CustomersEvaluatedInline', MetricUnit.Count, evaluated);
     const release = await releasing;
     if (!release.ok) throw release.error;
     const released = release.n;
-    metrics.addMetric('CustomersDispatched', MetricUnit.Count, dispatched);
-    metrics.addMetric('CustomersEvaluatedInline', MetricUnit.Count, evaluated);
     metrics.addMetric('HeldMessagesReleased', MetricUnit.Count, released);
     const result: DispatchResult = {
       from: new Date(fromMs).toISOString(),

@@ -1,11 +1,12 @@
 import './quiet-env.ts';
 import type { ScheduledEvent } from 'aws-lambda';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { customerKey, emptyState } from '../../functions/domain/customer-state.ts';
 import { parseEvent } from '../../functions/domain/events.ts';
 import type { Message } from '../../functions/domain/message.ts';
 import { makeHandler, WATERMARK } from '../../functions/handlers/dispatch.ts';
 import type { CustomerStore, DueIndex } from '../../functions/ports/customer-store.ts';
+import { metrics } from '../../functions/shared/powertools.ts';
 import { ingestEvent } from '../../functions/use-cases/customer-use-cases.ts';
 import { MemoryCustomerStore } from '../../local/memory-stores.ts';
 import {
@@ -220,6 +221,23 @@ describe('dispatch handler', () => {
       ['m-soon', 600],
     ]);
     expect([...held.messages.keys()]).toEqual(['m-tomorrow']);
+  });
+
+  it('fails the run when the held messages cannot be read, having dispatched and counted the due', async () => {
+    // Prepare
+    const { held, watermark, ids, handler } = setup(await indexWith({ 'c-due': -10 }));
+    held.due = () => Promise.reject(new Error('throttled'));
+    const addMetric = vi.spyOn(metrics, 'addMetric');
+
+    // Act
+    const run = handler({}, stubContext());
+
+    // Assess
+    await expect(run).rejects.toThrow('throttled');
+    expect(ids()).toEqual(['c-due']);
+    expect(await watermark.read(WATERMARK)).toBe(T0);
+    expect(addMetric).toHaveBeenCalledWith('CustomersDispatched', 'Count', 1);
+    addMetric.mockRestore();
   });
 });
 
