@@ -102,6 +102,14 @@ describe('compareStats', () => {
     expect(compareStats(oracle, chaos).statsMismatches).toBe(0);
   });
 
+  it('accepts another deferred count (a delayed decision may meet the frequency cap)', () => {
+    const deferred = (n: number) => ({
+      ...item('a', '2026-01-02', 2),
+      counters: { ...zeroCounters(), fired: 2, deferred: n },
+    });
+    expect(compareStats([deferred(0)], [deferred(1)]).statsMismatches).toBe(0);
+  });
+
   it('counts a campaign counted twice, one missing and one only in the chaos run', () => {
     const oracle = [item('a', '2026-01-02', 2), item('b', '2026-01-02', 1)];
     const chaos = [item('a', '2026-01-02', 2), item('a', '2026-01-03', 2), item('c', '2026-01-03', 1)];
