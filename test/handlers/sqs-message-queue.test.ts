@@ -6,7 +6,11 @@ import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { entryIdOf } from '../../functions/adapters/sqs/batch-sender.ts';
 import { MessageTooLargeError, SqsMessageQueue } from '../../functions/adapters/sqs/message-queue.ts';
-import { customerWorkQueue, WorkQueueError } from '../../functions/adapters/sqs/work-queue.ts';
+import {
+  customerWorkQueue,
+  FAN_OUT_CONCURRENCY,
+  WorkQueueError,
+} from '../../functions/adapters/sqs/work-queue.ts';
 import type { Channel } from '../../functions/domain/customer-state.ts';
 import { Message } from '../../functions/domain/message.ts';
 import type { MetricsSink } from '../../functions/shared/powertools.ts';
@@ -328,6 +332,29 @@ describe('customerWorkQueue', () => {
         expect.objectContaining({ MessageBody: '{"brand":"default","customerId":"c-22"}' }),
       ]),
     });
+  });
+
+  it(`fans a large due bucket out with ${FAN_OUT_CONCURRENCY} calls in flight`, async () => {
+    // Prepare
+    let inFlight = 0;
+    let most = 0;
+    sqsMock.on(SendMessageBatchCommand).callsFake(async (input: SendMessageBatchCommandInput) => {
+      inFlight++;
+      most = Math.max(most, inFlight);
+      await new Promise((resolve) => setTimeout(resolve, 2));
+      inFlight--;
+      return {
+        Successful: (input.Entries ?? []).map((e) => ({ Id: e.Id, MessageId: 'm', MD5OfMessageBody: '' })),
+      };
+    });
+    const refs = Array.from({ length: 400 }, (_, i) => ({ brand: 'default', customerId: `c-${i}` }));
+
+    // Act
+    await work().enqueue(refs);
+
+    // Assess
+    expect(sqsMock).toHaveReceivedCommandTimes(SendMessageBatchCommand, 40);
+    expect(most).toBe(FAN_OUT_CONCURRENCY);
   });
 
   it('throws when some customers could not be queued, so the dispatcher keeps its watermark', async () => {
