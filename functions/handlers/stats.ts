@@ -36,6 +36,7 @@ import { z } from 'zod';
 import type { CampaignFile } from '../domain/campaign.ts';
 import type { CampaignDayStats } from '../domain/campaign-stats.ts';
 import { campaignDayKey, campaignStatsOf, mergeCampaignStats } from '../domain/campaign-stats.ts';
+import { occurrenceChanges } from '../domain/occurrence-changes.ts';
 import { relay } from '../domain/relay.ts';
 import type { CampaignStatsReport, CampaignStatsWriter } from '../ports/campaign-stats.ts';
 import type { DecodeImage } from '../ports/customer-image.ts';
@@ -223,9 +224,14 @@ export function countRecords(
         out.ignored++;
       } else {
         const previous = images.oldImage === undefined ? null : deps.decodeImage(images.oldImage);
+        // A write that decided nothing (an open, a consent, a profile update) counts nothing: its
+        // messages, built only for occurrences it issued, need not be built.
+        const decided = occurrenceChanges(previous, next).length > 0;
         // The messages the relay builds from this write: the channel counts are the messages that left.
-        const { messages } = relay(previous, next, deps.pack, createdAtOf(record, deps.clock));
-        const own = campaignStatsOf(previous, next, messages);
+        const messages = decided
+          ? relay(previous, next, deps.pack, createdAtOf(record, deps.clock)).messages
+          : [];
+        const own = decided ? campaignStatsOf(previous, next, messages) : [];
         if (own.length > 0) {
           out.firstCounted ??= sequenceNumber;
           out.counted++;
