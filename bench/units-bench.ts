@@ -31,6 +31,7 @@ import type { CampaignFile } from '../functions/domain/campaign.ts';
 import type { CustomerState } from '../functions/domain/customer-state.ts';
 import { nextDue } from '../functions/domain/engine.ts';
 import { WATERMARK } from '../functions/handlers/dispatch.ts';
+import { forEachLimit } from '../functions/shared/pool.ts';
 import type { FunctionId } from '../lib/wiring.ts';
 import { FUNCTION_IDS, FUNCTIONS } from '../lib/wiring.ts';
 import { SimulatedClock } from '../local/aws/clock.ts';
@@ -403,21 +404,6 @@ function busEvent(raw: object): BusEvent {
   } as unknown as BusEvent;
 }
 
-async function inPool<T>(
-  items: readonly T[],
-  width: number,
-  work: (item: T) => Promise<void>,
-): Promise<void> {
-  let next = 0;
-  const worker = async () => {
-    for (let i = next++; i < items.length; i = next++) {
-      const item = items[i];
-      if (item !== undefined) await work(item);
-    }
-  };
-  await Promise.all(Array.from({ length: width }, worker));
-}
-
 function percentile(sorted: readonly number[], q: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] ?? 0;
 }
@@ -539,7 +525,7 @@ async function runMeasured(options: MeasuredRunOptions): Promise<MeasuredRun> {
         dueShards: EMBEDDED_DUE_SHARDS,
       });
       // Each item with its due entry, as a first write files it.
-      await inPool(warm.states, 8, async (state: CustomerState) => {
+      await forEachLimit(warm.states, 8, async (state: CustomerState) => {
         const due = nextDue(state, stack.ctx, switchMs);
         if (!(await store.put(state, 0, due === null ? null : Math.max(due, switchMs), null)))
           throw new Error(`customer ${state.customerId} was written twice`);

@@ -22,6 +22,7 @@ import { MAX_DELAY_SECONDS } from '../ports/message-queue.ts';
 import type { Watermark } from '../ports/watermark.ts';
 import type { WorkQueue } from '../ports/work-queue.ts';
 import { routeMessages } from '../shared/message-routing.ts';
+import { forEachLimit } from '../shared/pool.ts';
 import type { HandlerOptions } from '../shared/powertools.ts';
 import { errorFields, logger, MetricUnit, metrics, withPowertools } from '../shared/powertools.ts';
 import { readAhead } from '../shared/read-ahead.ts';
@@ -190,23 +191,17 @@ async function evaluateHere(
   // Due customers were written when their due was set, long before as a rule: half-price reads (a
   // stale one costs a refused write and a fresh read, never a wrong write).
   const ahead = await readAhead(inline.store, refs, { consistent: false });
-  let next = 0;
-  const worker = async () => {
-    for (let i = next++; i < refs.length; i = next++) {
-      const ref = refs[i] as CustomerRef;
-      try {
-        await evaluateCustomer(ports, inline.ctx, ref.brand, ref.customerId, clock(), ahead);
-      } catch (error) {
-        logger.warn('inline evaluation failed: queued instead', {
-          customerId: ref.customerId,
-          ...errorFields(error),
-        });
-        failed.push(ref);
-      }
+  await forEachLimit(refs, inline.concurrency ?? 10, async (ref) => {
+    try {
+      await evaluateCustomer(ports, inline.ctx, ref.brand, ref.customerId, clock(), ahead);
+    } catch (error) {
+      logger.warn('inline evaluation failed: queued instead', {
+        customerId: ref.customerId,
+        ...errorFields(error),
+      });
+      failed.push(ref);
     }
-  };
-  const workers = Math.max(1, Math.min(inline.concurrency ?? 10, refs.length));
-  await Promise.all(Array.from({ length: workers }, worker));
+  });
   return failed;
 }
 

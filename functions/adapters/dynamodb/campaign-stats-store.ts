@@ -21,6 +21,7 @@ import type {
   CampaignStatsReport,
   CampaignStatsWriter,
 } from '../../ports/campaign-stats.ts';
+import { forEachLimit } from '../../shared/pool.ts';
 import { isConditionFailure } from './conditional.ts';
 import { STATS_ATTRS as A } from './tables.ts';
 
@@ -124,24 +125,18 @@ export class DynamoDbCampaignStats implements CampaignStatsWriter, CampaignStats
     const sendOptions = options.signal === undefined ? {} : { abortSignal: options.signal };
     // A window's items (campaigns × days touched), a few at a time: each request holds a listener on
     // the signal, and a window of a large pack has dozens of items.
-    let next = 0;
-    const worker = async () => {
-      for (let i = next++; i < deltas.length; i = next++) {
-        const stats = deltas[i];
-        if (stats === undefined) continue;
-        try {
-          await this.client.send(
-            new UpdateItemCommand(statsUpdateInput(this.tableName, stats, batchId)),
-            sendOptions,
-          );
-          report.applied++;
-        } catch (error) {
-          if (isConditionFailure(error)) report.repeated++;
-          else report.failed.push({ stats, error });
-        }
+    await forEachLimit(deltas, STATS_WRITE_CONCURRENCY, async (stats) => {
+      try {
+        await this.client.send(
+          new UpdateItemCommand(statsUpdateInput(this.tableName, stats, batchId)),
+          sendOptions,
+        );
+        report.applied++;
+      } catch (error) {
+        if (isConditionFailure(error)) report.repeated++;
+        else report.failed.push({ stats, error });
       }
-    };
-    await Promise.all(Array.from({ length: Math.min(STATS_WRITE_CONCURRENCY, deltas.length) }, worker));
+    });
     return report;
   }
 

@@ -13,6 +13,7 @@ import type { AttributeValue, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { QueryCommand } from '@aws-sdk/client-dynamodb';
 import type { CustomerRef, DueIndex } from '../../ports/customer-store.ts';
 import { customerRefOf } from '../../ports/customer-store.ts';
+import { forEachLimit } from '../../shared/pool.ts';
 import { CoalescingBatchWriter } from './batch.ts';
 import {
   BUCKET_MS,
@@ -138,14 +139,9 @@ export class DynamoDbDueEntries implements DueIndex {
   private async readBuckets(buckets: number[]): Promise<CustomerRef[]> {
     const keys = buckets.flatMap((b) => Array.from({ length: this.shards }, (_, s) => dueKeyOf(b, s)));
     const results: string[][] = new Array(keys.length);
-    let next = 0;
-    const worker = async () => {
-      for (let i = next++; i < keys.length; i = next++) {
-        const key = keys[i];
-        if (key !== undefined) results[i] = await this.queryKey(key);
-      }
-    };
-    await Promise.all(Array.from({ length: Math.min(this.concurrency, keys.length) }, worker));
+    await forEachLimit(keys, this.concurrency, async (key, i) => {
+      results[i] = await this.queryKey(key);
+    });
     // Oldest bucket first, shards in order, customers by key within a shard: deterministic. A customer
     // with entries in two of these buckets (a stale one and its current one) is listed once.
     return [...new Set(results.flat())].map(customerRefOf);

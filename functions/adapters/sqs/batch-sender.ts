@@ -6,6 +6,7 @@
 import { createHash } from 'node:crypto';
 import type { MessageAttributeValue, SQSClient } from '@aws-sdk/client-sqs';
 import { SendMessageBatchCommand } from '@aws-sdk/client-sqs';
+import { forEachLimit } from '../../shared/pool.ts';
 import { TurnBatcher } from '../../shared/turn-batcher.ts';
 
 /** SendMessageBatch takes at most 10 entries. */
@@ -103,16 +104,9 @@ export async function sendInBatches(
     if (bytes > maxBytes) result.failed.push({ key: entry.key, reason: 'too-large', bytes });
     else sized.push({ entry, id: entryIdOf(entry.key), bytes });
   }
-  const chunks = chunk(sized, maxBytes);
-  let next = 0;
-  const worker = async () => {
-    for (let i = next++; i < chunks.length; i = next++) {
-      const part = chunks[i];
-      if (part !== undefined) await sendChunk(queueUrl, part, options, result);
-    }
-  };
-  const workers = Math.min(options.concurrency ?? 4, chunks.length);
-  await Promise.all(Array.from({ length: workers }, worker));
+  await forEachLimit(chunk(sized, maxBytes), options.concurrency ?? 4, (part) =>
+    sendChunk(queueUrl, part, options, result),
+  );
   return result;
 }
 
