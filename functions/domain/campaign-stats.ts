@@ -11,6 +11,7 @@
  */
 import type { Channel, CustomerState, OccurrenceRecord } from './customer-state.ts';
 import { CHANNELS } from './customer-state.ts';
+import type { OccurrenceChange } from './occurrence-changes.ts';
 import { occurrenceChanges } from './occurrence-changes.ts';
 
 /** What a campaign did on a day; the same counts as a run summary's row, plus claw-backs. */
@@ -134,12 +135,14 @@ export interface CountedMessage {
  * The counter deltas of one customer write, one per (campaign, day) it touched, in first-seen order.
  * `messages` are the messages the relay built from the same write (`relay(previous, next, …)`), so the
  * channel counts are the messages that left, not the channels an occurrence asked for (a channel
- * without an address gets no message).
+ * without an address gets no message). `changes` are the write's occurrence changes, for a caller
+ * that has them already.
  */
 export function campaignStatsOf(
   previous: CustomerState | null,
   next: CustomerState,
   messages: readonly CountedMessage[] = [],
+  changes: readonly OccurrenceChange[] = occurrenceChanges(previous, next),
 ): CampaignDayStats[] {
   const byKey = new Map<string, CampaignDayStats>();
   const entry = (campaignId: string, day: string): CampaignCounters => {
@@ -151,7 +154,7 @@ export function campaignStatsOf(
     return stats.counters;
   };
   const decidedOn = new Map<string, string>();
-  for (const change of occurrenceChanges(previous, next)) {
+  for (const change of changes) {
     const occ = change.occurrence;
     const day = dayOf(occ.at);
     decidedOn.set(change.occurrenceKey, day);

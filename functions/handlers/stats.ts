@@ -226,12 +226,13 @@ export function countRecords(
         const previous = images.oldImage === undefined ? null : deps.decodeImage(images.oldImage);
         // A write that decided nothing (an open, a consent, a profile update) counts nothing: its
         // messages, built only for occurrences it issued, need not be built.
-        const decided = occurrenceChanges(previous, next).length > 0;
+        const changes = occurrenceChanges(previous, next);
         // The messages the relay builds from this write: the channel counts are the messages that left.
-        const messages = decided
-          ? relay(previous, next, deps.pack, createdAtOf(record, deps.clock)).messages
-          : [];
-        const own = decided ? campaignStatsOf(previous, next, messages) : [];
+        const messages =
+          changes.length === 0
+            ? []
+            : relay(previous, next, deps.pack, createdAtOf(record, deps.clock)).messages;
+        const own = changes.length === 0 ? [] : campaignStatsOf(previous, next, messages, changes);
         if (own.length > 0) {
           out.firstCounted ??= sequenceNumber;
           out.counted++;
