@@ -25,6 +25,7 @@ import type { Watermark } from '../../functions/ports/watermark.ts';
 import type { WorkQueue } from '../../functions/ports/work-queue.ts';
 import { loadEngineContext } from '../../functions/shared/engine-context.ts';
 import type { MemoryCustomerStore } from '../../local/memory-stores.ts';
+import { occurrenceRecord } from '../unit/occurrence-record.ts';
 
 /** A Lambda context with a fixed remaining time (no real deadline in tests). */
 export function stubContext(remainingMs = 300_000): Context {
@@ -219,24 +220,14 @@ export function decodeTestImage(image: StreamImage): CustomerState | null {
 
 /** An issued `first-order-thank-you` milestone with an email message, decided at `at`. */
 export function milestoneOccurrence(at: string, over: Partial<OccurrenceRecord> = {}): OccurrenceRecord {
-  return {
+  return occurrenceRecord({
     campaignId: 'first-order-thank-you',
     trigger: 'milestone',
-    status: 'issued',
     at,
-    sendAt: at,
-    channels: ['email'],
     points: 100,
-    reason: null,
-    orderId: null,
-    capped: true,
-    deferred: false,
-    offer: null,
-    offers: [],
-    variables: {},
     onceEver: true,
     ...over,
-  };
+  });
 }
 
 /** A customer with an email address at example.com and these occurrences. */

@@ -18,29 +18,20 @@ import {
 } from '../../functions/domain/campaign-stats.ts';
 import type { CustomerState, OccurrenceRecord } from '../../functions/domain/customer-state.ts';
 import { emptyState } from '../../functions/domain/customer-state.ts';
+import { occurrenceRecord } from './occurrence-record.ts';
 
 const DAY = '2026-03-17';
 const AT = `${DAY}T09:00:00.000Z`;
 
 function occurrence(over: Partial<OccurrenceRecord> = {}): OccurrenceRecord {
-  return {
+  return occurrenceRecord({
     campaignId: 'birthday',
     trigger: 'birthday',
-    status: 'issued',
     at: AT,
     sendAt: `${DAY}T10:00:00.000Z`,
-    channels: ['email'],
     points: 500,
-    reason: null,
-    orderId: null,
-    capped: true,
-    deferred: false,
-    offer: null,
-    offers: [],
-    variables: {},
-    onceEver: false,
     ...over,
-  };
+  });
 }
 
 function state(occurrences: Record<string, OccurrenceRecord>, brand = 'default'): CustomerState {

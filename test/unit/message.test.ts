@@ -25,29 +25,18 @@ import {
   renderMessageSchema,
 } from '../../local/write-message-schema.ts';
 import { campaign, ctxOf, customer, DAY, event, orderEvent, pack } from './engine-fixtures.ts';
+import { occurrenceRecord } from './occurrence-record.ts';
 
 const ROOT = join(import.meta.dirname, '..', '..');
 const at = (s: string) => Date.parse(s);
 
 function occurrence(patch: Partial<OccurrenceRecord> = {}): OccurrenceRecord {
-  return {
+  return occurrenceRecord({
     campaignId: 'promo',
     trigger: 'milestone',
-    status: 'issued',
     at: '2026-03-02T10:00:00.000Z',
-    sendAt: '2026-03-02T10:00:00.000Z',
-    channels: ['email'],
-    points: 0,
-    reason: null,
-    orderId: null,
-    capped: true,
-    deferred: false,
-    offer: null,
-    offers: [],
-    variables: {},
-    onceEver: false,
     ...patch,
-  };
+  });
 }
 
 describe('buildMessages', () => {

@@ -6,26 +6,17 @@ import { describe, expect, it } from 'vitest';
 import type { CustomerState, OccurrenceRecord } from '../../functions/domain/customer-state.ts';
 import { emptyState } from '../../functions/domain/customer-state.ts';
 import { occurrenceChanges } from '../../functions/domain/occurrence-changes.ts';
+import { occurrenceRecord } from './occurrence-record.ts';
 
 function occurrence(over: Partial<OccurrenceRecord> = {}): OccurrenceRecord {
-  return {
+  return occurrenceRecord({
     campaignId: 'birthday',
     trigger: 'birthday',
-    status: 'issued',
     at: '2026-03-17T00:00:00.000Z',
     sendAt: '2026-03-17T07:00:00.000Z',
-    channels: ['email'],
     points: 500,
-    reason: null,
-    orderId: null,
-    capped: true,
-    deferred: false,
-    offer: null,
-    offers: [],
-    variables: {},
-    onceEver: false,
     ...over,
-  };
+  });
 }
 
 function withOccurrences(occurrences: Record<string, OccurrenceRecord>): CustomerState {
