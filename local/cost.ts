@@ -15,9 +15,12 @@ export const PRICES = {
   /** DynamoDB on-demand (Standard table class), per million request units. */
   dynamodbWriteUnitPerMillion: 0.625,
   dynamodbReadUnitPerMillion: 0.125,
-  /** Lambda, x86: per million requests and per GB-second. */
+  /**
+   * Lambda on Arm (Graviton: every function of the stack is arm64, lib/constructs/engine-function.ts),
+   * per million requests and per GB-second (x86 is $0.0000166667).
+   */
   lambdaRequestPerMillion: 0.2,
-  lambdaGbSecond: 0.0000166667,
+  lambdaGbSecond: 0.0000133334,
   /** SQS standard queues, per million requests (each 64 KB chunk of a payload is one request). */
   sqsRequestPerMillion: 0.4,
   /** EventBridge custom events, per million (64 KB chunks). */
