@@ -117,7 +117,7 @@ export const QUEUES: Readonly<Record<QueueId, QueueWiring>> = {
   },
   maintenance: {
     id: 'maintenance',
-    description: 'Sweep tasks (one Scan segment each)',
+    description: 'Sweep tasks (one Scan segment each) and due-wave tasks (one due partition each)',
     maxReceiveCount: 3,
     retentionDays: 4,
     urlEnv: ENV.maintenanceQueueUrl,
@@ -289,7 +289,8 @@ export const FUNCTIONS: Readonly<Record<FunctionId, FunctionWiring>> = {
     ],
     // It reads the due entries and, evaluating the first due customers itself, files new ones.
     tables: { customers: 'readWrite', due: 'queryBatchPut', dispatch: 'readWrite', held: 'readWrite' },
-    queues: { work: 'send', email: 'send', sms: 'send', push: 'send', rejected: 'send' },
+    // A wave's partitions are handed on to the maintenance queue.
+    queues: { work: 'send', maintenance: 'send', email: 'send', sms: 'send', push: 'send', rejected: 'send' },
     campaigns: true,
   },
   evaluate: {
@@ -315,7 +316,8 @@ export const FUNCTIONS: Readonly<Record<FunctionId, FunctionWiring>> = {
   maintenance: {
     id: 'maintenance',
     entry: 'functions/handlers/maintenance.ts',
-    description: 'Sweep: start (schedule/admin) and per-segment scan tasks (maintenance queue)',
+    description:
+      'Sweep (start, per-segment scan tasks) and due-wave tasks (per due partition), from the maintenance queue',
     timeoutSeconds: 900,
     memoryMb: 1024,
     triggers: [
@@ -335,8 +337,9 @@ export const FUNCTIONS: Readonly<Record<FunctionId, FunctionWiring>> = {
         description: 'Daily sweep: evaluate what is due, re-index changed customers',
       },
     ],
-    tables: { customers: 'readWrite', due: 'batchPut' },
-    queues: { maintenance: 'sendConsume' },
+    // The sweep files re-indexed customers; the due tasks read the due entries and fill the work queue.
+    tables: { customers: 'readWrite', due: 'queryBatchPut' },
+    queues: { maintenance: 'sendConsume', work: 'send' },
     campaigns: true,
   },
 };

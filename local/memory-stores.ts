@@ -25,12 +25,15 @@ import type {
   CustomerRef,
   CustomerStore,
   DueIndex,
+  DuePage,
   StoredCustomer,
 } from '../functions/ports/customer-store.ts';
 import {
   BUCKET_MS,
   bucketOf,
+  checkDuePage,
   customerRefOf,
+  DueCursorError,
   entryToFile,
   sameBucket,
 } from '../functions/ports/customer-store.ts';
@@ -119,12 +122,7 @@ export class MemoryCustomerStore implements CustomerStore, DueIndex {
   }
 
   async due(afterMs: number, uptoMs: number): Promise<CustomerRef[]> {
-    // What TTL would have deleted by now lies before the range anyway: forget it.
-    if (Number.isFinite(afterMs)) {
-      for (const bucket of this.entries.keys()) {
-        if (bucket + ENTRY_TTL_MS < afterMs) this.entries.delete(bucket);
-      }
-    }
+    this.expireBefore(afterMs);
     const keys = new Set<string>();
     const take = (bucket: number) => {
       for (const key of this.entries.get(bucket) ?? []) {
@@ -142,6 +140,51 @@ export class MemoryCustomerStore implements CustomerStore, DueIndex {
     }
     // Oldest bucket first; a customer with entries in two of them (a stale one) is listed once.
     return [...keys].map(customerRefOf);
+  }
+
+  /** One partition: the in-memory index has no shards. */
+  readonly duePartitions = 1;
+
+  /**
+   * The range in pages (DueIndex.duePage): buckets oldest first, customer keys in order within one;
+   * the cursor is the bucket and customer key last listed.
+   */
+  async duePage(
+    afterMs: number,
+    uptoMs: number,
+    cursor: string | null,
+    limit: number,
+    partition?: number,
+  ): Promise<DuePage> {
+    checkDuePage(limit, partition, this.duePartitions);
+    this.expireBefore(afterMs);
+    const [fromBucket, fromKey] =
+      cursor === null ? [Number.NEGATIVE_INFINITY, ''] : parseMemoryCursor(cursor);
+    const buckets = [...this.entries.keys()]
+      .filter((b) => b > afterMs && b <= uptoMs && b >= fromBucket)
+      .sort((a, b) => a - b);
+    const page = new Set<string>();
+    let last: [number, string] | null = null;
+    for (const bucket of buckets) {
+      for (const key of [...(this.entries.get(bucket) ?? [])].sort()) {
+        if (bucket === fromBucket && key <= fromKey) continue;
+        if (page.size >= limit && last !== null) {
+          return { refs: [...page].map(customerRefOf), cursor: JSON.stringify(last) };
+        }
+        this.counts.indexReads++;
+        page.add(key);
+        last = [bucket, key];
+      }
+    }
+    return { refs: [...page].map(customerRefOf), cursor: null };
+  }
+
+  /** What TTL would have deleted by now lies before the range anyway: forget it. */
+  private expireBefore(afterMs: number): void {
+    if (!Number.isFinite(afterMs)) return;
+    for (const bucket of this.entries.keys()) {
+      if (bucket + ENTRY_TTL_MS < afterMs) this.entries.delete(bucket);
+    }
   }
 
   /** Customers whose item stores a due instant (those with something to come). */
@@ -227,4 +270,17 @@ export class MemoryCampaignStats implements CampaignStatsWriter, CampaignStatsRe
   async all(): Promise<CampaignDayStats[]> {
     return sortCampaignStats([...this.items.values()].map((i) => structuredClone(i.stats)));
   }
+}
+
+function parseMemoryCursor(cursor: string): [number, string] {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(cursor);
+  } catch {
+    throw new DueCursorError(cursor, 'not JSON');
+  }
+  if (!Array.isArray(parsed) || typeof parsed[0] !== 'number' || typeof parsed[1] !== 'string') {
+    throw new DueCursorError(cursor, 'expected [bucket, customer key]');
+  }
+  return [parsed[0], parsed[1]];
 }

@@ -8,9 +8,12 @@
  *
  * The watermark makes an outage cost latency, not birthdays: the first run after it reads every bucket
  * missed since. A warm container remembers the mark it wrote and skips the read; when another run moved
- * it meanwhile, the conditional advance fails, the run stops, and the next one reads it again. The range is walked in slices, the watermark advancing after each, so a run cut short
+ * it meanwhile, the conditional advance fails, the run stops, and the next one reads it again. The
+ * range is walked in slices of an hour, the watermark advancing after each, so a run cut short
  * (timeout, crash) resumes where it stopped; a re-run over the same range dispatches nothing new
- * (evaluation is idempotent anyway: the occurrence keys are in the customer item).
+ * (evaluation is idempotent anyway: the occurrence keys are in the customer item). A slice holding
+ * more than {@link DUE_PAGE_LIMIT} customers (a wave) is sent on side by side: this run sends the first
+ * page, and hands the rest on to one maintenance task per partition of the index.
  */
 import type { Context } from 'aws-lambda';
 import { z } from 'zod';
@@ -21,6 +24,9 @@ import type { MessageQueue, RejectedSink } from '../ports/message-queue.ts';
 import { MAX_DELAY_SECONDS } from '../ports/message-queue.ts';
 import type { Watermark } from '../ports/watermark.ts';
 import type { WorkQueue } from '../ports/work-queue.ts';
+import { ENV, intEnv } from '../shared/env.ts';
+import type { DueTask } from '../shared/maintenance-tasks.ts';
+import { DUE_PAGE_LIMIT } from '../shared/maintenance-tasks.ts';
 import { routeMessages } from '../shared/message-routing.ts';
 import { forEachLimit } from '../shared/pool.ts';
 import type { HandlerOptions } from '../shared/powertools.ts';
@@ -33,6 +39,7 @@ import {
   commonDeps,
   concurrencyOf,
   lazyHandler,
+  maintenanceQueueOf,
   messageQueueOf,
   workQueueOf,
 } from './wiring.ts';
@@ -44,12 +51,16 @@ export interface DispatchDeps extends HandlerOptions {
   due: DueIndex;
   watermark: Watermark;
   work: WorkQueue<CustomerRef>;
+  /** The maintenance queue: where a wave's partitions are handed on. */
+  tasks: WorkQueue<DueTask>;
   held: HeldMessages;
   queue: MessageQueue;
   rejected: RejectedSink;
   clock?: () => number;
   /** Range read per due query and watermark step (default 1 hour). */
   sliceMs?: number;
+  /** Customers of a slice sent by the run itself before the rest is handed on (default {@link DUE_PAGE_LIMIT}). */
+  pageLimit?: number;
   /** Where the very first run starts (default 1 day back): due entries older than that wait for the sweep. */
   initialLookbackMs?: number;
   /** Held messages read per page (default 100). */
@@ -90,6 +101,8 @@ export interface DispatchResult {
   dispatched: number;
   /** Of those, evaluated by this run itself (the rest went to the work queue). */
   evaluated: number;
+  /** Due tasks handed on to the maintenance queue: the partitions of slices larger than a page. */
+  handedOn: number;
   released: number;
   /** True when the run stopped before `now` (time left, or another run moved the watermark). */
   partial: boolean;
@@ -101,6 +114,7 @@ export function makeHandler(deps: DispatchDeps) {
   const lookbackMs = deps.initialLookbackMs ?? 24 * 60 * MINUTE;
   const pageSize = deps.heldPageSize ?? 100;
   const reserveMs = deps.reserveMs ?? MINUTE;
+  const pageLimit = deps.pageLimit ?? DUE_PAGE_LIMIT;
   /** The mark this container last wrote (undefined: read it from the table). */
   let remembered: { mark: number | null } | undefined;
 
@@ -125,6 +139,7 @@ export function makeHandler(deps: DispatchDeps) {
     const fromMs = cursor;
     let dispatched = 0;
     let evaluated = 0;
+    let handedOn = 0;
     let inlineLeft = deps.inline?.limit ?? 0;
     let partial = false;
     let overtaken = false;
@@ -134,7 +149,8 @@ export function makeHandler(deps: DispatchDeps) {
         break;
       }
       const to = Math.min(cursor + sliceMs, uptoMs);
-      const refs = await deps.due.due(cursor, to);
+      const page = await deps.due.duePage(cursor, to, null, pageLimit);
+      const refs = page.refs;
       let queued = refs;
       if (deps.inline !== undefined && inlineLeft > 0 && refs.length > 0) {
         const here = refs.slice(0, inlineLeft);
@@ -145,6 +161,20 @@ export function makeHandler(deps: DispatchDeps) {
       }
       await deps.work.enqueue(queued);
       dispatched += refs.length;
+      if (page.cursor !== null) {
+        // A wave: the rest of the slice goes on as one task per partition of the index, sent to the
+        // work queue side by side by the maintenance λ; the slice is theirs, the mark moves on.
+        const tasks = Array.from({ length: deps.due.duePartitions }, (_, partition) => ({
+          job: 'dispatch' as const,
+          afterMs: cursor,
+          uptoMs: to,
+          partition,
+          cursor: page.cursor,
+        }));
+        await deps.tasks.enqueue(tasks);
+        handedOn += tasks.length;
+        logger.info('due wave handed on', { from: new Date(cursor).toISOString(), tasks: tasks.length });
+      }
       if (!(await deps.watermark.advance(WATERMARK, mark, to))) {
         // Another run got here first and owns the range from here on.
         logger.warn('watermark moved by another run', { from: new Date(cursor).toISOString() });
@@ -160,6 +190,7 @@ export function makeHandler(deps: DispatchDeps) {
     // What was dispatched is counted even when the release failed (the run then fails, to be retried).
     metrics.addMetric('CustomersDispatched', MetricUnit.Count, dispatched);
     metrics.addMetric('CustomersEvaluatedInline', MetricUnit.Count, evaluated);
+    metrics.addMetric('DueTasksHandedOn', MetricUnit.Count, handedOn);
     const release = await releasing;
     if (!release.ok) throw release.error;
     const released = release.n;
@@ -169,6 +200,7 @@ export function makeHandler(deps: DispatchDeps) {
       to: new Date(cursor).toISOString(),
       dispatched,
       evaluated,
+      handedOn,
       released,
       partial,
     };
@@ -231,10 +263,12 @@ export function compose(s: Services) {
     due: s.data.customers,
     watermark: s.data.watermark,
     work: workQueueOf(s),
+    tasks: maintenanceQueueOf(s),
     held: s.data.held,
     queue,
     rejected: queue,
     inline: { store: s.data.customers, ctx: s.ctx, limit: INLINE_EVALUATIONS, concurrency: concurrencyOf(s) },
+    pageLimit: intEnv(ENV.duePageLimit, DUE_PAGE_LIMIT, s.env),
     ...commonDeps(s),
   });
 }

@@ -1,5 +1,7 @@
 /**
- * maintenance λ: the sweep over every customer item — the backfill after a campaign change (every
+ * maintenance λ: the tasks of the maintenance queue. Due tasks: a due wave's partitions, handed on by
+ * the dispatcher when a slice holds more customers than a page (see dispatch.ts), each sent to the work
+ * queue page by page, side by side. And the sweep over every customer item — the backfill after a campaign change (every
  * customer's next-due entry recomputed with the new pack) and the safety net for the due index (any
  * customer with something due now is evaluated: points expiry, the weekly personal offers). Started by
  * a schedule or an admin with `{ action: 'start-sweep', segments? }`, it fans one task per parallel
@@ -18,15 +20,24 @@ import { z } from 'zod';
 import { customerKey } from '../domain/customer-state.ts';
 import type { EngineContext } from '../domain/engine.ts';
 import type { CustomerScanner, ScannedCustomer } from '../ports/customer-scanner.ts';
-import type { CustomerStore } from '../ports/customer-store.ts';
+import type { CustomerRef, CustomerStore, DueIndex } from '../ports/customer-store.ts';
 import type { WorkQueue } from '../ports/work-queue.ts';
 import { ENV, intEnv } from '../shared/env.ts';
+import type { DueTask, ScanTask } from '../shared/maintenance-tasks.ts';
+import { DUE_PAGE_LIMIT, MaintenanceTask } from '../shared/maintenance-tasks.ts';
 import { KeyedRunner, processBatchInOrder } from '../shared/ordered-batch.ts';
 import type { HandlerOptions } from '../shared/powertools.ts';
 import { errorFields, logger, MetricUnit, metrics, withPowertools } from '../shared/powertools.ts';
 import { sweepCustomer } from '../use-cases/customer-use-cases.ts';
 import type { Services } from './wiring.ts';
-import { awsServices, commonDeps, concurrencyOf, lazyHandler, maintenanceQueueOf } from './wiring.ts';
+import {
+  awsServices,
+  commonDeps,
+  concurrencyOf,
+  lazyHandler,
+  maintenanceQueueOf,
+  workQueueOf,
+} from './wiring.ts';
 
 /** Starts a sweep: one task per Scan segment. */
 export const StartSweep = z.strictObject({
@@ -35,26 +46,23 @@ export const StartSweep = z.strictObject({
 });
 export type StartSweep = z.infer<typeof StartSweep>;
 
-/** One segment's share of a sweep, continued from `cursor` (null: the segment's start). */
-export const ScanTask = z.strictObject({
-  job: z.literal('sweep'),
-  runId: z.string().min(1).max(64),
-  segment: z.int().min(0),
-  totalSegments: z.int().min(1).max(1000),
-  cursor: z.string().max(4096).nullable(),
-});
-export type ScanTask = z.infer<typeof ScanTask>;
+export { DueTask, MaintenanceTask, ScanTask } from '../shared/maintenance-tasks.ts';
 
 export interface MaintenanceDeps extends HandlerOptions {
   scanner: CustomerScanner;
   store: CustomerStore;
   ctx: EngineContext;
-  tasks: WorkQueue<ScanTask>;
+  tasks: WorkQueue<MaintenanceTask>;
+  /** The due index and the work queue, for the due tasks. */
+  due: DueIndex;
+  work: WorkQueue<CustomerRef>;
   clock?: () => number;
   /** Segments when a start command names none (default 16). */
   segments?: number;
   /** Items per Scan page (default 100). */
   pageSize?: number;
+  /** Customers per page of a due task (default {@link DUE_PAGE_LIMIT}). */
+  duePageLimit?: number;
   /** Customers decided at once within a page (default 10). */
   concurrency?: number;
   /** Hand the rest of a segment over when less than this is left of the invocation (default 60 s). */
@@ -68,6 +76,8 @@ interface SweepStats {
   reindexed: number;
   conflicts: number;
   continued: number;
+  /** Customers a due task sent to the work queue. */
+  dispatched: number;
 }
 
 export interface StartResult {
@@ -78,6 +88,7 @@ export interface StartResult {
 export function makeHandler(deps: MaintenanceDeps) {
   const clock = deps.clock ?? Date.now;
   const pageSize = deps.pageSize ?? 100;
+  const duePageLimit = deps.duePageLimit ?? DUE_PAGE_LIMIT;
   const reserveMs = deps.reserveMs ?? 60_000;
   const ports = { store: deps.store };
 
@@ -95,36 +106,62 @@ export function makeHandler(deps: MaintenanceDeps) {
     if (result === 'conflict-evaluated' || result === 'conflict') stats.conflicts++;
   };
 
-  const runTask = async (task: ScanTask, context: Context, stats: SweepStats) => {
+  /**
+   * Works through a task page by page from its cursor: `page` does one and returns the next cursor
+   * (null: the task is done). When time runs short, or a page after the first fails, the rest becomes a
+   * new task from the cursor reached (pages done are not done again); a first page that fails fails the
+   * record, so a page that always fails ends in the queue's DLQ.
+   */
+  const runPages = async (
+    task: MaintenanceTask,
+    context: Context,
+    stats: SweepStats,
+    page: (cursor: string | null) => Promise<string | null>,
+  ) => {
     let cursor = task.cursor;
     let pages = 0;
     do {
       if (pages > 0 && context.getRemainingTimeInMillis() < reserveMs) {
-        // Out of time: the rest of the segment becomes a new task (progress is never redone).
         await deps.tasks.enqueue([{ ...task, cursor }]);
         stats.continued++;
         return;
       }
-      const page = await deps.scanner.scan(task.segment, task.totalSegments, cursor, pageSize);
-      const nowMs = clock();
-      const runner = new KeyedRunner(deps.concurrency ?? 10);
+      let next: string | null;
       try {
-        await Promise.all(
-          page.customers.map((c) =>
-            runner.run(customerKey(c.state.brand, c.state.customerId), () => sweepOne(c, nowMs, stats)),
-          ),
-        );
+        next = await page(cursor);
       } catch (error) {
-        // Pages already done stay done: continue from this page in a new task. A first page that
-        // fails fails the record, so a page that always fails ends in the queue's DLQ.
         if (pages === 0) throw error;
         await deps.tasks.enqueue([{ ...task, cursor }]);
         stats.continued++;
         return;
       }
       pages++;
-      cursor = page.cursor;
+      cursor = next;
     } while (cursor !== null);
+  };
+
+  /** One page of a sweep segment: each customer decided with the state the scan read. */
+  const sweepPage = (task: ScanTask, stats: SweepStats) => async (cursor: string | null) => {
+    const page = await deps.scanner.scan(task.segment, task.totalSegments, cursor, pageSize);
+    const nowMs = clock();
+    const runner = new KeyedRunner(deps.concurrency ?? 10);
+    await Promise.all(
+      page.customers.map((c) =>
+        runner.run(customerKey(c.state.brand, c.state.customerId), () => sweepOne(c, nowMs, stats)),
+      ),
+    );
+    return page.cursor;
+  };
+
+  /**
+   * One page of a due wave's partition, sent to the work queue (a page sent again after a failure
+   * dispatches its customers twice: evaluation is idempotent).
+   */
+  const duePage = (task: DueTask, stats: SweepStats) => async (cursor: string | null) => {
+    const page = await deps.due.duePage(task.afterMs, task.uptoMs, cursor, duePageLimit, task.partition);
+    await deps.work.enqueue(page.refs);
+    stats.dispatched += page.refs.length;
+    return page.cursor;
   };
 
   return withPowertools<SQSEvent | StartSweep, SQSBatchResponse | StartResult>(
@@ -146,7 +183,14 @@ export function makeHandler(deps: MaintenanceDeps) {
         return { runId, segments };
       }
 
-      const stats: SweepStats = { scanned: 0, evaluated: 0, reindexed: 0, conflicts: 0, continued: 0 };
+      const stats: SweepStats = {
+        scanned: 0,
+        evaluated: 0,
+        reindexed: 0,
+        conflicts: 0,
+        continued: 0,
+        dispatched: 0,
+      };
       const failures: { messageId: string; error: string; message: string }[] = [];
       const response = await processBatchInOrder(event.Records, 'sqs', {
         context,
@@ -155,7 +199,9 @@ export function makeHandler(deps: MaintenanceDeps) {
         limit: 1,
         work: async (record: SQSRecord) => {
           try {
-            await runTask(ScanTask.parse(JSON.parse(record.body)), context, stats);
+            const task = MaintenanceTask.parse(JSON.parse(record.body));
+            const page = task.job === 'sweep' ? sweepPage(task, stats) : duePage(task, stats);
+            await runPages(task, context, stats, page);
           } catch (error) {
             failures.push({
               messageId: record.messageId,
@@ -168,8 +214,9 @@ export function makeHandler(deps: MaintenanceDeps) {
       metrics.addMetric('CustomersScanned', MetricUnit.Count, stats.scanned);
       metrics.addMetric('CustomersReindexed', MetricUnit.Count, stats.reindexed);
       metrics.addMetric('CustomersEvaluated', MetricUnit.Count, stats.evaluated);
+      metrics.addMetric('CustomersDispatched', MetricUnit.Count, stats.dispatched);
       const log = failures.length > 0 ? logger.warn.bind(logger) : logger.info.bind(logger);
-      log('sweep batch', { ...stats, failures: failures.slice(0, 10) });
+      log('maintenance batch', { ...stats, failures: failures.slice(0, 10) });
       return response;
     },
     deps,
@@ -183,7 +230,10 @@ export function compose(s: Services) {
     store: s.data.customers,
     ctx: s.ctx,
     tasks: maintenanceQueueOf(s),
+    due: s.data.customers,
+    work: workQueueOf(s),
     segments: intEnv(ENV.sweepSegments, 16, s.env),
+    duePageLimit: intEnv(ENV.duePageLimit, DUE_PAGE_LIMIT, s.env),
     concurrency: concurrencyOf(s),
     ...commonDeps(s),
   });

@@ -28,9 +28,10 @@ import type { WorkQueue } from '../ports/work-queue.ts';
 import { loadEngineContext } from '../shared/engine-context.ts';
 import type { Env } from '../shared/env.ts';
 import { channelQueueUrls, ENV, intEnv, requireEnv } from '../shared/env.ts';
+import type { MaintenanceTask } from '../shared/maintenance-tasks.ts';
+import { taskKey } from '../shared/maintenance-tasks.ts';
 import type { HandlerOptions } from '../shared/powertools.ts';
 import { tracer } from '../shared/powertools.ts';
-import type { ScanTask } from './maintenance.ts';
 
 /** The DynamoDB side of the engine, as the handlers see it: ports only. */
 export interface DataLayer {
@@ -108,11 +109,11 @@ export function workQueueOf(s: Services): WorkQueue<CustomerRef> {
   return customerWorkQueue({ client: s.sqs, queueUrl: requireEnv(ENV.workQueueUrl, s.env) });
 }
 
-export function maintenanceQueueOf(s: Services): WorkQueue<ScanTask> {
-  return new SqsWorkQueue<ScanTask>({
+export function maintenanceQueueOf(s: Services): WorkQueue<MaintenanceTask> {
+  return new SqsWorkQueue<MaintenanceTask>({
     client: s.sqs,
     queueUrl: requireEnv(ENV.maintenanceQueueUrl, s.env),
-    keyOf: (t) => `${t.runId}#${t.segment}#${t.cursor ?? ''}`,
+    keyOf: taskKey,
   });
 }
 

@@ -90,10 +90,56 @@ export function customerRefOf(key: string): CustomerRef {
   return { brand: key.slice(0, at), customerId: key.slice(at + 1) };
 }
 
+/** One page of a due range (see {@link DueIndex.duePage}). */
+export interface DuePage {
+  refs: CustomerRef[];
+  /** Where the next page starts: an opaque string of at most a few KB; null when the range is read. */
+  cursor: string | null;
+}
+
 /**
  * Reads the "next due" index: the customers with an entry in a bucket of (afterMs, uptoMs], each once.
  * That includes customers whose due instant has moved since (their evaluation finds nothing to do).
  */
 export interface DueIndex {
   due(afterMs: number, uptoMs: number): Promise<CustomerRef[]>;
+  /**
+   * Parts of the index that can be read independently and side by side (`partition` below): the due
+   * table's shards; 1 for an index without shards.
+   */
+  readonly duePartitions: number;
+  /**
+   * The same range in pages of about `limit` customers (never more than twice that), from `cursor`
+   * (null: the start), so a wave of millions due in one bucket is read in bounded memory and can be
+   * handed on. A customer is listed once in a page; one with entries in two buckets of the range (a
+   * stale one) may come in two pages. A cursor belongs to its `afterMs`; read with a later `uptoMs`, it
+   * goes on into the buckets added. With `partition` (0 to `duePartitions` − 1), only that part of the
+   * range is read: a cursor of the whole range then goes on with that part of it, so the rest of a range
+   * begun as a whole can be split into one reader per partition.
+   */
+  duePage(
+    afterMs: number,
+    uptoMs: number,
+    cursor: string | null,
+    limit: number,
+    partition?: number,
+  ): Promise<DuePage>;
+}
+
+/** Checks a due page's `limit` (an integer of 1 or more) and `partition` (0 to `partitions` − 1). */
+export function checkDuePage(limit: number, partition: number | undefined, partitions: number): void {
+  if (!Number.isInteger(limit) || limit < 1) {
+    throw new RangeError(`a due page needs a limit of 1 or more, got ${limit}`);
+  }
+  if (partition !== undefined && !(Number.isInteger(partition) && partition >= 0 && partition < partitions)) {
+    throw new RangeError(`the due index has partitions 0 to ${partitions - 1}, got ${partition}`);
+  }
+}
+
+/** A due-page cursor that this index did not write, or that was damaged. */
+export class DueCursorError extends Error {
+  constructor(cursor: string, reason: string) {
+    super(`invalid due-page cursor ${JSON.stringify(cursor.slice(0, 80))}: ${reason}`);
+    this.name = 'DueCursorError';
+  }
 }

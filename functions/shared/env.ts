@@ -60,6 +60,8 @@ export const ENV = {
   concurrency: 'BATCH_CONCURRENCY',
   /** Parallel Scan segments of a maintenance sweep. */
   sweepSegments: 'SWEEP_SEGMENTS',
+  /** Customers per page of the due index: a dispatcher slice holding more is handed on as a wave. */
+  duePageLimit: 'DUE_PAGE_LIMIT',
 } as const;
 
 export interface QueueUrls {

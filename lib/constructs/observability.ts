@@ -59,7 +59,13 @@ export const ENGINE_METRICS = {
     'MessagesUndeliverable',
     'MessageTooLarge',
   ],
-  Scheduling: ['CustomersDispatched', 'CustomersEvaluated', 'CustomersScanned', 'CustomersReindexed'],
+  Scheduling: [
+    'CustomersDispatched',
+    'CustomersEvaluated',
+    'DueTasksHandedOn',
+    'CustomersScanned',
+    'CustomersReindexed',
+  ],
   Failures: ['RecordsFailed', 'StatsRecordsFailed', 'CampaignStatsFailed'],
 } as const;
 

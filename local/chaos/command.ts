@@ -1,5 +1,5 @@
 /**
- * `loyalty-triggers chaos --events N --seed S [--fault-rate R] [--days D] [--campaigns FILE] [--json]`:
+ * `loyalty-triggers chaos --events N --seed S [--fault-rate R] [--days D] [--due-page P] [--campaigns FILE] [--json]`:
  * the chaos run (local/chaos/run.ts) with its verdict. Exit code 0 when every violation count is 0, 1
  * otherwise, 2 for usage errors.
  */
@@ -10,8 +10,8 @@ import type { ChaosProgress, ChaosReport } from './run.ts';
 import { runChaos } from './run.ts';
 
 export const HELP_CHAOS = `Usage:
-  loyalty-triggers chaos --events N [--seed S] [--fault-rate R] [--days D] [--campaigns FILE] [--json]
-                        [--progress]
+  loyalty-triggers chaos --events N [--seed S] [--fault-rate R] [--days D] [--due-page P] [--campaigns FILE]
+                        [--json] [--progress]
       Runs a seeded synthetic shop of about N events through the embedded stack (DynamoDB Local, Java 17+)
       while every event is delivered at least twice (the copy minutes or hours late), invalid events are
       mixed in, DynamoDB calls are throttled, time out after the write or lose a race (rate R per call,
@@ -19,7 +19,9 @@ export const HELP_CHAOS = `Usage:
       SQS consumers run concurrently; then compares what it issued and queued with an oracle (the same
       shop once, in order, without faults) and prints the violation counts (--json: one JSON object).
       Exit code 0 when every violation count is 0. --progress: a line on stderr every minute (deliveries
-      done, their rate, the memory in use).
+      done, their rate, the memory in use). --due-page P: the due index is read P customers a page
+      (default 10,000), so every dispatcher slice of more than P customers is a wave handed on to the
+      maintenance λ (crashing too) over 4 due shards.
 `;
 
 /** The counts that must be zero. */
@@ -50,6 +52,7 @@ export async function chaosMain(
         seed: { type: 'string' },
         'fault-rate': { type: 'string' },
         days: { type: 'string' },
+        'due-page': { type: 'string' },
         campaigns: { type: 'string' },
         json: { type: 'boolean' },
         progress: { type: 'boolean' },
@@ -85,11 +88,13 @@ export async function chaosMain(
   let seed: number;
   let faultRate: number;
   let days: number;
+  let duePageLimit: number | undefined;
   try {
     events = number('events', undefined, 10, 10_000_000);
     seed = number('seed', 1, 0, 2 ** 31 - 1) ?? 1;
     faultRate = number('fault-rate', 0.05, 0, 0.5, false) ?? 0.05;
     days = number('days', 60, 2, 3650) ?? 60;
+    duePageLimit = number('due-page', undefined, 1, 1_000_000);
     if (events === undefined) throw new RangeError('--events N is required');
   } catch (error) {
     io.stderr(`loyalty-triggers: ${error instanceof Error ? error.message : String(error)}\n\n${HELP_CHAOS}`);
@@ -103,6 +108,7 @@ export async function chaosMain(
     faultRate,
     days,
     pack,
+    ...(duePageLimit === undefined ? {} : { duePageLimit }),
     ...(values.progress === true ? { onProgress: progressLine(io) } : {}),
   });
   const failed = VIOLATIONS.filter((k) => report[k] !== 0);

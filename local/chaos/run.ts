@@ -45,6 +45,11 @@ export interface ChaosOptions {
   pack: CampaignFile;
   /** Called every 200 deliveries or so. */
   onProgress?: (progress: ChaosProgress) => void;
+  /**
+   * Customers per page of the due index (default the handlers' 10,000): small, every dispatcher slice
+   * of more is a wave, handed on to the maintenance λ over 4 due shards.
+   */
+  duePageLimit?: number;
 }
 
 export interface ChaosProgress {
@@ -400,6 +405,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
       startMs: runnerOptions.startMs,
       recorder,
       prefix: 'lt-chaos',
+      ...(options.duePageLimit === undefined ? {} : { duePageLimit: options.duePageLimit, dueShards: 4 }),
       wrapDynamoDb: (client) => injector.attach(client),
       wrapHandler: (fn, handler) => injector.wrap(fn, handler),
       concurrent: true,

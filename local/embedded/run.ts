@@ -11,7 +11,7 @@ import { DEFAULT_ACCOUNT, DEFAULT_REGION } from '../aws/lambda.ts';
 import type { EventSource, RunnerOptions, SimulationResult } from '../memory-simulation.ts';
 import { ModelRefits } from '../model-refits.ts';
 import { RunRecorder } from '../run-recorder.ts';
-import type { StackUsage } from './stack.ts';
+import type { EmbeddedStackOptions, StackUsage } from './stack.ts';
 import { EmbeddedStack } from './stack.ts';
 
 export interface EmbeddedResult extends SimulationResult {
@@ -30,18 +30,24 @@ function busEvent(raw: object): BusEvent {
   } as unknown as BusEvent;
 }
 
-export async function runEmbedded(source: EventSource, options: RunnerOptions): Promise<EmbeddedResult> {
+/** Runs the source on a new embedded stack (`stack`: more of its options, e.g. a small due page). */
+export async function runEmbedded(
+  source: EventSource,
+  options: RunnerOptions,
+  stack: Pick<EmbeddedStackOptions, 'duePageLimit' | 'dueShards'> = {},
+): Promise<EmbeddedResult> {
   const recorder = options.recorder ?? new RunRecorder(options.pack);
-  const stack = await EmbeddedStack.start({
+  const started = await EmbeddedStack.start({
+    ...stack,
     pack: options.pack,
     startMs: options.startMs,
     recorder,
     ...(options.onMessage === undefined ? {} : { onMessage: options.onMessage }),
   });
   try {
-    return await driveEmbedded(stack, recorder, source, options);
+    return await driveEmbedded(started, recorder, source, options);
   } finally {
-    await stack.stop();
+    await started.stop();
   }
 }
 

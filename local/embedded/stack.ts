@@ -33,6 +33,7 @@ import * as relay from '../../functions/handlers/relay.ts';
 import * as stats from '../../functions/handlers/stats.ts';
 import type { DataLayer, Services } from '../../functions/handlers/wiring.ts';
 import type { DecodeImage } from '../../functions/ports/customer-image.ts';
+import { ENV } from '../../functions/shared/env.ts';
 import type { FunctionId, QueueId, SqsTrigger, StreamTrigger } from '../../lib/wiring.ts';
 import { BUS_RULES, CHANNEL_QUEUES, envNames, FUNCTION_IDS, FUNCTIONS, QUEUES } from '../../lib/wiring.ts';
 import type { Clock } from './../aws/clock.ts';
@@ -77,6 +78,9 @@ export interface EmbeddedStackOptions {
   wrapHandler?: (fn: FunctionId, handler: Invocable) => Invocable;
   /** Run the SQS event source mappings concurrently within a settle round, as Lambda does. */
   concurrent?: boolean;
+  /** Customers per page of the due index (`DUE_PAGE_LIMIT`; default the handlers' 10,000): small, a
+   * wave is a few customers. */
+  duePageLimit?: number;
 }
 
 /** Per function: invocations and the wall time they took here (not Lambda's). */
@@ -396,6 +400,7 @@ export class EmbeddedStack {
     for (const q of Object.values(QUEUES)) {
       if (q.urlEnv !== null && names.has(q.urlEnv)) env[q.urlEnv] = this.queues[q.id].url;
     }
+    if (this.options.duePageLimit !== undefined) env[ENV.duePageLimit] = String(this.options.duePageLimit);
     return env;
   }
 

@@ -4,7 +4,9 @@ import { describe, expect, it, vi } from 'vitest';
 import { customerKey, emptyState } from '../../functions/domain/customer-state.ts';
 import { parseEvent } from '../../functions/domain/events.ts';
 import type { Message } from '../../functions/domain/message.ts';
+import type { DispatchDeps } from '../../functions/handlers/dispatch.ts';
 import { makeHandler, WATERMARK } from '../../functions/handlers/dispatch.ts';
+import type { DueTask } from '../../functions/handlers/maintenance.ts';
 import type { CustomerStore, DueIndex } from '../../functions/ports/customer-store.ts';
 import { metrics } from '../../functions/shared/powertools.ts';
 import { ingestEvent } from '../../functions/use-cases/customer-use-cases.ts';
@@ -14,6 +16,7 @@ import {
   fixture,
   MemoryHeld,
   MemoryMessageQueue,
+  MemoryTaskQueue,
   MemoryWatermark,
   MemoryWorkQueue,
   NO_EARLY_TIMEOUT,
@@ -54,24 +57,27 @@ function heldMessage(id: string, sendAtMs: number): Message {
   };
 }
 
-function setup(store: MemoryCustomerStore) {
+function setup(store: MemoryCustomerStore, options: Partial<DispatchDeps> = {}) {
   const clock = new TestClock(T0);
   const watermark = new MemoryWatermark();
   const work = new MemoryWorkQueue();
+  const tasks = new MemoryTaskQueue<DueTask>();
   const held = new MemoryHeld();
   const queue = new MemoryMessageQueue();
   const handler = makeHandler({
     due: store,
     watermark,
     work,
+    tasks,
     held,
     queue,
     rejected: queue,
     clock: clock.now,
     ...NO_EARLY_TIMEOUT,
+    ...options,
   });
   const ids = () => work.items.map((r) => r.customerId).sort();
-  return { clock, watermark, work, held, queue, handler, ids };
+  return { clock, watermark, work, tasks, held, queue, handler, ids };
 }
 
 describe('dispatch handler', () => {
@@ -148,6 +154,46 @@ describe('dispatch handler', () => {
     expect(result.partial).toBe(true);
     expect(work.items).toEqual([]);
     expect(await watermark.read(WATERMARK)).toBe(T0 - 60 * MIN);
+  });
+
+  it('sends the first page of a wave itself and hands the rest on, one task per partition', async () => {
+    // Prepare: 8 customers due in one bucket; a page holds 3
+    const wave = Object.fromEntries(Array.from({ length: 8 }, (_, i) => [`c-${i}`, -10]));
+    const store = await indexWith(wave);
+    const { watermark, work, tasks, handler, ids } = setup(store, { pageLimit: 3 });
+    await watermark.advance(WATERMARK, null, T0 - 60 * MIN);
+
+    // Act
+    const result = await handler({}, stubContext());
+
+    // Assess: 3 sent here, the slice handed on from where the page stopped, the mark moved on
+    expect(result).toMatchObject({ dispatched: 3, handedOn: 1, partial: false });
+    expect(tasks.tasks).toEqual([
+      { job: 'dispatch', afterMs: T0 - 60 * MIN, uptoMs: T0, partition: 0, cursor: expect.any(String) },
+    ]);
+    expect(await watermark.read(WATERMARK)).toBe(T0);
+    const task = tasks.tasks[0];
+    const rest = task && (await store.duePage(task.afterMs, task.uptoMs, task.cursor, 100, task.partition));
+    expect(rest?.cursor).toBeNull();
+    expect([...ids(), ...(rest?.refs ?? []).map((r) => r.customerId)].sort()).toEqual(
+      Object.keys(wave).sort(),
+    );
+    expect(work.items).toHaveLength(3);
+  });
+
+  it('hands nothing on for a slice that fits in a page', async () => {
+    // Prepare
+    const { watermark, tasks, handler } = setup(await indexWith({ 'c-1': -10, 'c-2': -5, 'c-3': -1 }), {
+      pageLimit: 3,
+    });
+    await watermark.advance(WATERMARK, null, T0 - 60 * MIN);
+
+    // Act
+    const result = await handler({}, stubContext());
+
+    // Assess
+    expect(result).toMatchObject({ dispatched: 3, handedOn: 0 });
+    expect(tasks.tasks).toEqual([]);
   });
 
   it('stops when another run moved the watermark first', async () => {
@@ -280,6 +326,7 @@ describe('dispatch handler evaluating inline', () => {
       due: store,
       watermark,
       work,
+      tasks: new MemoryTaskQueue<DueTask>(),
       held: new MemoryHeld(),
       queue,
       rejected: queue,
@@ -330,7 +377,11 @@ describe('dispatch handler evaluating inline', () => {
     const store = await birthdays(['c-ok', 'c-poison']);
     const failing = failingFor(store, 'c-poison');
     const { watermark, work, handler } = inlineSetup(
-      Object.assign(failing, { due: store.due.bind(store) }) as CustomerStore & DueIndex,
+      Object.assign(failing, {
+        due: store.due.bind(store),
+        duePage: store.duePage.bind(store),
+        duePartitions: 1,
+      }) as CustomerStore & DueIndex,
       10,
     );
     await watermark.advance(WATERMARK, null, birthdayMorning - 30 * MIN);

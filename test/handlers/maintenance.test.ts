@@ -1,16 +1,23 @@
 import './quiet-env.ts';
 import type { SQSEvent } from 'aws-lambda';
 import { describe, expect, it } from 'vitest';
+import { emptyState } from '../../functions/domain/customer-state.ts';
 import { nextDue } from '../../functions/domain/engine.ts';
 import { parseEvent } from '../../functions/domain/events.ts';
-import type { ScanTask } from '../../functions/handlers/maintenance.ts';
+import type { DueTask, MaintenanceTask, ScanTask } from '../../functions/handlers/maintenance.ts';
 import { makeHandler } from '../../functions/handlers/maintenance.ts';
 import type { CustomerScanner, ScanPage } from '../../functions/ports/customer-scanner.ts';
 import type { CustomerStore } from '../../functions/ports/customer-store.ts';
-import type { WorkQueue } from '../../functions/ports/work-queue.ts';
 import { ingestEvent } from '../../functions/use-cases/customer-use-cases.ts';
 import { bucketOf, MemoryCustomerStore } from '../../local/memory-stores.ts';
-import { NO_EARLY_TIMEOUT, stubContext, TestClock, testContext } from './support.ts';
+import {
+  MemoryTaskQueue,
+  MemoryWorkQueue,
+  NO_EARLY_TIMEOUT,
+  stubContext,
+  TestClock,
+  testContext,
+} from './support.ts';
 
 const ctx = testContext();
 const REGISTERED = '2025-03-10T10:00:00Z';
@@ -43,10 +50,10 @@ class ScannableStore implements CustomerStore, CustomerScanner {
   }
 }
 
-class TaskQueue implements WorkQueue<ScanTask> {
-  readonly tasks: ScanTask[] = [];
-  async enqueue(items: readonly ScanTask[]): Promise<void> {
-    this.tasks.push(...items);
+class TaskQueue extends MemoryTaskQueue<MaintenanceTask> {
+  /** The sweep tasks sent. */
+  get sweeps(): ScanTask[] {
+    return this.tasks.filter((t): t is ScanTask => t.job === 'sweep');
   }
 }
 
@@ -71,7 +78,7 @@ async function register(store: CustomerStore, customerId: string, birthday?: str
   await ingestEvent({ store }, ctx, parsed.event, Date.parse(REGISTERED));
 }
 
-function sqsEvent(tasks: ScanTask[]): SQSEvent {
+function sqsEvent(tasks: MaintenanceTask[]): SQSEvent {
   return {
     Records: tasks.map((task, i) => ({
       messageId: `task-${i}`,
@@ -92,20 +99,24 @@ function sqsEvent(tasks: ScanTask[]): SQSEvent {
   };
 }
 
-function setup(store: ScannableStore, options: { pageSize?: number } = {}) {
+function setup(store: ScannableStore, options: { pageSize?: number; duePageLimit?: number } = {}) {
   const tasks = new TaskQueue();
+  const work = new MemoryWorkQueue();
   const handler = makeHandler({
     scanner: store,
     store,
     ctx,
     tasks,
+    due: store.memory,
+    work,
+    ...(options.duePageLimit === undefined ? {} : { duePageLimit: options.duePageLimit }),
     clock: new TestClock(BIRTHDAY_MORNING).now,
     segments: 3,
     pageSize: options.pageSize ?? 100,
     newRunId: () => 'run-1',
     ...NO_EARLY_TIMEOUT,
   });
-  return { tasks, handler };
+  return { tasks, work, handler };
 }
 
 describe('maintenance handler', () => {
@@ -118,7 +129,7 @@ describe('maintenance handler', () => {
 
     // Assess
     expect(result).toEqual({ runId: 'run-1', segments: 4 });
-    expect(tasks.tasks.map((t) => [t.segment, t.totalSegments, t.cursor])).toEqual([
+    expect(tasks.sweeps.map((t) => [t.segment, t.totalSegments, t.cursor])).toEqual([
       [0, 4, null],
       [1, 4, null],
       [2, 4, null],
@@ -200,6 +211,74 @@ describe('maintenance handler', () => {
     // Assess
     expect(response).toEqual({
       batchItemFailures: [{ itemIdentifier: 'task-1' }, { itemIdentifier: 'task-2' }],
+    });
+  });
+
+  describe('due tasks (a dispatcher wave handed on)', () => {
+    const BUCKET = bucketOf(BIRTHDAY_MORNING);
+    /** 7 customers due in one bucket, filed in the memory index. */
+    async function wave(): Promise<{ store: ScannableStore; ids: string[] }> {
+      const store = new ScannableStore();
+      const ids = Array.from({ length: 7 }, (_, i) => `w-${i}`);
+      for (const id of ids) {
+        await store.put({ ...emptyState('default', id), version: 1 }, 0, BUCKET - 60_000, null);
+      }
+      return { store, ids };
+    }
+    const dueTask = (cursor: string | null): DueTask => ({
+      job: 'dispatch',
+      afterMs: BUCKET - 60 * 60_000,
+      uptoMs: BUCKET,
+      partition: 0,
+      cursor,
+    });
+
+    it("sends the task's partition to the work queue page by page, each customer once", async () => {
+      // Prepare
+      const { store, ids } = await wave();
+      const { tasks, work, handler } = setup(store, { duePageLimit: 3 });
+
+      // Act
+      const response = await handler(sqsEvent([dueTask(null)]), stubContext());
+
+      // Assess: three pages (3 + 3 + 1), nothing handed on, no sweep work done
+      expect(response).toEqual({ batchItemFailures: [] });
+      expect(work.items.map((r) => r.customerId).sort()).toEqual(ids);
+      expect(work.items).toHaveLength(7);
+      expect(tasks.tasks).toEqual([]);
+      expect(store.scans).toBe(0);
+    });
+
+    it('goes on from a cursor of the whole range, and hands the rest on when time runs short', async () => {
+      // Prepare: the dispatcher sent the first 2; this run has time for one page of 3
+      const { store, ids } = await wave();
+      const first = await store.memory.duePage(BUCKET - 60 * 60_000, BUCKET, null, 2);
+      const { tasks, work, handler } = setup(store, { duePageLimit: 3 });
+
+      // Act
+      await handler(sqsEvent([dueTask(first.cursor)]), stubContext(30_000));
+      const next = setup(store, { duePageLimit: 3 });
+      await next.handler(sqsEvent(tasks.tasks), stubContext());
+
+      // Assess: 2 + 3 + 2, none twice; the continuation is the same task with the page's cursor
+      expect(work.items).toHaveLength(3);
+      expect(tasks.tasks).toEqual([{ ...dueTask(null), cursor: expect.any(String) }]);
+      const all = [...first.refs, ...work.items, ...next.work.items].map((r) => r.customerId);
+      expect(all.toSorted()).toEqual(ids);
+      expect(next.tasks.tasks).toEqual([]);
+    });
+
+    it('fails a due task whose first page cannot be sent, for the queue to retry', async () => {
+      // Prepare
+      const { store } = await wave();
+      const { work, handler } = setup(store);
+      work.enqueue = () => Promise.reject(new Error('SQS unavailable'));
+
+      // Act
+      const response = await handler(sqsEvent([dueTask(null)]), stubContext());
+
+      // Assess
+      expect(response).toEqual({ batchItemFailures: [{ itemIdentifier: 'task-0' }] });
     });
   });
 });

@@ -121,6 +121,9 @@ export function readSpy(store: MemoryCustomerStore, getMany: 'works' | 'fails' |
     setDue: (brand, customerId, version, due, stored) =>
       store.setDue(brand, customerId, version, due, stored),
     due: (afterMs, uptoMs) => store.due(afterMs, uptoMs),
+    duePage: (afterMs, uptoMs, cursor, limit, partition) =>
+      store.duePage(afterMs, uptoMs, cursor, limit, partition),
+    duePartitions: store.duePartitions,
   };
   if (getMany !== 'absent') {
     spied.getMany = async (refs, options) => {
@@ -199,6 +202,14 @@ export class MemoryMessageQueue implements MessageQueue, RejectedSink {
   }
   async sendToRejected(body: string, rejection: Rejection): Promise<void> {
     this.rejected.push({ body, rejection });
+  }
+}
+
+/** A queue of tasks, kept in the order sent. */
+export class MemoryTaskQueue<T> implements WorkQueue<T> {
+  readonly tasks: T[] = [];
+  async enqueue(items: readonly T[]): Promise<void> {
+    this.tasks.push(...items);
   }
 }
 

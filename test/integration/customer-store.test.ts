@@ -2,7 +2,9 @@
  * DynamoDbCustomerStore against DynamoDB Local: the codec on engine-made states, conditional writes,
  * due moves, batch reads (getMany, over 100 keys), the due entries (filed before the item, on a bucket change only, with their TTL; stale
  * ones lead to no write), and the sharded due index — checked against the in-memory store's answers
- * over the same writes, across shards, buckets, pages and a dispatcher outage.
+ * over the same writes, across shards, buckets, pages and a dispatcher outage; and the range read in
+ * pages from a cursor (duePage): every customer once, a page under twice its limit, resumed mid-shard,
+ * per partition, and into a later upto.
  */
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { GetItemCommand } from '@aws-sdk/client-dynamodb';
@@ -30,7 +32,8 @@ import { DynamoDbWatermarkStore } from '../../functions/adapters/dynamodb/waterm
 import type { CustomerState } from '../../functions/domain/customer-state.ts';
 import { customerKey, emptyState } from '../../functions/domain/customer-state.ts';
 import { nextDue } from '../../functions/domain/engine.ts';
-import type { CustomerRef } from '../../functions/ports/customer-store.ts';
+import type { CustomerRef, DueIndex } from '../../functions/ports/customer-store.ts';
+import { customerRefOf, DueCursorError } from '../../functions/ports/customer-store.ts';
 import { evaluateCustomer, ingestEvent } from '../../functions/use-cases/customer-use-cases.ts';
 import type { DynamoDbLocal } from '../../local/aws/dynamodb-local.ts';
 import { startDynamoDbLocal } from '../../local/aws/dynamodb-local.ts';
@@ -364,7 +367,30 @@ describe('the due index', () => {
     }));
     for (const { state, due } of writes) await memory.put(state, 0, due, null);
     await Promise.all(writes.map(({ state, due }) => s.put(state, 0, due, null)));
-    return { s, memory, recorder };
+    return { s, memory, recorder, writes };
+  }
+
+  /**
+   * Every page of (after, upto] (of one partition of it, with `partition`) at `limit`, from `cursor`
+   * until it comes back null: customer keys.
+   */
+  async function allPages(
+    index: DueIndex,
+    after: number,
+    upto: number,
+    limit: number,
+    cursor: string | null = null,
+    partition?: number,
+  ): Promise<string[][]> {
+    const pages: string[][] = [];
+    let from = cursor;
+    do {
+      const page = await index.duePage(after, upto, from, limit, partition);
+      pages.push(page.refs.map((r) => customerKey(r.brand, r.customerId)));
+      from = page.cursor;
+      if (pages.length > 1_000) throw new Error('the cursor never came back null');
+    } while (from !== null);
+    return pages;
   }
 
   it('answers every range like the in-memory index, over all 16 shards', async () => {
@@ -451,5 +477,203 @@ describe('the due index', () => {
     await expect(s.due(Number.NEGATIVE_INFINITY, T)).rejects.toBeInstanceOf(DueRangeError);
     await expect(s.due(T, T + 4 * BUCKET_MS)).resolves.toEqual([]);
     expect(await s.dueSlice(T, T + 10)).toEqual({ refs: [], throughMs: T + 10, complete: true });
+  });
+
+  it('reads a range page by page, at any limit, to the customers due() lists', async () => {
+    // Prepare: 180 customers with an entry, 20 of them moved on to a later bucket of the range (the first
+    // entry stays behind, stale: two entries in the range)
+    const T = T0 + 6 * DAY;
+    const { s, memory, writes } = await populate('paged', T);
+    const moved = writes.filter((_, i) => i % 10 === 0);
+    for (const { state, due } of moved) {
+      expect(await s.setDue(state.brand, state.customerId, 1, T + 10 * BUCKET_MS, due)).toBe(true);
+      expect(await memory.setDue(state.brand, state.customerId, 1, T + 10 * BUCKET_MS, due)).toBe(true);
+    }
+    const twoEntries = new Set(moved.map(({ state }) => customerKey(state.brand, state.customerId)));
+    const [after, upto] = [T - 1, T + 12 * BUCKET_MS];
+    const expected = sortRefs(await s.due(after, upto));
+    expect(expected).toEqual(sortRefs(await memory.due(after, upto)));
+    expect(expected).toHaveLength(180);
+    for (const limit of [1, 7, 50, 1_000]) {
+      // Act
+      const pages = await allPages(s, after, upto, limit);
+      // Assess: the pages together list every customer of the range, and no one else
+      const listed = pages.flat();
+      expect([...new Set(listed)].toSorted(), `limit ${limit}`).toEqual(expected);
+      // … in pages of at most twice the limit, each customer once a page
+      for (const page of pages) {
+        expect(page.length, `limit ${limit}`).toBeLessThanOrEqual(2 * limit);
+        expect(new Set(page).size).toBe(page.length);
+      }
+      expect(pages.length, `limit ${limit}`).toBeGreaterThanOrEqual(Math.ceil(180 / (2 * limit)));
+      // … and only a customer with two entries in the range may come in two pages.
+      const again = listed.filter((key, i) => listed.indexOf(key) !== i);
+      expect(
+        again.filter((key) => !twoEntries.has(key)),
+        `limit ${limit}`,
+      ).toEqual([]);
+      expect(listed.length - again.length).toBe(180);
+    }
+  });
+
+  it('resumes a crowded shard mid-shard from the cursor, on another store, losing and repeating no one', async () => {
+    // Prepare: 40 customers in one shard and bucket, 3 in other shards of it
+    const T = T0 + 7 * DAY;
+    const crowd: string[] = [];
+    const others: string[] = [];
+    for (let i = 0; crowd.length < 40 || others.length < 3; i++) {
+      const key = `crowd#c-${i}`;
+      const shardFull = shardOf(key) === 5 ? crowd.length >= 40 : others.length >= 3;
+      if (!shardFull) (shardOf(key) === 5 ? crowd : others).push(key);
+    }
+    const { store: writer } = store();
+    for (const key of [...crowd, ...others]) {
+      const { brand, customerId } = customerRefOf(key);
+      expect(await writer.put(stateOf(brand, customerId, 1), 0, T - 60_000, null)).toBe(true);
+    }
+    const cases: [string, { queryPageSize?: number }, number][] = [
+      ['queries of 2', { queryPageSize: 2 }, 7],
+      ['default queries', {}, 10],
+      ['one at a time', {}, 1],
+    ];
+    for (const [name, options, limit] of cases) {
+      // Act: every page read by a new store (a dispatcher run that stopped), from the stored cursor
+      const pages: string[][] = [];
+      let cursor: string | null = null;
+      do {
+        const { store: reader } = store(options);
+        const page = await reader.duePage(T - 1, T, cursor, limit);
+        pages.push(page.refs.map((r) => customerKey(r.brand, r.customerId)));
+        cursor = page.cursor;
+      } while (cursor !== null && pages.length <= 100);
+      // Assess: every customer once, in pages of at most twice the limit
+      expect(cursor, name).toBeNull();
+      expect(pages.flat().toSorted(), name).toEqual([...crowd, ...others].toSorted());
+      for (const page of pages) expect(page.length, name).toBeLessThanOrEqual(2 * limit);
+      // The crowded shard spans pages: its query was resumed from the cursor, mid-shard.
+      expect(pages.filter((page) => page.some((key) => crowd.includes(key))).length, name).toBeGreaterThan(1);
+    }
+  });
+
+  it('keeps the keys a cursor left unfinished when the next page, at a lower limit, does not get to them', async () => {
+    // Prepare: 10 customers in each of the 16 shards of one bucket
+    const T = T0 + 11 * DAY;
+    const { store: s } = store();
+    const perShard = new Map<number, string[]>();
+    for (
+      let i = 0;
+      perShard.size < DUE_SHARDS || [...perShard.values()].some((ids) => ids.length < 10);
+      i++
+    ) {
+      const key = `unfinished#c-${i}`;
+      const ids = perShard.get(shardOf(key)) ?? [];
+      if (ids.length < 10) perShard.set(shardOf(key), [...ids, key]);
+    }
+    const all = [...perShard.values()].flat();
+    for (const key of all) {
+      const { brand, customerId } = customerRefOf(key);
+      expect(await s.put(stateOf(brand, customerId, 1), 0, T, null)).toBe(true);
+    }
+    // Act: a page of 32 leaves every shard part-read; the rest is read a customer at a time
+    const first = await s.duePage(T - 1, T, null, 32);
+    const rest = await allPages(s, T - 1, T, 1, first.cursor);
+    // Assess: no customer lost, none repeated
+    expect(first.cursor).not.toBeNull();
+    const listed = [...sortRefs(first.refs), ...rest.flat()];
+    expect(listed.toSorted()).toEqual(all.toSorted());
+    for (const page of rest) expect(page.length).toBeLessThanOrEqual(2);
+  });
+
+  it('splits the rest of a range begun as a whole into one reader per partition, none listed twice', async () => {
+    // Prepare: 180 customers over the first 3 buckets of an hour, the first page read as a whole
+    const T = T0 + 12 * DAY;
+    const { s, memory } = await populate('split', T);
+    const [after, upto] = [T - 1, T + 3 * BUCKET_MS];
+    const first = await s.duePage(after, upto, null, 20);
+    expect(first.cursor).not.toBeNull();
+    expect(s.duePartitions).toBe(DUE_SHARDS);
+    // Act: each partition goes on from the whole range's cursor, in pages of 5
+    const byPartition = await Promise.all(
+      Array.from({ length: DUE_SHARDS }, (_, p) => allPages(s, after, upto, 5, first.cursor, p)),
+    );
+    // Assess: each partition lists its own shard's customers, in pages of at most 10…
+    for (const [p, pages] of byPartition.entries()) {
+      for (const page of pages) {
+        expect(page.length).toBeLessThanOrEqual(10);
+        for (const key of page) expect(shardOf(key), key).toBe(p);
+      }
+    }
+    // … and with the first page, every customer of the range once.
+    const listed = [...sortRefs(first.refs), ...byPartition.flat(2)];
+    expect(listed.toSorted()).toEqual(sortRefs(await memory.due(after, upto)));
+    expect(listed).toHaveLength(180);
+    // A partition the index does not have is refused.
+    for (const partition of [-1, DUE_SHARDS, 1.5]) {
+      await expect(s.duePage(after, upto, null, 5, partition)).rejects.toThrow(RangeError);
+    }
+  });
+
+  it('goes on from a cursor into the buckets a later upto adds', async () => {
+    // Prepare: 180 customers over the first 3 buckets from T, and 5 more 5 buckets later
+    const T = T0 + 8 * DAY;
+    const { s, memory } = await populate('grow', T);
+    const late = Array.from({ length: 5 }, (_, i) => stateOf('grow', `late-${i}`, 1));
+    for (const state of late) {
+      expect(await s.put(state, 0, T + 5 * BUCKET_MS, null)).toBe(true);
+      expect(await memory.put(state, 0, T + 5 * BUCKET_MS, null)).toBe(true);
+    }
+    // Act: a run reads one page of (T - 1, T + 1 bucket] and stops; a later run goes on from its
+    // cursor up to T + 6 buckets
+    const first = await s.duePage(T - 1, T + BUCKET_MS, null, 20);
+    const rest = await allPages(s, T - 1, T + 6 * BUCKET_MS, 20, first.cursor);
+    // Assess: the first page was part of the range only
+    expect(first.cursor).not.toBeNull();
+    expect(first.refs.length).toBeLessThanOrEqual(40);
+    // Together the two runs list every customer of the longer range once, the added bucket's included
+    const listed = [...sortRefs(first.refs), ...rest.flat()];
+    expect(listed.toSorted()).toEqual(sortRefs(await memory.due(T - 1, T + 6 * BUCKET_MS)));
+    expect(listed).toHaveLength(185);
+    expect(rest.flat()).toEqual(
+      expect.arrayContaining(late.map((st) => customerKey(st.brand, st.customerId))),
+    );
+  });
+
+  it('reads a small range in one page with a null cursor, in the queries due() sends', async () => {
+    // Prepare
+    const T = T0 + 9 * DAY;
+    const { s, recorder } = await populate('one-page', T);
+    const [after, upto] = [T - 1, T + 2 * BUCKET_MS];
+    recorder.reset();
+    const listed = await s.due(after, upto);
+    const dueQueries = recorder.get('DynamoDB', 'Query', local.names.due).requests;
+    recorder.reset();
+    // Act
+    const page = await s.duePage(after, upto, null, 1_000);
+    // Assess: the same customers, all at once; 3 buckets × 16 shards, one query each, as due() sent
+    expect(page.cursor).toBeNull();
+    expect(sortRefs(page.refs)).toEqual(sortRefs(listed));
+    expect(listed).toHaveLength(180);
+    expect(recorder.get('DynamoDB', 'Query', local.names.due).requests).toBe(dueQueries);
+    expect(dueQueries).toBe(3 * DUE_SHARDS);
+  });
+
+  it('refuses a cursor it did not write, a limit under 1 and a range over its cap, before any query', async () => {
+    // Prepare
+    const T = T0 + 10 * DAY;
+    const { store: s, recorder } = store({ maxBucketsPerCall: 4 });
+    // Act / Assess
+    for (const cursor of ['nope', '{}', 'null', '[1,"x"]', '{"k":"x","o":{"a":1}}']) {
+      await expect(s.duePage(T, T + BUCKET_MS, cursor, 10), cursor).rejects.toBeInstanceOf(DueCursorError);
+    }
+    for (const limit of [0, -1, 1.5, Number.NaN]) {
+      await expect(s.duePage(T, T + BUCKET_MS, null, limit)).rejects.toThrow(RangeError);
+      await expect(s.duePage(T, T + BUCKET_MS, null, limit)).rejects.toThrow(/limit of 1 or more/);
+    }
+    await expect(s.duePage(T, T + 5 * BUCKET_MS, null, 10)).rejects.toBeInstanceOf(DueRangeError);
+    await expect(s.duePage(Number.NEGATIVE_INFINITY, T, null, 10)).rejects.toBeInstanceOf(DueRangeError);
+    expect(recorder.get('DynamoDB', 'Query', local.names.due).requests).toBe(0);
+    // Within the cap, an empty range is read through at once.
+    await expect(s.duePage(T, T + 4 * BUCKET_MS, null, 10)).resolves.toEqual({ refs: [], cursor: null });
+    await expect(s.duePage(T, T, null, 10)).resolves.toEqual({ refs: [], cursor: null });
   });
 });

@@ -19,12 +19,18 @@ import { DEFAULT_PACK } from '../unit/fixtures.ts';
 const OPTIONS = { customers: 25, days: 6, seed: 11, start: '2026-03-01T00:00:00.000Z', pack: DEFAULT_PACK };
 
 let embedded: EmbeddedResult;
+let waves: EmbeddedResult;
 let memory: SimulationResult;
 
 beforeAll(async () => {
   embedded = (await runMemorySimulation({ ...OPTIONS, runner: runEmbedded })) as EmbeddedResult;
+  // Every dispatcher slice of more than one customer is a wave, handed on over 4 due partitions.
+  waves = (await runMemorySimulation({
+    ...OPTIONS,
+    runner: (source, options) => runEmbedded(source, options, { duePageLimit: 1, dueShards: 4 }),
+  })) as EmbeddedResult;
   memory = await runMemorySimulation(OPTIONS);
-}, 300_000);
+}, 400_000);
 
 afterAll(() => {});
 
@@ -83,6 +89,18 @@ describe('the embedded runtime', () => {
     expect(new Set(ids).size).toBe(ids.length);
     expect(Object.values(embedded.usage.deadLetters).every((n) => n === 0)).toBe(true);
     expect(embedded.rejected).toEqual([]);
+  });
+
+  it('decides the same when the due slices are waves handed on to the maintenance λ', () => {
+    const ids = (entries: { entryId: string }[]) => entries.map((b) => b.entryId).sort();
+    const messageIds = (r: SimulationResult) => r.messages.map((m) => m.messageId).sort();
+    expect(ids(waves.bonuses)).toEqual(ids(embedded.bonuses));
+    expect(messageIds(waves)).toEqual(messageIds(embedded));
+    expect(waves.summary.totals()).toEqual(embedded.summary.totals());
+    // The waves went through the maintenance queue: more maintenance invocations than the daily sweep's.
+    const maintenance = (r: EmbeddedResult) => r.usage.functions.maintenance.invocations;
+    expect(maintenance(waves)).toBeGreaterThan(maintenance(embedded));
+    expect(waves.usage.functions.maintenance.errors).toBe(0);
   });
 
   it('counts the requests each service served and prices them', () => {

@@ -14,11 +14,18 @@ import type { EngineContext } from '../../functions/domain/engine.ts';
 import { makeHandler as makeDispatch } from '../../functions/handlers/dispatch.ts';
 import { makeHandler as makeEvaluate } from '../../functions/handlers/evaluate.ts';
 import { makeHandler as makeIngest } from '../../functions/handlers/ingest.ts';
+import type { DueTask } from '../../functions/handlers/maintenance.ts';
 import { makeHandler as makeRelay } from '../../functions/handlers/relay.ts';
 import type { DynamoDbLocal } from '../../local/aws/dynamodb-local.ts';
 import { startDynamoDbLocal } from '../../local/aws/dynamodb-local.ts';
 import { toDynamoDBRecord } from '../../local/aws/stream-mapping.ts';
-import { MemoryMessageQueue, MemoryWorkQueue, NO_EARLY_TIMEOUT, stubContext } from '../handlers/support.ts';
+import {
+  MemoryMessageQueue,
+  MemoryTaskQueue,
+  MemoryWorkQueue,
+  NO_EARLY_TIMEOUT,
+  stubContext,
+} from '../handlers/support.ts';
 import { DEFAULT_PACK } from '../unit/fixtures.ts';
 import { drainStream } from './fixtures.ts';
 
@@ -104,6 +111,7 @@ function setup(clockMs: { now: number }) {
       due: layer.customers,
       watermark: layer.watermark,
       work,
+      tasks: new MemoryTaskQueue<DueTask>(),
       held: layer.held,
       queue,
       rejected: queue,

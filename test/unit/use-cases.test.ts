@@ -3,7 +3,7 @@
  * conditional writes with retries, the item and its due entry (filed first, on a bucket change only),
  * exactly-once issuance under concurrency, a batch's customers read ahead (each read serving one step, a
  * stale one costing a conflict and a fresh read); and the in-memory store's own contract (versions,
- * change feed, buckets, entries left to expire).
+ * change feed, buckets, entries left to expire, the due range in pages).
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
@@ -17,6 +17,7 @@ import { holdoutBucket } from '../../functions/domain/guardrails.ts';
 import type { Message } from '../../functions/domain/message.ts';
 import { relay } from '../../functions/domain/relay.ts';
 import type { CustomerRef, CustomerStore, StoredCustomer } from '../../functions/ports/customer-store.ts';
+import { DueCursorError } from '../../functions/ports/customer-store.ts';
 import type { Applied } from '../../functions/use-cases/customer-use-cases.ts';
 import {
   ConcurrencyError,
@@ -798,6 +799,139 @@ describe('the due index of MemoryCustomerStore', () => {
     expect(await indexedAt(store, ref, T + DAY_MS)).toBe(true);
     expect(await store.due(T - 1, T + DAY_MS)).toEqual([ref]);
     expect(store.indexed).toBe(1);
+  });
+
+  /** Customer ids of every page of (after, upto] at `limit` from `cursor`, until the cursor comes back null. */
+  async function pagesOf(
+    store: MemoryCustomerStore,
+    after: number,
+    upto: number,
+    limit: number,
+    cursor: string | null = null,
+  ): Promise<string[][]> {
+    const pages: string[][] = [];
+    let from = cursor;
+    do {
+      const page = await store.duePage(after, upto, from, limit);
+      pages.push(page.refs.map((r) => r.customerId));
+      from = page.cursor;
+    } while (from !== null && pages.length < 1_000);
+    expect(from).toBeNull();
+    return pages;
+  }
+
+  it('reads a range in pages of `limit`, oldest bucket first, customers in order, to what due() lists', async () => {
+    // Prepare: 3 customers in each of 4 buckets
+    const store = new MemoryCustomerStore();
+    for (let n = 0; n < 12; n++) {
+      const id = `c-${String(n).padStart(2, '0')}`;
+      await store.put({ ...emptyState('default', id), version: 1 }, 0, T + (n % 4) * BUCKET_MS, null);
+    }
+    const listed = (await store.due(T - 1, T + 3 * BUCKET_MS)).map((r) => r.customerId);
+    // Act
+    const pages = await pagesOf(store, T - 1, T + 3 * BUCKET_MS, 5);
+    // Assess
+    expect(pages.map((page) => page.length)).toEqual([5, 5, 2]);
+    expect(pages.flat()).toEqual(listed);
+    expect(listed.slice(0, 3)).toEqual(['c-00', 'c-04', 'c-08']);
+    // A limit the range fits in is one page, the cursor null (no empty page after it).
+    expect(await pagesOf(store, T - 1, T + 3 * BUCKET_MS, 12)).toEqual([listed]);
+    expect(await pagesOf(store, T - 1, T + 3 * BUCKET_MS, 1_000)).toEqual([listed]);
+    expect(await store.duePage(T + 3 * BUCKET_MS, T + 5 * BUCKET_MS, null, 5)).toEqual({
+      refs: [],
+      cursor: null,
+    });
+  });
+
+  it('lists a customer with entries in two buckets of the range once a page, again only on a later page', async () => {
+    // Prepare: c-1 filed at T, then moved on to T + 2 buckets (the entry at T stays); c-2 at T + 1 bucket
+    const store = new MemoryCustomerStore();
+    await store.put(item(1), 0, T, null);
+    await store.put(item(2), 1, T + 2 * BUCKET_MS, T);
+    await store.put({ ...emptyState('default', 'c-2'), version: 1 }, 0, T + BUCKET_MS, null);
+    // Act
+    const onePage = await store.duePage(T - 1, T + 2 * BUCKET_MS, null, 10);
+    const pages = await pagesOf(store, T - 1, T + 2 * BUCKET_MS, 1);
+    // Assess: in one page, once; a page at a time, at each of its entries
+    expect(onePage).toEqual({ refs: [ref, { brand: 'default', customerId: 'c-2' }], cursor: null });
+    expect(pages).toEqual([['c-1'], ['c-2'], ['c-1']]);
+  });
+
+  it('lists every customer of the range, in pages of at most `limit`, a customer twice only for two entries (property)', async () => {
+    await fc.assert(
+      fc.asyncProperty(
+        fc.array(fc.tuple(fc.integer({ min: 0, max: 7 }), fc.option(fc.integer({ min: 0, max: 7 }))), {
+          maxLength: 40,
+        }),
+        fc.integer({ min: 1, max: 12 }),
+        fc.integer({ min: 0, max: 7 }),
+        async (customers, limit, firstBucket) => {
+          // Prepare: each customer filed in one bucket, some moved on to a second one
+          const store = new MemoryCustomerStore();
+          const twice = new Set<string>();
+          for (const [n, [bucket, movedTo]] of customers.entries()) {
+            const id = `c-${n}`;
+            await store.put({ ...emptyState('default', id), version: 1 }, 0, T + bucket * BUCKET_MS, null);
+            if (movedTo !== null && movedTo !== bucket) {
+              await store.setDue('default', id, 1, T + movedTo * BUCKET_MS, T + bucket * BUCKET_MS);
+              twice.add(id);
+            }
+          }
+          const [after, upto] = [T + (firstBucket - 1) * BUCKET_MS, T + 6 * BUCKET_MS];
+          // Act
+          const pages = await pagesOf(store, after, upto, limit);
+          // Assess
+          const expected = (await store.due(after, upto)).map((r) => r.customerId);
+          const listed = pages.flat();
+          expect([...new Set(listed)].toSorted()).toEqual(expected.toSorted());
+          for (const page of pages) {
+            expect(page.length).toBeLessThanOrEqual(limit);
+            expect(new Set(page).size).toBe(page.length);
+          }
+          const again = listed.filter((id, i) => listed.indexOf(id) !== i);
+          for (const id of again) expect(twice.has(id)).toBe(true);
+        },
+      ),
+      { numRuns: 200, seed: 7 },
+    );
+  });
+
+  it('goes on from a cursor into the buckets a later upto adds', async () => {
+    // Prepare: a and b due at T, c one bucket later, d three buckets later
+    const store = new MemoryCustomerStore();
+    const dues: [string, number][] = [
+      ['a', T],
+      ['b', T],
+      ['c', T + BUCKET_MS],
+      ['d', T + 3 * BUCKET_MS],
+    ];
+    for (const [id, due] of dues) await store.put({ ...emptyState('default', id), version: 1 }, 0, due, null);
+    // Act: a run reads a page of (T - 1, T + 1 bucket] and stops; a later one goes on up to T + 3 buckets
+    const first = await store.duePage(T - 1, T + BUCKET_MS, null, 2);
+    const rest = await pagesOf(store, T - 1, T + 3 * BUCKET_MS, 2, first.cursor);
+    // Assess: the first page was part of its range; the rest, the added buckets included, follows it
+    expect(first.refs.map((r) => r.customerId)).toEqual(['a', 'b']);
+    expect(first.cursor).not.toBeNull();
+    expect(rest).toEqual([['c', 'd']]);
+    // With the range it was taken with, the cursor goes on to that range's end only.
+    expect(await pagesOf(store, T - 1, T + BUCKET_MS, 2, first.cursor)).toEqual([['c']]);
+  });
+
+  it('refuses a cursor it did not write, a limit under 1 and a partition it does not have', async () => {
+    // Prepare
+    const store = new MemoryCustomerStore();
+    await store.put(item(1), 0, T, null);
+    // Act / Assess
+    for (const cursor of ['nope', '{}', 'null', '[1]', '["1", "default#c-1"]', '{"k":"x","o":{}}']) {
+      await expect(store.duePage(T - 1, T, cursor, 10), cursor).rejects.toBeInstanceOf(DueCursorError);
+    }
+    for (const limit of [0, -1, 1.5, Number.NaN]) {
+      await expect(store.duePage(T - 1, T, null, limit)).rejects.toThrow(RangeError);
+    }
+    await expect(store.duePage(T - 1, T, null, 10, 1)).rejects.toThrow(RangeError);
+    // One partition, 0: the whole index.
+    expect(store.duePartitions).toBe(1);
+    expect(await store.duePage(T - 1, T, null, 10, 0)).toEqual({ refs: [ref], cursor: null });
   });
 
   it('forgets the entries TTL would have deleted once a read starts past them', async () => {

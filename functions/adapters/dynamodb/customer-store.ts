@@ -10,7 +10,13 @@ import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { GetItemCommand, PutItemCommand, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
 import type { CustomerState } from '../../domain/customer-state.ts';
 import { customerKey } from '../../domain/customer-state.ts';
-import type { CustomerRef, CustomerStore, DueIndex, StoredCustomer } from '../../ports/customer-store.ts';
+import type {
+  CustomerRef,
+  CustomerStore,
+  DueIndex,
+  DuePage,
+  StoredCustomer,
+} from '../../ports/customer-store.ts';
 import { entryToFile, sameBucket } from '../../ports/customer-store.ts';
 import type { RetryOptions } from './batch.ts';
 import { batchGet } from './batch.ts';
@@ -181,6 +187,20 @@ export class DynamoDbCustomerStore implements CustomerStore, DueIndex {
 
   due(afterMs: number, uptoMs: number): Promise<CustomerRef[]> {
     return this.entries.due(afterMs, uptoMs);
+  }
+
+  get duePartitions(): number {
+    return this.entries.duePartitions;
+  }
+
+  duePage(
+    afterMs: number,
+    uptoMs: number,
+    cursor: string | null,
+    limit: number,
+    partition?: number,
+  ): Promise<DuePage> {
+    return this.entries.duePage(afterMs, uptoMs, cursor, limit, partition);
   }
 
   dueSlice(afterMs: number, uptoMs: number, maxBuckets?: number): Promise<DueSlice> {

@@ -11,8 +11,8 @@
  */
 import type { AttributeValue, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { QueryCommand } from '@aws-sdk/client-dynamodb';
-import type { CustomerRef, DueIndex } from '../../ports/customer-store.ts';
-import { customerRefOf } from '../../ports/customer-store.ts';
+import type { CustomerRef, DueIndex, DuePage } from '../../ports/customer-store.ts';
+import { checkDuePage, customerRefOf, DueCursorError } from '../../ports/customer-store.ts';
 import { forEachLimit } from '../../shared/pool.ts';
 import { CoalescingBatchWriter } from './batch.ts';
 import {
@@ -136,38 +136,158 @@ export class DynamoDbDueEntries implements DueIndex {
     return { refs, throughMs: complete ? uptoMs : last, complete };
   }
 
+  /**
+   * (afterMs, uptoMs] in pages of about `limit` customers (see {@link DueIndex.duePage}): the bucket ×
+   * shard keys are read in order, 16 at a time (`limit` if fewer), each in queries of `limit / 16`
+   * entries, and no query is sent once the page holds `limit`. The cursor names the last key started and where each key left
+   * unfinished stopped (its last customer key: the sort key to start after); keys before the last
+   * started one and not named are read through. A partition is a shard: its keys alone are read, and a
+   * cursor of the whole range says the same of them.
+   */
+  get duePartitions(): number {
+    return this.shards;
+  }
+
+  async duePage(
+    afterMs: number,
+    uptoMs: number,
+    cursor: string | null,
+    limit: number,
+    partition?: number,
+  ): Promise<DuePage> {
+    if (bucketCount(afterMs, uptoMs) > this.maxBucketsPerCall) {
+      throw new DueRangeError(afterMs, uptoMs, this.maxBucketsPerCall);
+    }
+    checkDuePage(limit, partition, this.shards);
+    const from = parseCursor(cursor);
+    const keys = this.keysOf(bucketsIn(afterMs, uptoMs), partition).filter(
+      (key) => from.open.has(key) || from.started === null || key > from.started,
+    );
+    // A page's budget is shared by the keys read side by side (one shard's keys are few: a bucket each),
+    // never more than `limit` of them: every query is sent while the page holds less than `limit`, and
+    // those in flight ask for `limit` entries at most together, so a page holds less than twice that.
+    const side = Math.max(1, Math.min(this.concurrency, keys.length, limit));
+    const perQuery = Math.min(Math.floor(limit / side), this.pageSize ?? Number.POSITIVE_INFINITY);
+    const found: string[][] = [];
+    const open = new Map<string, string>();
+    let count = 0;
+    let started = 0;
+    const worker = async (): Promise<void> => {
+      while (started < keys.length && count < limit) {
+        const i = started++;
+        const key = keys[i] as string;
+        const out: string[] = [];
+        found[i] = out;
+        let after = from.open.get(key);
+        for (;;) {
+          const page = await this.queryPage(key, after, perQuery);
+          out.push(...page.pks);
+          count += page.pks.length;
+          after = page.last;
+          if (after === undefined) break;
+          if (count >= limit) {
+            open.set(key, after);
+            break;
+          }
+        }
+      }
+    };
+    await Promise.all(Array.from({ length: Math.min(side, keys.length) }, worker));
+    // A key the cursor left unfinished that this page did not get to stays unfinished.
+    for (const key of keys.slice(started)) {
+      const after = from.open.get(key);
+      if (after !== undefined) open.set(key, after);
+    }
+    const refs = [...new Set(found.flat())].map(customerRefOf);
+    if (open.size === 0 && started === keys.length) return { refs, cursor: null };
+    // The keys resumed come first, from before the cursor's last key: that one stays the last started
+    // until a later key is (going back would read the keys between again).
+    const last = started > 0 ? (keys[started - 1] as string) : null;
+    const through = from.started !== null && (last === null || last < from.started) ? from.started : last;
+    const next: DueCursor = { k: through ?? '', o: Object.fromEntries(open) };
+    return { refs, cursor: JSON.stringify(next) };
+  }
+
+  /** The bucket × shard keys of the buckets, in order (one shard's alone with `shard`). */
+  private keysOf(buckets: number[], shard?: number): string[] {
+    if (shard !== undefined) return buckets.map((b) => dueKeyOf(b, shard));
+    return buckets.flatMap((b) => Array.from({ length: this.shards }, (_, s) => dueKeyOf(b, s)));
+  }
+
   private async readBuckets(buckets: number[]): Promise<CustomerRef[]> {
-    const keys = buckets.flatMap((b) => Array.from({ length: this.shards }, (_, s) => dueKeyOf(b, s)));
+    const keys = this.keysOf(buckets);
     const results: string[][] = new Array(keys.length);
     await forEachLimit(keys, this.concurrency, async (key, i) => {
-      results[i] = await this.queryKey(key);
+      const out: string[] = [];
+      let after: string | undefined;
+      do {
+        const page = await this.queryPage(key, after, this.pageSize);
+        out.push(...page.pks);
+        after = page.last;
+      } while (after !== undefined);
+      results[i] = out;
     });
     // Oldest bucket first, shards in order, customers by key within a shard: deterministic. A customer
     // with entries in two of these buckets (a stale one and its current one) is listed once.
     return [...new Set(results.flat())].map(customerRefOf);
   }
 
-  private async queryKey(dueKey: string): Promise<string[]> {
-    const out: string[] = [];
-    let start: Record<string, AttributeValue> | undefined;
-    do {
-      const page = await this.client.send(
-        new QueryCommand({
-          TableName: this.table,
-          KeyConditionExpression: '#k = :k',
-          ProjectionExpression: '#pk',
-          ExpressionAttributeNames: { '#k': E.dueKey, '#pk': E.pk },
-          ExpressionAttributeValues: { ':k': { S: dueKey } },
-          ExclusiveStartKey: start,
-          ...(this.pageSize === undefined ? {} : { Limit: this.pageSize }),
-        }),
-      );
-      for (const item of page.Items ?? []) {
-        const pk = item[E.pk]?.S;
-        if (pk !== undefined) out.push(pk);
-      }
-      start = page.LastEvaluatedKey;
-    } while (start !== undefined);
-    return out;
+  /** One Query page of a key's entries after customer key `after`; `last` is set when more may follow. */
+  private async queryPage(
+    dueKey: string,
+    after: string | undefined,
+    limit: number | undefined,
+  ): Promise<{ pks: string[]; last: string | undefined }> {
+    const page = await this.client.send(
+      new QueryCommand({
+        TableName: this.table,
+        KeyConditionExpression: '#k = :k',
+        ProjectionExpression: '#pk',
+        ExpressionAttributeNames: { '#k': E.dueKey, '#pk': E.pk },
+        ExpressionAttributeValues: { ':k': { S: dueKey } },
+        ...(after === undefined
+          ? {}
+          : { ExclusiveStartKey: { [E.dueKey]: { S: dueKey }, [E.pk]: { S: after } } }),
+        ...(limit === undefined ? {} : { Limit: limit }),
+      }),
+    );
+    const pks: string[] = [];
+    for (const item of page.Items ?? []) {
+      const pk = item[E.pk]?.S;
+      if (pk !== undefined) pks.push(pk);
+    }
+    return { pks, last: page.LastEvaluatedKey?.[E.pk]?.S };
   }
+}
+
+/** A page cursor: `k` the last key started, `o` each unfinished key's last customer key read. */
+interface DueCursor {
+  k: string;
+  o: Record<string, string>;
+}
+
+function parseCursor(cursor: string | null): { started: string | null; open: Map<string, string> } {
+  if (cursor === null) return { started: null, open: new Map() };
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(cursor);
+  } catch {
+    throw new DueCursorError(cursor, 'not JSON');
+  }
+  const c = parsed as Partial<DueCursor> | null;
+  if (
+    c === null ||
+    typeof c !== 'object' ||
+    typeof c.k !== 'string' ||
+    typeof c.o !== 'object' ||
+    c.o === null
+  ) {
+    throw new DueCursorError(cursor, 'expected {k: string, o: {key: customer key}}');
+  }
+  const open = new Map<string, string>();
+  for (const [key, pk] of Object.entries(c.o)) {
+    if (typeof pk !== 'string') throw new DueCursorError(cursor, `key ${key} has no customer key`);
+    open.set(key, pk);
+  }
+  return { started: c.k === '' ? null : c.k, open };
 }
