@@ -1,12 +1,13 @@
 /**
  * maintenance λ: the tasks of the maintenance queue. Due tasks: a due wave's partitions, handed on by
- * the dispatcher when a slice holds more customers than a page (see dispatch.ts), each sent to the work
- * queue page by page, side by side. And the sweep over every customer item — the backfill after a campaign change (every
- * customer's next-due entry recomputed with the new pack) and the safety net for the due index (any
- * customer with something due now is evaluated: points expiry, the weekly personal offers). Started by
- * a schedule or an admin with `{ action: 'start-sweep', segments? }`, it fans one task per parallel
- * Scan segment out over the maintenance queue; the same function consumes those tasks, page by page,
- * and queues a continuation (with the segment's cursor) when its time runs short.
+ * the dispatcher when a slice holds more customers than a page (see dispatch.ts), each sent to the
+ * work queue page by page, side by side. And the sweep over every customer item — the backfill after
+ * a campaign change (every customer's next-due entry recomputed with the new pack) and the safety net
+ * for the due index (any customer with something due now is evaluated: points expiry, the weekly
+ * personal offers). Started by a schedule or an admin with `{ action: 'start-sweep', segments? }`, it
+ * fans one task per parallel Scan segment out over the maintenance queue. The same function consumes
+ * both kinds of task, page by page, and queues a continuation (with the task's cursor) when its time
+ * runs short.
  *
  * Why the scan, when the due index already brings customers up on time: a sweep reads each item once
  * and decides in memory, and writes only the customers whose state or due bucket changed — 10M
