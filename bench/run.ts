@@ -168,6 +168,9 @@ if (groups.has('scale')) {
   log(
     `  scale.scanUnitsPerDueCustomer   ${s.scanUnitsPerDueCustomer}   (${s.benchItemBytes} B items; ${s.scanUnitsPerDueCustomerAtMeanItem} at ${s.meanItemBytesForRule} B)`,
   );
+  log(
+    `  scale.wave.unitsPerDueCustomer  ${s.wave.unitsPerDueCustomer}   (the bucket as a wave: ${s.wave.pages} pages of ${s.wave.pageLimit} over ${s.wave.partitions} partitions, ${s.wave.queryCalls} queries)`,
+  );
   timed('scale');
 }
 

@@ -14,12 +14,15 @@
  *    Query calls on the due table, paginated, eventually consistent);
  *  - the evaluation's read of each due customer (GetItem, strongly consistent): the index's total per
  *    due customer, read included;
+ *  - the same bucket read as a wave (`wave`): a first page of the whole bucket, then each of the 16
+ *    partitions from its cursor, page by page, as the dispatcher and its due tasks read one;
  *  - a full parallel Scan (16 segments, the sweep's scanner) of the table.
  *
  * Read units are DynamoDB Local's ConsumedCapacity, each call topped up to DynamoDB's 0.5 RRU minimum
  * where Local reports less. The Scan's units depend on item size: the figure is also given for the mean
  * stored item of the measured run (bench/units-bench.ts) by DynamoDB's rule.
  */
+import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { CreateTableCommand, GetItemCommand } from '@aws-sdk/client-dynamodb';
 import { RequestRecorder } from '../functions/adapters/aws/recorder.ts';
 import { batchWrite } from '../functions/adapters/dynamodb/batch.ts';
@@ -48,6 +51,8 @@ export interface ScaleBench {
   benchItemBytes: number;
   dueQueryUnits: number;
   dueQueryCalls: number;
+  /** The same bucket read as a wave: pages of {@link WAVE_PAGE_LIMIT}, the rest one reader per partition. */
+  wave: WaveRead;
   scanUnits: number;
   scanCalls: number;
   itemsWrittenPerSec: number;
@@ -55,6 +60,77 @@ export interface ScaleBench {
 }
 
 const BUCKET = Date.parse('2026-03-17T10:00:00.000Z');
+
+/**
+ * The page of the wave read: 1% of the deployed 10,000 (`DUE_PAGE_LIMIT`), as the bench's 1,000 due
+ * customers are 1% of a 100,000-customer wave: the same number of pages per partition as such a wave.
+ */
+export const WAVE_PAGE_LIMIT = 100;
+
+export interface WaveRead {
+  pageLimit: number;
+  /** Pages read: the dispatcher's first, then each partition's. */
+  pages: number;
+  partitions: number;
+  queryCalls: number;
+  queryUnits: number;
+  /** Query read units ÷ customers due: against `dueQueryUnitsPerDueCustomer`, the cost of paging. */
+  unitsPerDueCustomer: number;
+  /** Customers listed ÷ customers due: above 1 only for customers listed twice (none here). */
+  listedPerDueCustomer: number;
+}
+
+/**
+ * Reads the due bucket as the dispatcher and its due tasks read a wave: the first page of the whole
+ * bucket, then, from its cursor, each partition (shard) page by page, side by side. Checks that every
+ * due customer was listed.
+ */
+async function readAsWave(
+  client: DynamoDBClient,
+  table: string,
+  dueTable: string,
+  due: number,
+): Promise<WaveRead> {
+  const recorder = new RequestRecorder();
+  const store = new DynamoDbCustomerStore({
+    client: recorder.attach(client),
+    tableName: table,
+    dueTableName: dueTable,
+    dueShards: DUE_SHARDS,
+  });
+  const after = BUCKET - BUCKET_MS;
+  const first = await store.duePage(after, BUCKET, null, WAVE_PAGE_LIMIT);
+  const listed = first.refs.map((r) => customerKey(r.brand, r.customerId));
+  let pages = 1;
+  if (first.cursor !== null) {
+    await Promise.all(
+      Array.from({ length: store.duePartitions }, async (_, partition) => {
+        let cursor: string | null = first.cursor;
+        do {
+          const page = await store.duePage(after, BUCKET, cursor, WAVE_PAGE_LIMIT, partition);
+          for (const r of page.refs) listed.push(customerKey(r.brand, r.customerId));
+          pages++;
+          cursor = page.cursor;
+        } while (cursor !== null);
+      }),
+    );
+  }
+  if (new Set(listed).size !== due) {
+    throw new Error(`the wave read listed ${new Set(listed).size} of ${due} due customers`);
+  }
+  const query = recorder.get('DynamoDB', 'Query', dueTable);
+  // Every Query page is billed at least 0.5 RRU (Local reports 0 for an empty one).
+  const units = Math.max(query.readUnits, query.requests * 0.5);
+  return {
+    pageLimit: WAVE_PAGE_LIMIT,
+    pages,
+    partitions: store.duePartitions,
+    queryCalls: query.requests,
+    queryUnits: units,
+    unitsPerDueCustomer: Math.round((units / due) * 10_000) / 10_000,
+    listedPerDueCustomer: Math.round((listed.length / due) * 1000) / 1000,
+  };
+}
 
 function customerState(i: number): CustomerState {
   const s = emptyState('default', `c${String(i).padStart(7, '0')}`);
@@ -149,6 +225,7 @@ export async function runScaleBench(
       }),
     );
     const getUnits = billed('GetItem').units;
+    const wave = await readAsWave(ddb.client(), table, dueTable, dueRefs.length);
     const t3 = performance.now();
 
     // The sweep's read: a parallel Scan, 16 segments, pages of 1,000 items.
@@ -187,6 +264,7 @@ export async function runScaleBench(
       benchItemBytes: Math.round(bytes / Math.min(customers, 1000)),
       dueQueryUnits,
       dueQueryCalls: query.calls,
+      wave,
       scanUnits,
       scanCalls: scan.calls,
       itemsWrittenPerSec: Math.round(customers / ((t2 - t1) / 1000)),
