@@ -51,7 +51,7 @@ export interface ObservabilityProps {
 /** The engine's own metrics (functions/**: metrics.addMetric), shown on the dashboard. */
 export const ENGINE_METRICS = {
   Events: ['EventsIngested', 'EventsDuplicate', 'DeliveryReceipts', 'EventsRejected'],
-  Rewards: ['OccurrencesIssued', 'LedgerEntriesWritten'],
+  Rewards: ['OccurrencesIssued', 'LedgerEntriesWritten', 'CampaignStatsWritten'],
   Messages: [
     'MessagesQueued',
     'MessagesHeld',
@@ -61,8 +61,10 @@ export const ENGINE_METRICS = {
   ],
   Scheduling: [
     'CustomersDispatched',
+    'CustomersEvaluatedInline',
     'CustomersEvaluated',
     'DueTasksHandedOn',
+    'SweepSegmentsStarted',
     'CustomersScanned',
     'CustomersReindexed',
   ],

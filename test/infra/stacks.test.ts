@@ -1,9 +1,11 @@
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTableInput, TABLE_IDS, TABLES, tableNames } from '../../functions/adapters/dynamodb/tables.ts';
 import { DETAIL_TYPES } from '../../functions/domain/events.ts';
 import { CAMPAIGN_DIMENSIONS, CAMPAIGN_METRICS } from '../../functions/shared/campaign-metrics.ts';
-import { searchExpression } from '../../lib/constructs/observability.ts';
+import { ENGINE_METRICS, searchExpression } from '../../lib/constructs/observability.ts';
 import { buildTestEngine, cleanUp } from './support.ts';
 
 let data: Template;
@@ -180,6 +182,29 @@ describe('stateless stack', () => {
     for (const alarm of alarms) expect(alarm.Properties.AlarmActions).toHaveLength(1);
     service.resourceCountIs('AWS::CloudWatch::Dashboard', 1);
     service.hasResourceProperties('AWS::SNS::Topic', { KmsMasterKeyId: Match.anyValue() });
+  });
+
+  it('graphs every metric a handler publishes', () => {
+    // Prepare: the metric names in the handlers' source (metrics.addMetric('<name>', …))
+    const published = new Set<string>();
+    const sources = readdirSync('functions', { recursive: true, encoding: 'utf8' }).filter((f) =>
+      f.endsWith('.ts'),
+    );
+    for (const file of sources) {
+      for (const m of readFileSync(join('functions', file), 'utf8').matchAll(/addMetric\('(\w+)'/g)) {
+        if (m[1] !== undefined) published.add(m[1]);
+      }
+    }
+    const [dashboard] = Object.values(service.findResources('AWS::CloudWatch::Dashboard'));
+    const body = JSON.stringify(dashboard?.Properties.DashboardBody);
+
+    // Assess: each is on the dashboard (the per-campaign ones are graphed by the test below)
+    expect(published.size).toBeGreaterThan(15);
+    const graphed = new Set<string>(Object.values(ENGINE_METRICS).flat());
+    for (const name of published) {
+      expect(graphed.has(name), name).toBe(true);
+      expect(body, name).toContain(name);
+    }
   });
 
   it('graphs every per-campaign metric with a SEARCH, so new campaigns appear without a deploy', () => {
