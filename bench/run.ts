@@ -28,8 +28,16 @@ const { values } = parseArgs({
     only: { type: 'string' },
     customers: { type: 'string' },
     'scale-customers': { type: 'string' },
+    'warmup-days': { type: 'string' },
   },
 });
+
+/** Days the units/cost shop lives in memory before the measured week (default 180): its customers' tenure. */
+const warmupDays = Number(values['warmup-days'] ?? 180);
+if (!Number.isInteger(warmupDays) || warmupDays < 30 || warmupDays > 3650) {
+  throw new RangeError(`--warmup-days must be an integer from 30 to 3650 (got ${values['warmup-days']})`);
+}
+const measured = { warmupDays };
 
 const groups = new Set((values.only ?? 'core,replenishment,local,units,cost,latency,scale').split(','));
 const groupSeconds: Record<string, number> = {};
@@ -99,8 +107,10 @@ if (groups.has('local')) {
 }
 
 if (groups.has('units')) {
-  log('units: a synthetic shop, 180 days in memory then 7 on the embedded stack, every step measured …');
-  const u = await runUnitsBench();
+  log(
+    `units: a synthetic shop, ${warmupDays} days in memory then 7 on the embedded stack, every step measured …`,
+  );
+  const u = await runUnitsBench(measured);
   results.units = u;
   log(`  units.perMessageVsMinimum       ${u.perMessageVsMinimum}   (goal ≤ 1.5)`);
   log(
@@ -124,7 +134,7 @@ if (groups.has('units')) {
 
 if (groups.has('cost')) {
   log('cost: the measured run extrapolated to 2 orders per customer per month, at list prices …');
-  const c = await runCostBench();
+  const c = await runCostBench(measured);
   results.cost = c;
   log(
     `  cost.usdPerMillionCustomersMonth ${usd(c.usdPerMillionCustomersMonth)}   (next-due index as deployed; goal ≤ $10)`,
