@@ -4,9 +4,10 @@
  *
  * Deployed, every event id is the UUID EventBridge gives it (36 characters, incompressible); an item
  * keeping its last 64 ids verbatim carried over 1 KB of them, a write unit on every write. Sixteen hex
- * characters hold the same 64 recent events in half the bytes, whatever the ids' length (up to 128
- * characters). Two distinct ids share a fingerprint with probability 2^-64: among the 64 an item keeps,
- * a new event is mistaken for a duplicate about once in 3 × 10^17 events.
+ * characters hold a recent event in half the bytes, whatever the id's length (up to 128 characters),
+ * and an item keeps the last `LIMITS.recentEventIds` (16). Two distinct ids share a fingerprint with
+ * probability 2^-64: among the 16 an item keeps, a new event is mistaken for a duplicate about once in
+ * 10^18 events.
  */
 
 const PRIME_LOW = 0x1b3; // the FNV-1a 64 prime is 2^40 + 0x1b3

@@ -96,7 +96,7 @@ export function makeHandler(deps: IngestDeps) {
         return;
       }
       const outcome = await ingestEvent(ports, deps.ctx, p.event, clock(), ahead);
-      // The customer item knows its last 64 events (fingerprints) and every order id: a redelivered
+      // The customer item knows its last 16 events (fingerprints) and every order id: a redelivered
       // event is one read and no write. So is a delivery receipt, which changes nothing.
       if (!outcome.changed) {
         if (isDeliveryReceipt(p.event)) stats.receipts++;

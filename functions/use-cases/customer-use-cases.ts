@@ -135,7 +135,7 @@ async function withCustomer(
 
 /**
  * Applies one validated shop event and issues what its event-driven triggers decide. An event the
- * item has seen (its id among the last 64, or a known order id) changes nothing and writes nothing.
+ * item has seen (its id among the last 16, or a known order id) changes nothing and writes nothing.
  */
 export function ingestEvent(
   ports: Ports,

@@ -8,7 +8,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { CustomerState, LedgerEntry } from '../../functions/domain/customer-state.ts';
-import { customerKey, emptyState } from '../../functions/domain/customer-state.ts';
+import { customerKey, emptyState, LIMITS } from '../../functions/domain/customer-state.ts';
 import type { EngineContext } from '../../functions/domain/engine.ts';
 import { nextDue } from '../../functions/domain/engine.ts';
 import { eventFingerprint } from '../../functions/domain/event-fingerprint.ts';
@@ -27,7 +27,14 @@ import {
 } from '../../functions/use-cases/customer-use-cases.ts';
 import { BUCKET_MS, bucketOf, MemoryCustomerStore } from '../../local/memory-stores.ts';
 import { BATCH_READ_FAILURE, readSpy } from '../handlers/support.ts';
-import { DEFAULT_PACK, messageEngaged, orderPlaced, registered, updated } from './fixtures.ts';
+import {
+  actionCompleted,
+  DEFAULT_PACK,
+  messageEngaged,
+  orderPlaced,
+  registered,
+  updated,
+} from './fixtures.ts';
 
 const at = (s: string) => Date.parse(s);
 const iso = (ms: number) => new Date(ms).toISOString();
@@ -182,6 +189,42 @@ describe('ingestEvent', () => {
     expect(store.counts.writes).toBe(before.writes);
     expect(store.counts.indexWrites).toBe(before.indexWrites);
     expect(feed).toEqual([1]);
+  });
+
+  it('gives no reward twice for an order or an action redelivered after the fingerprint window', async () => {
+    // Prepare: an order and a review, then more newer events than the item keeps fingerprints of
+    const store = new MemoryCustomerStore();
+    await ingestEvent({ store }, ctx, REGISTERED, at('2026-03-01T00:01:00Z'));
+    const placed = order('e-o1', '2026-03-02T08:00:00Z', 'o-1');
+    const review = { ...actionCompleted('e-act', '2026-03-02T09:00:00Z', 'review'), customerId: ID };
+    await ingestEvent({ store }, ctx, placed, at('2026-03-02T08:00:01Z'));
+    await ingestEvent({ store }, ctx, review, at('2026-03-02T09:00:01Z'));
+    for (let i = 0; i < LIMITS.recentEventIds + 4; i++) {
+      const time = iso(at('2026-03-03T10:00:00Z') + i * 60_000);
+      await ingestEvent(
+        { store },
+        ctx,
+        { ...messageEngaged(`e-open-${i}`, time, 'opened'), customerId: ID },
+        at(time),
+      );
+    }
+    const before = await stored(store);
+    expect(before.recentEventIds).toHaveLength(LIMITS.recentEventIds);
+    expect(before.recentEventIds).not.toContain(eventFingerprint('e-o1'));
+    expect(before.recentEventIds).not.toContain(eventFingerprint('e-act'));
+
+    // Act: both redelivered
+    await ingestEvent({ store }, ctx, placed, at('2026-03-04T00:00:00Z'));
+    await ingestEvent({ store }, ctx, review, at('2026-03-04T00:00:01Z'));
+
+    // Assess: the order is known by its id, the review's reward by its occurrence key
+    const after = await stored(store);
+    expect(after.stats.orders).toBe(1);
+    expect(after.points.balance).toBe(before.points.balance);
+    expect(after.points.lifetimeEarned).toBe(before.points.lifetimeEarned);
+    expect(after.ledger.filter((e) => e.points > 0)).toEqual(before.ledger.filter((e) => e.points > 0));
+    expect(before.ledger.filter((e) => e.campaignId === 'review-reward')).toHaveLength(1);
+    expect(after.ledger.filter((e) => e.campaignId === 'review-reward')).toHaveLength(1);
   });
 
   it('retries after losing a conditional write and applies the event once', async () => {
