@@ -83,6 +83,17 @@ export interface CostBench {
   /** The next-due index as deployed (with its daily safety-net sweep), at 1M customers. Goal ≤ $10. */
   usdPerMillionCustomersMonth: number;
   variants: Record<VariantId, Variant>;
+  /**
+   * The same for a shop two years old (`npm run bench` adds it when its own shop is younger): items
+   * grow with tenure, and every write is billed on the item's size.
+   */
+  matureShop?: {
+    warmupDays: number;
+    usdPerMillionCustomersMonth: number;
+    usdPerMonth10M: number;
+    meanItemBytes: number;
+    unitsPerMessageVsMinimum: number;
+  };
   /** Per customer per month, next-due index variant (without the fixed costs). */
   perCustomerMonth: Quantities;
   /** What the extrapolation assumed or measured. */
