@@ -136,18 +136,19 @@ export class DynamoDbDueEntries implements DueIndex {
     return { refs, throughMs: complete ? uptoMs : last, complete };
   }
 
-  /**
-   * (afterMs, uptoMs] in pages of about `limit` customers (see {@link DueIndex.duePage}): the bucket ×
-   * shard keys are read in order, 16 at a time (`limit` if fewer), each in queries of `limit / 16`
-   * entries, and no query is sent once the page holds `limit`. The cursor names the last key started and where each key left
-   * unfinished stopped (its last customer key: the sort key to start after); keys before the last
-   * started one and not named are read through. A partition is a shard: its keys alone are read, and a
-   * cursor of the whole range says the same of them.
-   */
+  /** The due table's shards: each can be read on its own (`duePage`'s partition). */
   get duePartitions(): number {
     return this.shards;
   }
 
+  /**
+   * (afterMs, uptoMs] in pages of about `limit` customers (see {@link DueIndex.duePage}): the bucket ×
+   * shard keys are read in order, 16 at a time (`limit` if fewer), each in queries of `limit / 16`
+   * entries, and no query is sent once the page holds `limit`. The cursor names the last key started
+   * and where each key left unfinished stopped (its last customer key: the sort key to start after);
+   * keys before the last started one and not named are read through. A partition is a shard: its keys
+   * alone are read, and a cursor of the whole range says the same of them.
+   */
   async duePage(
     afterMs: number,
     uptoMs: number,
