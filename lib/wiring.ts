@@ -318,7 +318,9 @@ export const FUNCTIONS: Readonly<Record<FunctionId, FunctionWiring>> = {
     entry: 'functions/handlers/maintenance.ts',
     description:
       'Sweep (start, per-segment scan tasks) and due-wave tasks (per due partition), from the maintenance queue',
-    timeoutSeconds: 900,
+    // Its tasks hand their rest on when time runs short, so a long timeout buys nothing; a short one
+    // keeps the queue's visibility timeout (6×: 30 min) short, the wait of a task whose run crashed.
+    timeoutSeconds: 300,
     memoryMb: 1024,
     triggers: [
       {
