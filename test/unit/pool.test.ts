@@ -44,4 +44,25 @@ describe('forEachLimit', () => {
     });
     await expect(run).rejects.toThrow('item 2 failed');
   });
+
+  it('starts no item once `more` says no, letting those started finish', async () => {
+    // Prepare: each item adds 3; enough is 10
+    let total = 0;
+    const started: number[] = [];
+    // Act
+    await forEachLimit(
+      Array.from({ length: 20 }, (_, i) => i),
+      2,
+      async (n) => {
+        started.push(n);
+        await tick();
+        total += 3;
+      },
+      () => total < 10,
+    );
+    // Assess: two at a time, each next one started while the total was under 10 (0, 0, 3, 6, 9): five
+    // started, every one of them finished, none after
+    expect(started).toEqual([0, 1, 2, 3, 4]);
+    expect(total).toBe(15);
+  });
 });

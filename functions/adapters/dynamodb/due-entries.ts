@@ -173,27 +173,25 @@ export class DynamoDbDueEntries implements DueIndex {
     const open = new Map<string, string>();
     let count = 0;
     let started = 0;
-    const worker = async (): Promise<void> => {
-      while (started < keys.length && count < limit) {
-        const i = started++;
-        const key = keys[i] as string;
-        const out: string[] = [];
-        found[i] = out;
-        let after = from.open.get(key);
-        for (;;) {
-          const page = await this.queryPage(key, after, perQuery);
-          out.push(...page.pks);
-          count += page.pks.length;
-          after = page.last;
-          if (after === undefined) break;
-          if (count >= limit) {
-            open.set(key, after);
-            break;
-          }
+    const readKey = async (key: string, i: number): Promise<void> => {
+      started = i + 1;
+      const out: string[] = [];
+      found[i] = out;
+      let after = from.open.get(key);
+      for (;;) {
+        const page = await this.queryPage(key, after, perQuery);
+        out.push(...page.pks);
+        count += page.pks.length;
+        after = page.last;
+        if (after === undefined) break;
+        if (count >= limit) {
+          open.set(key, after);
+          break;
         }
       }
     };
-    await Promise.all(Array.from({ length: Math.min(side, keys.length) }, worker));
+    // Keys start in order, so the keys started are the first `started`.
+    await forEachLimit(keys, side, readKey, () => count < limit);
     // A key the cursor left unfinished that this page did not get to stays unfinished.
     for (const key of keys.slice(started)) {
       const after = from.open.get(key);
