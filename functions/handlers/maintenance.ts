@@ -66,7 +66,7 @@ export interface MaintenanceDeps extends HandlerOptions {
   duePageLimit?: number;
   /** Customers decided at once within a page (default 10). */
   concurrency?: number;
-  /** Hand the rest of a segment over when less than this is left of the invocation (default 60 s). */
+  /** Hand the rest of a segment over when less than this is left of the invocation (default 30 s). */
   reserveMs?: number;
   newRunId?: () => string;
 }
@@ -90,7 +90,7 @@ export function makeHandler(deps: MaintenanceDeps) {
   const clock = deps.clock ?? Date.now;
   const pageSize = deps.pageSize ?? 100;
   const duePageLimit = deps.duePageLimit ?? DUE_PAGE_LIMIT;
-  const reserveMs = deps.reserveMs ?? 60_000;
+  const reserveMs = deps.reserveMs ?? 30_000;
   const ports = { store: deps.store };
 
   /**

@@ -176,7 +176,7 @@ describe('maintenance handler', () => {
     const task: ScanTask = { job: 'sweep', runId: 'run-1', segment: 0, totalSegments: 1, cursor: null };
 
     // Act: one page fits before the reserve is reached.
-    const response = await handler(sqsEvent([task]), stubContext(30_000));
+    const response = await handler(sqsEvent([task]), stubContext(20_000));
 
     // Assess
     expect(response).toEqual({ batchItemFailures: [] });
@@ -256,7 +256,7 @@ describe('maintenance handler', () => {
       const { tasks, work, handler } = setup(store, { duePageLimit: 3 });
 
       // Act
-      await handler(sqsEvent([dueTask(first.cursor)]), stubContext(30_000));
+      await handler(sqsEvent([dueTask(first.cursor)]), stubContext(20_000));
       const next = setup(store, { duePageLimit: 3 });
       await next.handler(sqsEvent(tasks.tasks), stubContext());
 
