@@ -191,6 +191,10 @@ export function makeHandler(deps: DispatchDeps) {
     metrics.addMetric('CustomersDispatched', MetricUnit.Count, dispatched);
     metrics.addMetric('CustomersEvaluatedInline', MetricUnit.Count, evaluated);
     metrics.addMetric('DueTasksHandedOn', MetricUnit.Count, handedOn);
+    // How far behind the clock the due index stands read after this run: a bucket at most when the
+    // dispatcher keeps up; more after an outage or while slices take longer than the interval (alarmed).
+    if (!overtaken)
+      metrics.addMetric('DueLagSeconds', MetricUnit.Seconds, Math.max(0, (uptoMs - cursor) / 1000));
     const release = await releasing;
     if (!release.ok) throw release.error;
     const released = release.n;

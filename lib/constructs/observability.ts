@@ -64,6 +64,7 @@ export const ENGINE_METRICS = {
     'CustomersEvaluatedInline',
     'CustomersEvaluated',
     'DueTasksHandedOn',
+    'DueLagSeconds',
     'SweepSegmentsStarted',
     'CustomersScanned',
     'CustomersReindexed',
@@ -85,6 +86,17 @@ export function searchExpression(metricName: string, dimensions: readonly string
 
 /** Iterator age above this means the relay is falling behind the customers stream. */
 export const ITERATOR_AGE_THRESHOLD = Duration.minutes(5);
+/**
+ * The due index read this far behind the clock means scheduled triggers run late: two dispatcher
+ * intervals (a tick that reads a full slice keeps it under one).
+ */
+export const DUE_LAG_THRESHOLD = Duration.minutes(30);
+/**
+ * A message this old in a queue a function consumes means its consumer is not keeping up, or a message
+ * keeps failing (each failure waits a visibility timeout: 12 minutes at most, the maintenance queue's).
+ * A 10M-customer wave drains the work queue in about 12 minutes at the default limits (docs/scale.md).
+ */
+export const QUEUE_AGE_THRESHOLD = Duration.minutes(30);
 
 export class Observability extends Construct {
   readonly topic: Topic;
@@ -160,6 +172,39 @@ export class Observability extends Construct {
         });
       }
     }
+
+    for (const queueId of QUEUE_IDS) {
+      if (
+        !FUNCTION_IDS.some((f) => FUNCTIONS[f].triggers.some((t) => t.kind === 'sqs' && t.queue === queueId))
+      )
+        continue;
+      alarm(`${pascal(queueId)}QueueBacklog`, {
+        alarmDescription: `${queueId} queue: a message older than ${QUEUE_AGE_THRESHOLD.toMinutes()} min (its consumer is behind, or a message keeps failing)`,
+        metric: data.queues[queueId].metricApproximateAgeOfOldestMessage({
+          period: Duration.minutes(5),
+          statistic: 'Maximum',
+        }),
+        threshold: QUEUE_AGE_THRESHOLD.toSeconds(),
+        comparisonOperator: ComparisonOperator.GREATER_THAN_THRESHOLD,
+        evaluationPeriods: 1,
+        treatMissingData: TreatMissingData.NOT_BREACHING,
+      });
+    }
+
+    alarm('DispatchBehind', {
+      alarmDescription: `dispatch: the due index read more than ${DUE_LAG_THRESHOLD.toMinutes()} min behind the clock twice in a row (scheduled triggers run late)`,
+      metric: new Metric({
+        namespace: POWERTOOLS_METRICS_NAMESPACE,
+        metricName: 'DueLagSeconds',
+        dimensionsMap: { service: POWERTOOLS_SERVICE_NAME },
+        statistic: 'Maximum',
+        period: Duration.minutes(15),
+      }),
+      threshold: DUE_LAG_THRESHOLD.toSeconds(),
+      comparisonOperator: ComparisonOperator.GREATER_THAN_THRESHOLD,
+      evaluationPeriods: 2,
+      treatMissingData: TreatMissingData.NOT_BREACHING,
+    });
 
     alarm('CampaignStatsFailed', {
       alarmDescription:

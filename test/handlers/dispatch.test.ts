@@ -102,14 +102,17 @@ describe('dispatch handler', () => {
     const { clock, watermark, handler, ids } = setup(store);
     await watermark.advance(WATERMARK, null, T0);
     clock.ms = T0 + 180 * MIN;
+    const addMetric = vi.spyOn(metrics, 'addMetric');
 
     // Act
     const result = await handler({}, stubContext());
 
-    // Assess
+    // Assess: caught up, so no lag is reported
     expect(ids()).toEqual(['c-anniversary', 'c-birthday', 'c-offer']);
     expect(await watermark.read(WATERMARK)).toBe(T0 + 180 * MIN);
     expect(result.from).toBe('2025-07-14T08:00:00.000Z');
+    expect(addMetric).toHaveBeenCalledWith('DueLagSeconds', 'Seconds', 0);
+    addMetric.mockRestore();
   });
 
   it('dispatches nothing twice when re-run over the same range', async () => {
@@ -146,14 +149,17 @@ describe('dispatch handler', () => {
     const store = await indexWith({ 'c-1': -10 });
     const { watermark, work, handler } = setup(store);
     await watermark.advance(WATERMARK, null, T0 - 60 * MIN);
+    const addMetric = vi.spyOn(metrics, 'addMetric');
 
     // Act
     const result = await handler({}, stubContext(5_000));
 
-    // Assess
+    // Assess: the hour not read is the lag the DispatchBehind alarm watches
     expect(result.partial).toBe(true);
     expect(work.items).toEqual([]);
     expect(await watermark.read(WATERMARK)).toBe(T0 - 60 * MIN);
+    expect(addMetric).toHaveBeenCalledWith('DueLagSeconds', 'Seconds', 3600);
+    addMetric.mockRestore();
   });
 
   it('sends the first page of a wave itself and hands the rest on, one task per partition', async () => {

@@ -170,7 +170,7 @@ describe('stateless stack', () => {
     });
   });
 
-  it('alarms on every DLQ, function errors, throttles and the stream iterator age; has a dashboard', () => {
+  it('alarms on every DLQ, function errors, throttles, the stream iterator age, queue backlogs and a late dispatcher; has a dashboard', () => {
     const alarms = Object.values(service.findResources('AWS::CloudWatch::Alarm'));
     const byMetric = (name: string) => alarms.filter((a) => a.Properties.MetricName === name).length;
     expect(byMetric('ApproximateNumberOfMessagesVisible')).toBe(8);
@@ -179,6 +179,14 @@ describe('stateless stack', () => {
     // The relay's and the stats λ's.
     expect(byMetric('IteratorAge')).toBe(2);
     expect(byMetric('CampaignStatsFailed')).toBe(1);
+    // The queues a function consumes: ingest, work, maintenance.
+    expect(byMetric('ApproximateAgeOfOldestMessage')).toBe(3);
+    expect(alarms.find((a) => a.Properties.MetricName === 'DueLagSeconds')?.Properties).toMatchObject({
+      Statistic: 'Maximum',
+      Period: 900,
+      Threshold: 1800,
+      EvaluationPeriods: 2,
+    });
     for (const alarm of alarms) expect(alarm.Properties.AlarmActions).toHaveLength(1);
     service.resourceCountIs('AWS::CloudWatch::Dashboard', 1);
     service.hasResourceProperties('AWS::SNS::Topic', { KmsMasterKeyId: Match.anyValue() });
