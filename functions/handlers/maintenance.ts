@@ -25,7 +25,12 @@ import type { CustomerRef, CustomerStore, DueIndex } from '../ports/customer-sto
 import type { WorkQueue } from '../ports/work-queue.ts';
 import { ENV, intEnv } from '../shared/env.ts';
 import type { DueTask, ScanTask } from '../shared/maintenance-tasks.ts';
-import { DUE_PAGE_LIMIT, MaintenanceTask } from '../shared/maintenance-tasks.ts';
+import {
+  DUE_PAGE_LIMIT,
+  FIRST_PAGE_RETRIES,
+  FIRST_PAGE_RETRY_DELAY_SECONDS,
+  MaintenanceTask,
+} from '../shared/maintenance-tasks.ts';
 import { KeyedRunner, processBatchInOrder } from '../shared/ordered-batch.ts';
 import type { HandlerOptions } from '../shared/powertools.ts';
 import { errorFields, logger, MetricUnit, metrics, withPowertools } from '../shared/powertools.ts';
@@ -77,6 +82,8 @@ interface SweepStats {
   reindexed: number;
   conflicts: number;
   continued: number;
+  /** Tasks sent again with a delay after their first page failed. */
+  retried: number;
   /** Customers a due task sent to the work queue. */
   dispatched: number;
 }
@@ -110,8 +117,10 @@ export function makeHandler(deps: MaintenanceDeps) {
   /**
    * Works through a task page by page from its cursor: `page` does one and returns the next cursor
    * (null: the task is done). When time runs short, or a page after the first fails, the rest becomes a
-   * new task from the cursor reached (pages done are not done again); a first page that fails fails the
-   * record, so a page that always fails ends in the queue's DLQ.
+   * new task from the cursor reached (pages done are not done again). A first page that fails is tried
+   * again as the same task sent with a delay (30, 60, 120 s: a throttled read waits that long, not the
+   * queue's 12-minute visibility timeout); after the last retry it fails the record, so a page that
+   * always fails ends in the queue's DLQ.
    */
   const runPages = async (
     task: MaintenanceTask,
@@ -119,11 +128,13 @@ export function makeHandler(deps: MaintenanceDeps) {
     stats: SweepStats,
     page: (cursor: string | null) => Promise<string | null>,
   ) => {
+    // A continuation starts with no retries counted: its task's first page succeeded.
+    const { retry, ...base } = task;
     let cursor = task.cursor;
     let pages = 0;
     do {
       if (pages > 0 && context.getRemainingTimeInMillis() < reserveMs) {
-        await deps.tasks.enqueue([{ ...task, cursor }]);
+        await deps.tasks.enqueue([{ ...base, cursor }]);
         stats.continued++;
         return;
       }
@@ -131,8 +142,21 @@ export function makeHandler(deps: MaintenanceDeps) {
       try {
         next = await page(cursor);
       } catch (error) {
-        if (pages === 0) throw error;
-        await deps.tasks.enqueue([{ ...task, cursor }]);
+        if (pages === 0) {
+          const attempt = (retry ?? 0) + 1;
+          if (attempt > FIRST_PAGE_RETRIES) throw error;
+          const delaySeconds = FIRST_PAGE_RETRY_DELAY_SECONDS * 2 ** (attempt - 1);
+          logger.warn('task page failed, sent again with a delay', {
+            job: task.job,
+            retry: attempt,
+            delaySeconds,
+            ...errorFields(error),
+          });
+          await deps.tasks.enqueue([{ ...base, cursor, retry: attempt }], { delaySeconds });
+          stats.retried++;
+          return;
+        }
+        await deps.tasks.enqueue([{ ...base, cursor }]);
         stats.continued++;
         return;
       }
@@ -190,6 +214,7 @@ export function makeHandler(deps: MaintenanceDeps) {
         reindexed: 0,
         conflicts: 0,
         continued: 0,
+        retried: 0,
         dispatched: 0,
       };
       const failures: { messageId: string; error: string; message: string }[] = [];

@@ -5,8 +5,11 @@ import { z } from 'zod';
  * Delivery is at least once, so every item's work must be idempotent.
  */
 export interface WorkQueue<T> {
-  /** Queues every item (duplicates within the call once); rejects when some could not be queued. */
-  enqueue(items: readonly T[]): Promise<void>;
+  /**
+   * Queues every item (duplicates within the call once); rejects when some could not be queued. With
+   * `delaySeconds` (at most 900), the items become visible that much later.
+   */
+  enqueue(items: readonly T[], options?: { delaySeconds?: number }): Promise<void>;
 }
 
 /** The body of one work-queue message: the customer whose scheduled triggers are due. */

@@ -16,6 +16,15 @@ import { z } from 'zod';
  */
 export const DUE_PAGE_LIMIT = 10_000;
 
+/**
+ * A task whose first page fails (a throttled Query or Scan, most likely) is sent again after 30, 60 and
+ * 120 seconds, then fails its record: the queue's visibility timeout (12 minutes) and its DLQ take over.
+ * `retry` counts the sends so far; a page that succeeds clears it.
+ */
+export const FIRST_PAGE_RETRIES = 3;
+export const FIRST_PAGE_RETRY_DELAY_SECONDS = 30;
+const Retry = z.int().min(1).max(FIRST_PAGE_RETRIES).optional();
+
 /** One segment's share of a sweep, continued from `cursor` (null: the segment's start). */
 export const ScanTask = z.strictObject({
   job: z.literal('sweep'),
@@ -23,6 +32,7 @@ export const ScanTask = z.strictObject({
   segment: z.int().min(0),
   totalSegments: z.int().min(1).max(1000),
   cursor: z.string().max(4096).nullable(),
+  retry: Retry,
 });
 export type ScanTask = z.infer<typeof ScanTask>;
 
@@ -36,6 +46,7 @@ export const DueTask = z.strictObject({
   uptoMs: z.int(),
   partition: z.int().min(0).max(99),
   cursor: z.string().max(16_384).nullable(),
+  retry: Retry,
 });
 export type DueTask = z.infer<typeof DueTask>;
 

@@ -57,6 +57,11 @@ class TaskQueue extends MemoryTaskQueue<MaintenanceTask> {
   }
 }
 
+/** A sweep task of run `run-1`: segment 0 of 1 from the start, unless `over` says otherwise. */
+function sweepTask(over: Partial<ScanTask> = {}): ScanTask {
+  return { job: 'sweep', runId: 'run-1', segment: 0, totalSegments: 1, cursor: null, ...over };
+}
+
 async function register(store: CustomerStore, customerId: string, birthday?: string) {
   const parsed = parseEvent(
     {
@@ -147,7 +152,7 @@ describe('maintenance handler', () => {
     const wrong = BIRTHDAY_MORNING + 999_999_999;
     await store.setDue('default', 'c-stale', stale.state.version, wrong, stale.dueMs);
     const { tasks, handler } = setup(store);
-    const task: ScanTask = { job: 'sweep', runId: 'run-1', segment: 0, totalSegments: 1, cursor: null };
+    const task = sweepTask();
 
     // Act
     const response = await handler(sqsEvent([task]), stubContext());
@@ -173,7 +178,7 @@ describe('maintenance handler', () => {
     const store = new ScannableStore();
     for (const id of ['c-1', 'c-2', 'c-3']) await register(store, id);
     const { tasks, handler } = setup(store, { pageSize: 2 });
-    const task: ScanTask = { job: 'sweep', runId: 'run-1', segment: 0, totalSegments: 1, cursor: null };
+    const task = sweepTask();
 
     // Act: one page fits before the reserve is reached.
     const response = await handler(sqsEvent([task]), stubContext(20_000));
@@ -184,7 +189,7 @@ describe('maintenance handler', () => {
     expect(tasks.tasks).toEqual([{ ...task, cursor: '2' }]);
   });
 
-  it('fails exactly the task whose first page cannot be read, and a malformed task', async () => {
+  it('sends a task whose first page fails again with a growing delay, and fails a malformed task', async () => {
     // Prepare
     const store = new ScannableStore();
     await register(store, 'c-1');
@@ -193,25 +198,57 @@ describe('maintenance handler', () => {
       segment === 1
         ? Promise.reject(new Error('ProvisionedThroughputExceeded'))
         : scan(segment, total, cursor, limit);
-    const { handler } = setup(store);
-    const task = (segment: number): ScanTask => ({
-      job: 'sweep',
-      runId: 'run-1',
-      segment,
-      totalSegments: 2,
-      cursor: null,
-    });
+    const { tasks, handler } = setup(store);
+    const task = (segment: number) => sweepTask({ segment, totalSegments: 2 });
     const event = sqsEvent([task(0), task(1), task(0)]);
     const malformed = event.Records[2];
     if (malformed) malformed.body = '{"job":"sweep"}';
 
-    // Act
+    // Act: the batch, then the retried task as it comes back twice more
     const response = await handler(event, stubContext());
+    await handler(sqsEvent([tasks.tasks[0] as MaintenanceTask]), stubContext());
+    await handler(sqsEvent([tasks.tasks[1] as MaintenanceTask]), stubContext());
+
+    // Assess: only the malformed record failed; the failing segment went on as the same task
+    expect(response).toEqual({ batchItemFailures: [{ itemIdentifier: 'task-2' }] });
+    expect(tasks.tasks).toEqual([
+      { ...task(1), retry: 1 },
+      { ...task(1), retry: 2 },
+      { ...task(1), retry: 3 },
+    ]);
+    expect(tasks.delays).toEqual([30, 60, 120]);
+  });
+
+  it('fails the record of a task whose first page still fails after the last retry', async () => {
+    // Prepare
+    const store = new ScannableStore();
+    store.scan = () => Promise.reject(new Error('ProvisionedThroughputExceeded'));
+    const { tasks, handler } = setup(store);
+    const task = sweepTask({ retry: 3 });
+
+    // Act
+    const response = await handler(sqsEvent([task]), stubContext());
+
+    // Assess: the queue's visibility timeout and DLQ take over
+    expect(response).toEqual({ batchItemFailures: [{ itemIdentifier: 'task-0' }] });
+    expect(tasks.tasks).toEqual([]);
+  });
+
+  it('clears the retry count once a page succeeds: a continuation starts afresh', async () => {
+    // Prepare
+    const store = new ScannableStore();
+    for (const id of ['c-1', 'c-2', 'c-3']) await register(store, id);
+    const { tasks, handler } = setup(store, { pageSize: 2 });
+    const task = sweepTask({ retry: 2 });
+
+    // Act: one page fits before the reserve is reached
+    await handler(sqsEvent([task]), stubContext(20_000));
 
     // Assess
-    expect(response).toEqual({
-      batchItemFailures: [{ itemIdentifier: 'task-1' }, { itemIdentifier: 'task-2' }],
-    });
+    expect(tasks.tasks).toEqual([
+      { job: 'sweep', runId: 'run-1', segment: 0, totalSegments: 1, cursor: '2' },
+    ]);
+    expect(tasks.delays).toEqual([0]);
   });
 
   describe('due tasks (a dispatcher wave handed on)', () => {
@@ -268,17 +305,21 @@ describe('maintenance handler', () => {
       expect(next.tasks.tasks).toEqual([]);
     });
 
-    it('fails a due task whose first page cannot be sent, for the queue to retry', async () => {
+    it('sends a due task whose first page cannot be sent again after 30 s, then fails it for the queue', async () => {
       // Prepare
       const { store } = await wave();
-      const { work, handler } = setup(store);
+      const { tasks, work, handler } = setup(store);
       work.enqueue = () => Promise.reject(new Error('SQS unavailable'));
 
       // Act
-      const response = await handler(sqsEvent([dueTask(null)]), stubContext());
+      const first = await handler(sqsEvent([dueTask(null)]), stubContext());
+      const last = await handler(sqsEvent([{ ...dueTask(null), retry: 3 }]), stubContext());
 
       // Assess
-      expect(response).toEqual({ batchItemFailures: [{ itemIdentifier: 'task-0' }] });
+      expect(first).toEqual({ batchItemFailures: [] });
+      expect(tasks.tasks).toEqual([{ ...dueTask(null), retry: 1 }]);
+      expect(tasks.delays).toEqual([30]);
+      expect(last).toEqual({ batchItemFailures: [{ itemIdentifier: 'task-0' }] });
     });
   });
 });

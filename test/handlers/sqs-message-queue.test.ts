@@ -357,6 +357,19 @@ describe('customerWorkQueue', () => {
     expect(most).toBe(FAN_OUT_CONCURRENCY);
   });
 
+  it('sends every item of a delayed call with DelaySeconds, and none without', async () => {
+    // Act
+    await work().enqueue([{ brand: 'default', customerId: 'c-1' }], { delaySeconds: 60 });
+    await work().enqueue([{ brand: 'default', customerId: 'c-2' }]);
+
+    // Assess
+    const [delayed, plain] = sqsMock
+      .commandCalls(SendMessageBatchCommand)
+      .map((c) => c.args[0].input.Entries);
+    expect(delayed).toEqual([expect.objectContaining({ DelaySeconds: 60 })]);
+    expect(plain?.[0]).not.toHaveProperty('DelaySeconds');
+  });
+
   it('throws when some customers could not be queued, so the dispatcher keeps its watermark', async () => {
     // Prepare
     sqsMock.on(SendMessageBatchCommand).callsFake(answer(() => ({ SenderFault: false })));

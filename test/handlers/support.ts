@@ -205,11 +205,13 @@ export class MemoryMessageQueue implements MessageQueue, RejectedSink {
   }
 }
 
-/** A queue of tasks, kept in the order sent. */
+/** A queue of tasks, kept in the order sent, each with the delay it was sent with (0: none). */
 export class MemoryTaskQueue<T> implements WorkQueue<T> {
   readonly tasks: T[] = [];
-  async enqueue(items: readonly T[]): Promise<void> {
+  readonly delays: number[] = [];
+  async enqueue(items: readonly T[], options: { delaySeconds?: number } = {}): Promise<void> {
     this.tasks.push(...items);
+    for (const _ of items) this.delays.push(options.delaySeconds ?? 0);
   }
 }
 

@@ -34,10 +34,11 @@ export interface SqsWorkQueueOptions<T> extends BatchSenderOptions {
 export class SqsWorkQueue<T> implements WorkQueue<T> {
   constructor(private readonly options: SqsWorkQueueOptions<T>) {}
 
-  async enqueue(items: readonly T[]): Promise<void> {
+  async enqueue(items: readonly T[], options: { delaySeconds?: number } = {}): Promise<void> {
     if (items.length === 0) return;
     const bodyOf = this.options.bodyOf ?? ((item: T) => JSON.stringify(item));
-    const entries = items.map((item) => ({ key: this.options.keyOf(item), body: bodyOf(item) }));
+    const delay = options.delaySeconds === undefined ? {} : { delaySeconds: options.delaySeconds };
+    const entries = items.map((item) => ({ key: this.options.keyOf(item), body: bodyOf(item), ...delay }));
     const result = await sendInBatches(this.options.queueUrl, entries, this.options);
     if (result.failed.length > 0) throw new WorkQueueError(this.options.queueUrl, result.failed);
   }
