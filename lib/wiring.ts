@@ -319,10 +319,11 @@ export const FUNCTIONS: Readonly<Record<FunctionId, FunctionWiring>> = {
     description:
       'Sweep (start, per-segment scan tasks) and due-wave tasks (per due partition), from the maintenance queue',
     // Its tasks hand their rest on when time runs short, so a long timeout buys nothing; a short one
-    // keeps the queue's visibility timeout (6×: 12 min) short, the wait of a task whose run crashed —
-    // shorter than the dispatcher's 15-minute tick, so a due task retried after a crash still comes
-    // before the next tick's customers, as an evaluate batch retried after its 6 minutes does.
-    timeoutSeconds: 120,
+    // keeps the queue's visibility timeout (6×: 6 min) short, the wait of a task whose run crashed —
+    // well within the dispatcher's 15-minute tick, so a due task retried after a crash, and the
+    // evaluate batch it then sends (its work queue waits 6 minutes too), still come before the next
+    // tick's customers.
+    timeoutSeconds: 60,
     memoryMb: 1024,
     triggers: [
       {

@@ -119,7 +119,7 @@ export function makeHandler(deps: MaintenanceDeps) {
    * (null: the task is done). When time runs short, or a page after the first fails, the rest becomes a
    * new task from the cursor reached (pages done are not done again). A first page that fails is tried
    * again as the same task sent with a delay (30, 60, 120 s: a throttled read waits that long, not the
-   * queue's 12-minute visibility timeout); after the last retry it fails the record, so a page that
+   * queue's 6-minute visibility timeout); after the last retry it fails the record, so a page that
    * always fails ends in the queue's DLQ.
    */
   const runPages = async (

@@ -18,7 +18,7 @@ export const DUE_PAGE_LIMIT = 10_000;
 
 /**
  * A task whose first page fails (a throttled Query or Scan, most likely) is sent again after 30, 60 and
- * 120 seconds, then fails its record: the queue's visibility timeout (12 minutes) and its DLQ take over.
+ * 120 seconds, then fails its record: the queue's visibility timeout (6 minutes) and its DLQ take over.
  * `retry` counts the sends so far; a page that succeeds clears it.
  */
 export const FIRST_PAGE_RETRIES = 3;

@@ -93,7 +93,7 @@ export const ITERATOR_AGE_THRESHOLD = Duration.minutes(5);
 export const DUE_LAG_THRESHOLD = Duration.minutes(30);
 /**
  * A message this old in a queue a function consumes means its consumer is not keeping up, or a message
- * keeps failing (each failure waits a visibility timeout: 12 minutes at most, the maintenance queue's).
+ * keeps failing (each failure waits a visibility timeout: 6 minutes at most).
  * A 10M-customer wave drains the work queue in about 12 minutes at the default limits (docs/scale.md).
  */
 export const QUEUE_AGE_THRESHOLD = Duration.minutes(30);

@@ -149,7 +149,7 @@ describe('LocalQueue', () => {
     expect(queues.ingest.redrive?.maxReceiveCount).toBe(QUEUES.ingest.maxReceiveCount);
     expect(queues.maintenance.redrive?.maxReceiveCount).toBe(3);
     expect(queues.ingest.visibilityTimeoutSeconds).toBe(180);
-    expect(queues.maintenance.visibilityTimeoutSeconds).toBe(720);
+    expect(queues.maintenance.visibilityTimeoutSeconds).toBe(360);
     expect(queues.email.visibilityTimeoutSeconds).toBe(60);
     expect(queues.rejected.redrive).toBeUndefined();
     expect(queues.rejected.retentionSeconds).toBe(14 * 86400);
