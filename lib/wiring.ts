@@ -351,6 +351,22 @@ export const FUNCTIONS: Readonly<Record<FunctionId, FunctionWiring>> = {
 
 export const FUNCTION_IDS = Object.keys(FUNCTIONS) as FunctionId[];
 
+/** The function an SQS trigger of which consumes the queue (undefined: drained outside the engine). */
+export function consumerOf(queue: QueueId): FunctionWiring | undefined {
+  return Object.values(FUNCTIONS).find((fn) =>
+    fn.triggers.some((t) => t.kind === 'sqs' && t.queue === queue),
+  );
+}
+
+/**
+ * A queue's visibility timeout, as the stack sets it and the local runtime simulates it: 6× its
+ * consumer's timeout (AWS guidance), 60 s for a queue drained outside the engine.
+ */
+export function visibilityTimeoutSeconds(queue: QueueId): number {
+  const consumer = consumerOf(queue);
+  return consumer === undefined ? 60 : consumer.timeoutSeconds * 6;
+}
+
 /** Where the bundled campaign file sits inside a function's code (the asset root is /var/task). */
 export const BUNDLED_CAMPAIGNS_FILE = '/var/task/campaigns/campaigns.yaml';
 /** Where an optional bundled replenishment model sits. */

@@ -33,6 +33,7 @@ import type { StatefulStack } from '../stacks/stateful-stack.ts';
 import { pascal } from '../stacks/stateful-stack.ts';
 import type { FunctionId, QueueId } from '../wiring.ts';
 import {
+  consumerOf,
   FUNCTION_IDS,
   FUNCTIONS,
   POWERTOOLS_METRICS_NAMESPACE,
@@ -174,10 +175,7 @@ export class Observability extends Construct {
     }
 
     for (const queueId of QUEUE_IDS) {
-      if (
-        !FUNCTION_IDS.some((f) => FUNCTIONS[f].triggers.some((t) => t.kind === 'sqs' && t.queue === queueId))
-      )
-        continue;
+      if (consumerOf(queueId) === undefined) continue;
       alarm(`${pascal(queueId)}QueueBacklog`, {
         alarmDescription: `${queueId} queue: a message older than ${QUEUE_AGE_THRESHOLD.toMinutes()} min (its consumer is behind, or a message keeps failing)`,
         metric: data.queues[queueId].metricApproximateAgeOfOldestMessage({

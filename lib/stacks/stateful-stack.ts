@@ -20,7 +20,7 @@ import type { KeyAttribute, TableId } from '../../functions/adapters/dynamodb/ta
 import { TABLE_IDS, TABLES, tableNames } from '../../functions/adapters/dynamodb/tables.ts';
 import type { Config, Stage } from '../config/stages.ts';
 import type { BusRuleWiring, QueueId } from '../wiring.ts';
-import { BUS_RULES, FUNCTIONS, QUEUE_IDS, QUEUES } from '../wiring.ts';
+import { BUS_RULES, QUEUE_IDS, QUEUES, visibilityTimeoutSeconds } from '../wiring.ts';
 
 /** The wiring's pattern (the event's own field names) as CDK's EventPattern (camelCase keys). */
 function eventPatternOf(pattern: BusRuleWiring['pattern']): EventPattern {
@@ -44,16 +44,6 @@ const ATTRIBUTE_TYPES = {
 
 function attribute(key: KeyAttribute): Attribute {
   return { name: key.name, type: ATTRIBUTE_TYPES[key.type] };
-}
-
-/** Visibility timeout of a queue: 6× its consumer's timeout (AWS guidance), 60 s for external consumers. */
-function visibilityTimeout(id: QueueId): Duration {
-  for (const fn of Object.values(FUNCTIONS)) {
-    for (const trigger of fn.triggers) {
-      if (trigger.kind === 'sqs' && trigger.queue === id) return Duration.seconds(fn.timeoutSeconds * 6);
-    }
-  }
-  return Duration.seconds(60);
 }
 
 export class StatefulStack extends Stack {
@@ -110,7 +100,7 @@ export class StatefulStack extends Stack {
         ...base,
         queueName: `${prefix}-${kebab(queueId)}`,
         retentionPeriod: Duration.days(wiring.retentionDays),
-        visibilityTimeout: visibilityTimeout(queueId),
+        visibilityTimeout: Duration.seconds(visibilityTimeoutSeconds(queueId)),
         ...(deadLetterQueue === undefined ? {} : { deadLetterQueue }),
       });
     }

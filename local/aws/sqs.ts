@@ -11,7 +11,7 @@ import { createHash } from 'node:crypto';
 import type { MessageAttributeValue } from '@aws-sdk/client-sqs';
 import type { Context, SQSBatchResponse, SQSEvent, SQSMessageAttributes, SQSRecord } from 'aws-lambda';
 import type { FunctionWiring, QueueId, SqsTrigger } from '../../lib/wiring.ts';
-import { FUNCTIONS, QUEUES } from '../../lib/wiring.ts';
+import { QUEUES, visibilityTimeoutSeconds } from '../../lib/wiring.ts';
 import type { Clock } from './clock.ts';
 import { MinHeap } from './heap.ts';
 import { DEFAULT_ACCOUNT, DEFAULT_REGION, deterministicUuid, makeLambdaContext } from './lambda.ts';
@@ -514,16 +514,6 @@ export class LocalQueue {
 // Queues from the wiring
 // ---------------------------------------------------------------------------------------------------------
 
-/** Visibility timeout as the stack sets it: 6× the consumer's timeout, 60 s when no function consumes it. */
-export function wiredVisibilityTimeoutSeconds(id: QueueId): number {
-  for (const fn of Object.values(FUNCTIONS)) {
-    for (const trigger of fn.triggers) {
-      if (trigger.kind === 'sqs' && trigger.queue === id) return fn.timeoutSeconds * 6;
-    }
-  }
-  return 60;
-}
-
 export interface WiredQueues {
   queues: Record<QueueId, LocalQueue>;
   /** `<id>-dlq` for each queue with a `maxReceiveCount`. */
@@ -558,7 +548,7 @@ export function createWiredQueues(
       ...base,
       name: `${prefix}-${kebab(wiring.id)}`,
       retentionSeconds: wiring.retentionDays * 86400,
-      visibilityTimeoutSeconds: wiredVisibilityTimeoutSeconds(wiring.id),
+      visibilityTimeoutSeconds: visibilityTimeoutSeconds(wiring.id),
       ...(redrive === undefined ? {} : { redrive }),
     });
   }
