@@ -28,15 +28,8 @@ import type { FunctionId } from '../lib/wiring.ts';
 import { FUNCTION_IDS, FUNCTIONS } from '../lib/wiring.ts';
 import type { CostLine, Quantities } from '../local/cost.ts';
 import { addQuantities, NO_QUANTITIES, PRICES, priceQuantities } from '../local/cost.ts';
-import type { MeasuredRun, MeasuredRunOptions, RefusedPrice, StepTally } from './units-bench.ts';
-import {
-  addTally,
-  billedUnits,
-  emptyTally,
-  MODEL_LATENCY_MS,
-  measureRun,
-  scaleTally,
-} from './units-bench.ts';
+import type { MeasuredRun, RefusedPrice, StepTally } from './units-bench.ts';
+import { addTally, billedUnits, emptyTally, MODEL_LATENCY_MS, scaleTally } from './units-bench.ts';
 
 /** Orders per customer per month in the priced workload. */
 export const ORDERS_PER_CUSTOMER_MONTH = 2;
@@ -408,8 +401,4 @@ export function costFigures(run: MeasuredRun): CostBench {
     prices: PRICES,
     saasUsdPerMillionProfilesMonth: { low: 4000, high: 9000 },
   };
-}
-
-export async function runCostBench(options: MeasuredRunOptions = {}): Promise<CostBench> {
-  return costFigures(await measureRun(options));
 }

@@ -15,12 +15,13 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { runCoreBench } from './core-bench.ts';
-import { runCostBench } from './cost-bench.ts';
+import { costFigures } from './cost-bench.ts';
 import { runLatencyBench } from './latency-bench.ts';
 import { runLocalBench } from './local-bench.ts';
 import { evaluateReplenishment } from './replenishment-eval.ts';
 import { runScaleBench } from './scale-bench.ts';
-import { runUnitsBench } from './units-bench.ts';
+import type { MeasuredRun } from './units-bench.ts';
+import { measureRun, unitsFigures } from './units-bench.ts';
 
 const { values } = parseArgs({
   options: {
@@ -37,7 +38,16 @@ const warmupDays = Number(values['warmup-days'] ?? 180);
 if (!Number.isInteger(warmupDays) || warmupDays < 30 || warmupDays > 3650) {
   throw new RangeError(`--warmup-days must be an integer from 30 to 3650 (got ${values['warmup-days']})`);
 }
-const measured = { warmupDays };
+/** One measured run per shop age, shared by the units and cost groups (each run takes half a minute). */
+const measuredRuns = new Map<number, Promise<MeasuredRun>>();
+function measuredRun(days: number): Promise<MeasuredRun> {
+  let run = measuredRuns.get(days);
+  if (run === undefined) {
+    run = measureRun({ warmupDays: days });
+    measuredRuns.set(days, run);
+  }
+  return run;
+}
 /** The age of the shop whose cost the full run gives next to the default one's (`cost.matureShop`). */
 const MATURE_SHOP_DAYS = 730;
 
@@ -112,7 +122,7 @@ if (groups.has('units')) {
   log(
     `units: a synthetic shop, ${warmupDays} days in memory then 7 on the embedded stack, every step measured …`,
   );
-  const u = await runUnitsBench(measured);
+  const u = unitsFigures(await measuredRun(warmupDays));
   results.units = u;
   log(`  units.perMessageVsMinimum       ${u.perMessageVsMinimum}   (goal ≤ 1.5)`);
   log(
@@ -136,7 +146,7 @@ if (groups.has('units')) {
 
 if (groups.has('cost')) {
   log('cost: the measured run extrapolated to 2 orders per customer per month, at list prices …');
-  const c = await runCostBench(measured);
+  const c = costFigures(await measuredRun(warmupDays));
   results.cost = c;
   log(
     `  cost.usdPerMillionCustomersMonth ${usd(c.usdPerMillionCustomersMonth)}   (next-due index as deployed; goal ≤ $10)`,
@@ -156,9 +166,9 @@ if (groups.has('cost')) {
   );
   if (warmupDays < MATURE_SHOP_DAYS) {
     // Items grow with tenure, and every write is billed on the item's size: the same week measured on
-    // a shop two years old (a second measured run, about a minute).
-    const mature = { warmupDays: MATURE_SHOP_DAYS };
-    const [mu, mc] = [await runUnitsBench(mature), await runCostBench(mature)];
+    // a shop two years old (a second measured run, about half a minute).
+    const matureRun = await measuredRun(MATURE_SHOP_DAYS);
+    const [mu, mc] = [unitsFigures(matureRun), costFigures(matureRun)];
     c.matureShop = {
       warmupDays: MATURE_SHOP_DAYS,
       usdPerMillionCustomersMonth: mc.usdPerMillionCustomersMonth,

@@ -775,7 +775,3 @@ export function unitsFigures(run: MeasuredRun): UnitsBench {
     seconds: run.seconds,
   };
 }
-
-export async function runUnitsBench(options: MeasuredRunOptions = {}): Promise<UnitsBench> {
-  return unitsFigures(await measureRun(options));
-}
