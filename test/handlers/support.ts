@@ -211,7 +211,7 @@ export class MemoryTaskQueue<T> implements WorkQueue<T> {
   readonly delays: number[] = [];
   async enqueue(items: readonly T[], options: { delaySeconds?: number } = {}): Promise<void> {
     this.tasks.push(...items);
-    for (const _ of items) this.delays.push(options.delaySeconds ?? 0);
+    this.delays.push(...items.map(() => options.delaySeconds ?? 0));
   }
 }
 
