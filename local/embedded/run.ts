@@ -125,7 +125,7 @@ export async function driveEmbedded(
     outputs: recorder.counts,
     events,
     customers: 0,
-    evaluations: usage.functions.evaluate.invocations,
+    evaluations: usage.scheduledEvaluations,
     counts: {
       reads: sum(op('GetItem')) + sum(op('Query')) + sum(op('Scan')),
       writes: sum(op('PutItem')) + sum(op('UpdateItem')) + sum(op('BatchWriteItem')),

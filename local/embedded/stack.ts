@@ -104,11 +104,34 @@ export interface StackUsage {
   functions: Record<FunctionId, FunctionUsage>;
   eventBridge: { putEvents: number };
   scheduler: { invocations: number };
+  /**
+   * Customers evaluated from the due index: by the dispatcher itself and by the evaluate λ (its records
+   * that did not fail). The evaluate λ's invocations alone miss the dispatcher's inline evaluations and
+   * count a batch of ten as one.
+   */
+  scheduledEvaluations: number;
   /** Messages left in each dead-letter queue and on-failure queue at the end. */
   deadLetters: Record<string, number>;
 }
 
 export type Invocable = (event: unknown, context: Context) => Promise<unknown>;
+
+/**
+ * The scheduled evaluations an invocation's result reports: the dispatcher's `evaluated`, or the evaluate
+ * λ's records less its batch item failures; 0 for any other function or result.
+ */
+export function evaluationsIn(fn: FunctionId, event: unknown, result: unknown): number {
+  if (typeof result !== 'object' || result === null) return 0;
+  if (fn === 'dispatch') {
+    const evaluated: unknown = Reflect.get(result, 'evaluated');
+    return typeof evaluated === 'number' ? evaluated : 0;
+  }
+  if (fn !== 'evaluate' || typeof event !== 'object' || event === null) return 0;
+  const records: unknown = Reflect.get(event, 'Records');
+  const failures: unknown = Reflect.get(result, 'batchItemFailures');
+  if (!Array.isArray(records)) return 0;
+  return records.length - (Array.isArray(failures) ? failures.length : 0);
+}
 
 /** Counts a handler's invocations and time; a thrown error is counted and rethrown. */
 function metered(usage: FunctionUsage, handler: Invocable): Invocable {
@@ -223,6 +246,7 @@ export class EmbeddedStack {
   /** The Customers stream's event source mappings (the relay's, the stats λ's), in wiring order. */
   private readonly streams: { fn: FunctionId; mapping: StreamEventSource }[] = [];
   private readonly usageByFunction: Record<FunctionId, FunctionUsage>;
+  private scheduledEvaluations = 0;
   private readonly invoke: Record<FunctionId, Invocable>;
   private schedulerInvocations = 0;
   private invocationSeq = 0;
@@ -297,12 +321,20 @@ export class EmbeddedStack {
       evaluate: evaluate.compose,
       maintenance: maintenance.compose,
     };
+    const counted = (id: FunctionId, handler: Invocable): Invocable => {
+      if (id !== 'dispatch' && id !== 'evaluate') return handler;
+      return async (event, context) => {
+        const result = await handler(event, context);
+        this.scheduledEvaluations += evaluationsIn(id, event, result);
+        return result;
+      };
+    };
     this.invoke = Object.fromEntries(
       FUNCTION_IDS.map((id) => [
         id,
         metered(
           this.usageByFunction[id],
-          (options.wrapHandler ?? ((_fn, h) => h))(id, composers[id](services(id)) as Invocable),
+          counted(id, (options.wrapHandler ?? ((_fn, h) => h))(id, composers[id](services(id)) as Invocable)),
         ),
       ]),
     ) as Record<FunctionId, Invocable>;
@@ -559,6 +591,7 @@ export class EmbeddedStack {
       functions: structuredClone(this.usageByFunction),
       eventBridge: { putEvents: this.bus.putEventsCalls },
       scheduler: { invocations: this.schedulerInvocations },
+      scheduledEvaluations: this.scheduledEvaluations,
       deadLetters,
     };
   }

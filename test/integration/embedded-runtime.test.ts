@@ -12,6 +12,7 @@ import { Message } from '../../functions/domain/message.ts';
 import { estimateCost } from '../../local/cost.ts';
 import type { EmbeddedResult } from '../../local/embedded/run.ts';
 import { runEmbedded } from '../../local/embedded/run.ts';
+import { evaluationsIn } from '../../local/embedded/stack.ts';
 import type { SimulationResult } from '../../local/memory-simulation.ts';
 import { runMemorySimulation } from '../../local/memory-simulation.ts';
 import { DEFAULT_PACK } from '../unit/fixtures.ts';
@@ -57,6 +58,9 @@ describe('the embedded runtime', () => {
     }
     const ids = (entries: { entryId: string }[]) => entries.map((b) => b.entryId).sort();
     expect(ids(embedded.bonuses)).toEqual(ids(memory.bonuses));
+    // The customers found due and evaluated: the dispatcher's own evaluations count with the evaluate λ's.
+    expect(embedded.evaluations).toBeGreaterThan(0);
+    expect(embedded.evaluations).toBe(memory.evaluations);
   });
 
   it('keeps the same campaign stats items as the in-memory runtime, adding up to the run summary', () => {
@@ -97,6 +101,8 @@ describe('the embedded runtime', () => {
     expect(ids(waves.bonuses)).toEqual(ids(embedded.bonuses));
     expect(messageIds(waves)).toEqual(messageIds(embedded));
     expect(waves.summary.totals()).toEqual(embedded.summary.totals());
+    // Evaluated by the evaluate λ, as the maintenance λ queued them: the same customers.
+    expect(waves.evaluations).toBe(embedded.evaluations);
     // The waves went through the maintenance queue: more maintenance invocations than the daily sweep's.
     const maintenance = (r: EmbeddedResult) => r.usage.functions.maintenance.invocations;
     expect(maintenance(waves)).toBeGreaterThan(maintenance(embedded));
@@ -115,5 +121,16 @@ describe('the embedded runtime', () => {
     const cost = estimateCost(u);
     expect(cost.usdTotal).toBeGreaterThan(0);
     expect(cost.lines.map((l) => l.item)).toContain('DynamoDB write request units');
+  });
+});
+
+describe('evaluationsIn', () => {
+  it("counts the dispatcher's inline evaluations and the evaluate λ's records that did not fail", () => {
+    expect(evaluationsIn('dispatch', {}, { dispatched: 12, evaluated: 9 })).toBe(9);
+    const records = { Records: [{}, {}, {}] };
+    expect(evaluationsIn('evaluate', records, { batchItemFailures: [{ itemIdentifier: 'm-2' }] })).toBe(2);
+    expect(evaluationsIn('evaluate', records, { batchItemFailures: [] })).toBe(3);
+    expect(evaluationsIn('evaluate', records, undefined)).toBe(0);
+    expect(evaluationsIn('ingest', records, { batchItemFailures: [] })).toBe(0);
   });
 });
