@@ -1,8 +1,9 @@
 /**
  * `replay`: a backtest of campaigns on recorded shop events. The file holds one EventBridge envelope per
  * line (JSONL, optionally gzipped), in any order. It is streamed twice, line by line: the first pass finds
- * the latest event time, so validation can use `now` = that time + 1 day (historic files are not "future");
- * the second validates every line against it, rejecting bad lines (with line number, reason, field path and
+ * the latest event time, so validation can use `now` = that time + 1 day (historic files are not "future"),
+ * but never later than the wall clock (history cannot be dated after today: an event a year ahead is a
+ * typo, and kept it would stretch the run by a year); the second validates every line against it, rejecting bad lines (with line number, reason, field path and
  * rule, and the event id when the line is JSON with an id — never the line's contents, which may carry
  * contacts; a line that is not valid UTF-8 is rejected too, not repaired) and keeping the rest. The valid
  * events are sorted by event time (`at`; ties by id), cut to `[from, until)`, then driven through the same
@@ -34,6 +35,8 @@ export interface ReplayOptions {
   recorder?: RunRecorder;
   /** The runtime (default: in memory). */
   runner?: Runner;
+  /** The wall clock, no validation `now` is later than (default `Date.now()`). */
+  nowMs?: number;
 }
 
 export interface ReplayResult extends SimulationResult {
@@ -41,7 +44,7 @@ export interface ReplayResult extends SimulationResult {
   lines: number;
   valid: number;
   outsideWindow: number;
-  /** The `now` validation used: the latest event time + 1 day. */
+  /** The `now` validation used: the latest event time + 1 day, or the wall clock when that is earlier. */
   validationNowMs: number;
   startMs: number;
 }
@@ -105,7 +108,8 @@ export async function replayEvents(options: ReplayOptions): Promise<ReplayResult
     const parsed = parseEventLine(line, NO_FUTURE_LIMIT);
     if (parsed.ok) maxAt = Math.max(maxAt, Date.parse(parsed.event.at));
   }
-  const validationNowMs = Number.isFinite(maxAt) ? maxAt + MS_PER_DAY : Date.now();
+  const wallMs = options.nowMs ?? Date.now();
+  const validationNowMs = Number.isFinite(maxAt) ? Math.min(maxAt + MS_PER_DAY, wallMs) : wallMs;
 
   // Pass 2: validate against that now; keep the events in the window.
   const recorder = options.recorder ?? new RunRecorder(options.pack);

@@ -120,6 +120,14 @@ export interface LedgerEntry {
   expiresAt: string | null;
 }
 
+/**
+ * A ledger entry's identity, as the ledger table keys it: its customer and its entry id. The entry id
+ * alone is unique only within a customer (`expiry:<day>` is every customer's expiry of that day).
+ */
+export function ledgerEntryKey(e: Pick<LedgerEntry, 'brand' | 'customerId' | 'entryId'>): string {
+  return `${customerKey(e.brand, e.customerId)}\u0000${e.entryId}`;
+}
+
 export type OccurrenceStatus = 'issued' | 'suppressed' | 'clawed-back' | 'converted';
 
 export interface OfferState {

@@ -14,6 +14,7 @@ import type { CampaignFile } from '../../functions/domain/campaign.ts';
 import type { CampaignCounters, CampaignDayStats } from '../../functions/domain/campaign-stats.ts';
 import { campaignDayKey, mergeCampaignStats } from '../../functions/domain/campaign-stats.ts';
 import type { Channel, LedgerEntry } from '../../functions/domain/customer-state.ts';
+import { ledgerEntryKey } from '../../functions/domain/customer-state.ts';
 import type { DomainEvent } from '../../functions/domain/events.ts';
 import type { Message } from '../../functions/domain/message.ts';
 import { MS_PER_DAY } from '../../functions/domain/time.ts';
@@ -446,22 +447,23 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
   const chaos = await runMemorySimulation({ ...shop, recorder, runner });
 
   // Bonuses: the same ledger entries, no more, no fewer.
-  const oracleBonuses = new Map<string, LedgerEntry>(oracle.bonuses.map((b) => [b.entryId, b]));
-  const chaosBonuses = new Map<string, LedgerEntry>(chaos.bonuses.map((b) => [b.entryId, b]));
+  // Keyed as the ledger table keys them: an entry id is unique only within its customer.
+  const oracleBonuses = new Map<string, LedgerEntry>(oracle.bonuses.map((b) => [ledgerEntryKey(b), b]));
+  const chaosBonuses = new Map<string, LedgerEntry>(chaos.bonuses.map((b) => [ledgerEntryKey(b), b]));
   let duplicateBonuses = 0;
   const differences: string[] = [];
   for (const [id, b] of chaosBonuses) {
     const o = oracleBonuses.get(id);
     if (o === undefined || o.points !== b.points) {
       duplicateBonuses++;
-      differences.push(`bonus only in chaos: ${id} ${b.points}`);
+      differences.push(`bonus only in chaos: ${b.customerId} ${b.entryId} ${b.points}`);
     }
   }
   let missingBonuses = 0;
-  for (const id of oracleBonuses.keys()) {
+  for (const [id, o] of oracleBonuses) {
     if (!chaosBonuses.has(id)) {
       missingBonuses++;
-      differences.push(`bonus only in the oracle: ${id} ${oracleBonuses.get(id)?.points}`);
+      differences.push(`bonus only in the oracle: ${o.customerId} ${o.entryId} ${o.points}`);
     }
   }
 

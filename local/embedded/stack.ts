@@ -23,6 +23,7 @@ import { StreamReader } from '../../functions/adapters/dynamodb/stream-reader.ts
 import type { CampaignFile } from '../../functions/domain/campaign.ts';
 import type { CampaignDayStats } from '../../functions/domain/campaign-stats.ts';
 import type { LedgerEntry } from '../../functions/domain/customer-state.ts';
+import { ledgerEntryKey } from '../../functions/domain/customer-state.ts';
 import type { EngineContext } from '../../functions/domain/engine.ts';
 import type { Message } from '../../functions/domain/message.ts';
 import * as dispatch from '../../functions/handlers/dispatch.ts';
@@ -293,8 +294,9 @@ export class EmbeddedStack {
         async write(entries: readonly LedgerEntry[]) {
           await layer.ledger.write(entries);
           for (const e of entries) {
-            if (written.has(e.entryId)) continue;
-            written.add(e.entryId);
+            const key = ledgerEntryKey(e);
+            if (written.has(key)) continue;
+            written.add(key);
             recorder.bonus(e);
           }
         },

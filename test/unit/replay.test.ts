@@ -125,7 +125,39 @@ describe('replay', () => {
     expect(half.outsideWindow).toBe(events.length - half.events);
   });
 
-  it('writes the outputs DESIGN.md lists', () => {
+  it('rejects an event dated after the wall clock: one typo does not stretch the run', async () => {
+    const order = events.find((e) => e['detail-type'] === 'OrderPlaced');
+    if (order === undefined) throw new Error('fixture has no order');
+    const typo = {
+      ...order,
+      id: 'typo-1',
+      time: '2031-03-03T10:00:00Z',
+      detail: { ...order.detail, placedAt: undefined },
+    };
+    const path = join(dir, 'typo.jsonl');
+    writeFileSync(path, `${[...events, typo].map((e) => JSON.stringify(e)).join('\n')}\n`);
+    const lastMs = Math.max(...events.map((e) => Date.parse(e.time)));
+    const nowMs = Date.parse('2026-06-01T00:00:00Z');
+    const run = await replayEvents({ eventsPath: path, pack: DEFAULT_PACK, nowMs });
+    expect(run.rejected).toEqual([
+      {
+        line: events.length + 1,
+        eventId: 'typo-1',
+        reason: expect.stringContaining('24 h'),
+        path: 'time',
+        rule: 'future',
+      },
+    ]);
+    expect(run.validationNowMs).toBe(nowMs);
+    expect(run.events).toBe(events.length);
+    // The run ends after the last valid event, as without the typo.
+    expect(run.endMs).toBe(ordered.endMs);
+    expect(run.endMs).toBeLessThan(lastMs + 2 * 24 * 3_600_000);
+    // History older than the wall clock validates against its latest event + 1 day, as before.
+    expect(ordered.validationNowMs).toBe(lastMs + 24 * 3_600_000);
+  });
+
+  it('writes the outputs the README lists', () => {
     const out = join(dir, 'out');
     writeOutputs(out, shuffled, { command: 'replay' });
     const rejected = readFileSync(join(out, 'rejected.jsonl'), 'utf8').trim().split('\n');
