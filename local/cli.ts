@@ -280,11 +280,12 @@ function printTable(result: SimulationResult, measured: MeasureResults, out: str
         `${Object.values(result.usage.functions).reduce((a, f) => a + f.invocations, 0)} Lambda invocations: ` +
         `$${cost.usdTotal.toFixed(4)} at list prices (${cost.prices.region}, ${cost.prices.date}).\n`,
     );
-    if (result.heldAtEnd !== undefined && result.heldAtEnd > 0) {
-      io.stdout(
-        `${result.heldAtEnd} messages are held for a send after the run's end (not in messages.jsonl).\n`,
-      );
-    }
+  }
+  if (result.heldAtEnd !== undefined && result.heldAtEnd > 0) {
+    const n = result.heldAtEnd;
+    io.stdout(
+      `${n} ${n === 1 ? 'message is' : 'messages are'} held for a send after the run's end (not in messages.jsonl).\n`,
+    );
   }
   io.stdout(`Outputs in ${out}/: ${OUTPUTS}\nReport: ${out}/report.html\n`);
 }

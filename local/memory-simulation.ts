@@ -19,10 +19,12 @@ import { relay } from '../functions/domain/relay.ts';
 import type { ReplenishmentModel } from '../functions/domain/replenishment.ts';
 import { MS_PER_DAY } from '../functions/domain/time.ts';
 import type { ScannedCustomer } from '../functions/ports/customer-scanner.ts';
+import { delaySecondsFor, MAX_DELAY_SECONDS } from '../functions/ports/message-queue.ts';
 import type { Ports } from '../functions/use-cases/customer-use-cases.ts';
 import { evaluateCustomer, ingestEvent, sweepCustomer } from '../functions/use-cases/customer-use-cases.ts';
 import type { FunctionId } from '../lib/wiring.ts';
 import { FUNCTIONS } from '../lib/wiring.ts';
+import { MinHeap } from './aws/heap.ts';
 import type { ScheduleSpec } from './aws/scheduler.ts';
 import { nextOccurrence, parseScheduleExpression, wiringExpression } from './aws/scheduler.ts';
 import type { StackUsage } from './embedded/stack.ts';
@@ -72,8 +74,10 @@ export interface SimulationResult {
   endMs: number;
   /** The embedded runtime's request counts per service and function (absent in memory). */
   usage?: StackUsage;
-  /** Messages held past the run's end (embedded runtime). */
+  /** Messages held past the run's end, for a dispatcher run to come: not in `messages`. */
   heldAtEnd?: number;
+  /** Those messages (the in-memory runtime lists them; the embedded one counts them). */
+  heldMessages?: Message[];
   /** The campaign stats items at the end (`stats.jsonl`), sorted by brand, campaign and day. */
   campaignStats?: CampaignDayStats[];
 }
@@ -231,8 +235,26 @@ export async function runEvents(source: EventSource, options: RunnerOptions): Pr
   };
   let clock = options.startMs;
 
-  // The relay: a consumer of the store's change feed, like the Lambda on the DynamoDB stream.
+  // The relay: a consumer of the store's change feed, like the Lambda on the DynamoDB stream. A message
+  // whose send time is further away than SQS can delay is held, as the relay holds it, and queued by the
+  // dispatcher run that releases it (its send time within the next 15 minutes); what is held when the
+  // run ends is counted, not queued.
   let queued: Message[] = [];
+  const sendMs = (m: Message) => Date.parse(m.sendAt);
+  const held = new MinHeap<Message>(
+    (a, b) => sendMs(a) < sendMs(b) || (sendMs(a) === sendMs(b) && a.messageId < b.messageId),
+  );
+  const queue = (m: Message) => {
+    recorder.message(m);
+    options.onMessage?.(m);
+  };
+  const release = (nowMs: number) => {
+    for (let m = held.peek(); m !== undefined; m = held.peek()) {
+      if (delaySecondsFor(m.sendAt, nowMs) > MAX_DELAY_SECONDS) break;
+      held.pop();
+      queue(m);
+    }
+  };
   const campaignStats = new MemoryCampaignStats();
   store.onChange((oldImage, newImage) => {
     const out = relay(oldImage, newImage, options.pack, new Date(clock).toISOString());
@@ -241,8 +263,8 @@ export async function runEvents(source: EventSource, options: RunnerOptions): Pr
     for (const entry of out.ledger) recorder.bonus(entry);
     for (const m of out.messages) {
       queued.push(m);
-      recorder.message(m);
-      options.onMessage?.(m);
+      if (delaySecondsFor(m.sendAt, clock) > MAX_DELAY_SECONDS) held.push(m);
+      else queue(m);
     }
   });
 
@@ -320,7 +342,9 @@ export async function runEvents(source: EventSource, options: RunnerOptions): Pr
       }
       nextSweep = nextOccurrence(sweepAt, at);
     } else if (at === nextDispatch) {
-      // The dispatcher reads the buckets after its watermark up to now, as the dispatch Lambda does.
+      // The dispatcher releases the held messages due before its next run (it starts that before it
+      // evaluates), and reads the buckets after its watermark up to now, as the dispatch Lambda does.
+      release(at);
       const due = await store.due(watermark, at);
       watermark = at;
       for (const { brand, customerId } of due) {
@@ -348,6 +372,9 @@ export async function runEvents(source: EventSource, options: RunnerOptions): Pr
   result.model = ctx.model;
   result.endMs = end;
   result.campaignStats = await campaignStats.all();
+  result.heldAtEnd = held.size;
+  result.heldMessages = [];
+  for (let m = held.pop(); m !== undefined; m = held.pop()) result.heldMessages.push(m);
   return result;
 }
 

@@ -373,8 +373,13 @@ async function runOracle(
   facts: Facts,
 ): Promise<Pick<SimulationResult, 'events' | 'bonuses' | 'messages' | 'campaignStats'>> {
   const recorder = new RunRecorder(shop.pack, { observers: [{ event: (e) => facts.observe(e) }] });
-  const { events, bonuses, messages, campaignStats } = await runMemorySimulation({ ...shop, recorder });
-  return { events, bonuses, messages, campaignStats };
+  const { events, bonuses, messages, heldMessages, campaignStats } = await runMemorySimulation({
+    ...shop,
+    recorder,
+  });
+  // The messages decided, those held past the end too: the chaos run may have queued one of them (a
+  // decision moved earlier), and one it holds is not lost.
+  return { events, bonuses, messages: [...messages, ...(heldMessages ?? [])], campaignStats };
 }
 
 export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {

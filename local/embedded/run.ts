@@ -70,6 +70,13 @@ export async function driveEmbedded(
       await stack.advanceTo(refits.nextAt);
       ctx.model = refits.fit();
     }
+    // One timer at a time: a scheduled run may give the shop an earlier event than `at` (a customer
+    // opening the message it queued), which goes in first, at its own time, as the in-memory runtime has it.
+    const timer = stack.nextTimerAt();
+    if (timer !== null && timer > stack.clock.now() && timer < at) {
+      await stack.advanceTo(timer);
+      continue;
+    }
     await stack.advanceTo(at);
     const next = source.next(stack.clock.now());
     if (next === undefined) break;

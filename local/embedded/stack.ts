@@ -510,6 +510,12 @@ export class EmbeddedStack {
     await this.bus.putEvent(event);
   }
 
+  /** When the simulated clock's next timer fires (a schedule, a delayed message), or null. */
+  nextTimerAt(): number | null {
+    if (!(this.clock instanceof SimulatedClock)) throw new Error('nextTimerAt needs the simulated clock');
+    return this.clock.nextTimerAt();
+  }
+
   /** Moves the clock, firing every schedule due on the way (each followed by `settle`). */
   async advanceTo(ms: number): Promise<void> {
     if (!(this.clock instanceof SimulatedClock)) throw new Error('advanceTo needs the simulated clock');

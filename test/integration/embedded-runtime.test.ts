@@ -8,6 +8,8 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { addCounters, zeroCounters } from '../../functions/domain/campaign-stats.ts';
+import type { LedgerEntry } from '../../functions/domain/customer-state.ts';
+import { ledgerEntryKey } from '../../functions/domain/customer-state.ts';
 import { Message } from '../../functions/domain/message.ts';
 import { estimateCost } from '../../local/cost.ts';
 import type { EmbeddedResult } from '../../local/embedded/run.ts';
@@ -46,17 +48,14 @@ describe('the embedded runtime', () => {
       points: m.points,
       suppressed: m.suppressed,
     });
-    // Messages due after the run's end are still held for the dispatcher: not queued yet.
-    expect(embedded.outputs.messages + embedded.heldAtEnd).toBe(memory.outputs.messages);
-    // The same dispatcher and sweep instants: the same messages (ids and content) and ledger entries.
-    const sent = new Map(embedded.messages.map((m) => [m.messageId, m]));
-    const heldAtEnd = memory.messages.filter((m) => !sent.has(m.messageId));
-    expect(heldAtEnd).toHaveLength(embedded.heldAtEnd);
-    for (const m of memory.messages) {
-      const e = sent.get(m.messageId);
-      if (e !== undefined) expect({ ...e, createdAt: '' }).toEqual({ ...m, createdAt: '' });
-    }
-    const ids = (entries: { entryId: string }[]) => entries.map((b) => b.entryId).sort();
+    // The same dispatcher and sweep instants: the same messages (ids and content) and ledger entries;
+    // both hold the messages due after the run's end for a dispatcher run to come.
+    const content = (r: SimulationResult) =>
+      r.messages.map((m) => JSON.stringify({ ...m, createdAt: '' })).sort();
+    expect(embedded.messages.length).toBeGreaterThan(0);
+    expect(content(embedded)).toEqual(content(memory));
+    expect(embedded.heldAtEnd).toBe(memory.heldAtEnd);
+    const ids = (entries: LedgerEntry[]) => entries.map(ledgerEntryKey).sort();
     expect(ids(embedded.bonuses)).toEqual(ids(memory.bonuses));
     // The customers found due and evaluated: the dispatcher's own evaluations count with the evaluate λ's.
     expect(embedded.evaluations).toBeGreaterThan(0);
@@ -96,7 +95,7 @@ describe('the embedded runtime', () => {
   });
 
   it('decides the same when the due slices are waves handed on to the maintenance λ', () => {
-    const ids = (entries: { entryId: string }[]) => entries.map((b) => b.entryId).sort();
+    const ids = (entries: LedgerEntry[]) => entries.map(ledgerEntryKey).sort();
     const messageIds = (r: SimulationResult) => r.messages.map((m) => m.messageId).sort();
     expect(ids(waves.bonuses)).toEqual(ids(embedded.bonuses));
     expect(messageIds(waves)).toEqual(messageIds(embedded));

@@ -195,6 +195,21 @@ describe('runMemorySimulation', () => {
     expect(busiest).toBe(count);
   });
 
+  it('holds a message whose send time is after the run, as the relay and the dispatcher do', async () => {
+    // 30 days of this shop end with one message held (a send time the next morning): the last
+    // dispatcher run releases what is due within 15 minutes of it, and the rest stays held, not queued.
+    const short = await runMemorySimulation({ ...OPTIONS, days: 30 });
+    for (const [r, days] of [
+      [short, 30],
+      [result, OPTIONS.days],
+    ] as const) {
+      const endMs = Date.parse(OPTIONS.start) + days * DAY;
+      expect(r.messages.filter((m) => Date.parse(m.sendAt) > endMs + 15 * 60_000)).toEqual([]);
+    }
+    expect(short.heldAtEnd).toBe(1);
+    expect(short.outputs.messages).toBe(short.messages.length);
+  });
+
   it('writes each ledger entry once per customer, and each bonus under its occurrence key', () => {
     const keys = result.bonuses.map((e) => `${e.brand}#${e.customerId}#${e.entryId}`);
     expect(new Set(keys).size).toBe(keys.length);
