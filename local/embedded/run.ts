@@ -113,6 +113,7 @@ export async function driveEmbedded(
 
   const usage = stack.usage();
   const heldAtEnd = await stack.heldCount();
+  const customers = await stack.customerCount();
   const campaignStats = await stack.campaignStats();
   // The engine's own store requests, as the in-memory store counts them (the stats items are not; the
   // due entries are the index writes).
@@ -131,7 +132,7 @@ export async function driveEmbedded(
     rejected: recorder.rejected,
     outputs: recorder.counts,
     events,
-    customers: 0,
+    customers,
     evaluations: usage.scheduledEvaluations,
     counts: {
       reads: sum(op('GetItem')) + sum(op('Query')) + sum(op('Scan')),

@@ -11,7 +11,8 @@
  * so each step's consequences (stream → relay → queues) land before the clock moves on.
  */
 import './quiet-env.ts';
-import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import type { AttributeValue, DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { ScanCommand } from '@aws-sdk/client-dynamodb';
 import type { MessageAttributeValue } from '@aws-sdk/client-sqs';
 import { ConfiguredRetryStrategy } from '@smithy/core/retry';
 import type { Context } from 'aws-lambda';
@@ -619,6 +620,29 @@ export class EmbeddedStack {
   }
 
   /** Messages still held for a later send (past the run's end): not queued, so not in messages.jsonl. */
+  /** Customer items in the table: every customer an accepted event or a scan created. */
+  async customerCount(): Promise<number> {
+    const client = this.ddb.client();
+    try {
+      let count = 0;
+      let start: Record<string, AttributeValue> | undefined;
+      do {
+        const page = await client.send(
+          new ScanCommand({
+            TableName: this.ddb.names.customers,
+            Select: 'COUNT',
+            ...(start === undefined ? {} : { ExclusiveStartKey: start }),
+          }),
+        );
+        count += page.Count ?? 0;
+        start = page.LastEvaluatedKey;
+      } while (start !== undefined);
+      return count;
+    } finally {
+      client.destroy();
+    }
+  }
+
   async heldCount(): Promise<number> {
     return (await this.heldIds()).length;
   }

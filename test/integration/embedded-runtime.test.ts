@@ -24,9 +24,18 @@ const OPTIONS = { customers: 25, days: 6, seed: 11, start: '2026-03-01T00:00:00.
 let embedded: EmbeddedResult;
 let waves: EmbeddedResult;
 let memory: SimulationResult;
+let itemsAtEnd = 0;
 
 beforeAll(async () => {
-  embedded = (await runMemorySimulation({ ...OPTIONS, runner: runEmbedded })) as EmbeddedResult;
+  embedded = (await runMemorySimulation({
+    ...OPTIONS,
+    runner: async (source, options) => {
+      const run = await runEmbedded(source, options);
+      // What replay reports (a simulation reports its shop's size instead).
+      itemsAtEnd = run.customers;
+      return run;
+    },
+  })) as EmbeddedResult;
   // Every dispatcher slice of more than one customer is a wave, handed on over 4 due partitions.
   waves = (await runMemorySimulation({
     ...OPTIONS,
@@ -60,6 +69,9 @@ describe('the embedded runtime', () => {
     // The customers found due and evaluated: the dispatcher's own evaluations count with the evaluate λ's.
     expect(embedded.evaluations).toBeGreaterThan(0);
     expect(embedded.evaluations).toBe(memory.evaluations);
+    // The customer items at the end: as many as the in-memory store holds.
+    expect(itemsAtEnd).toBeGreaterThan(0);
+    expect(itemsAtEnd).toBe(memory.states.length);
   });
 
   it('keeps the same campaign stats items as the in-memory runtime, adding up to the run summary', () => {
