@@ -64,7 +64,9 @@ const HELP_REPLAY = `Usage:
       rejected.jsonl ({ line, eventId, reason, path, rule }) and the run goes on; valid events are sorted by
       event time, kept when --from <= time < --until, and driven through the same runner as simulate
       (ingest at event time, dispatcher every 15 simulated minutes, relay, model refit every 30 days).
-      Validation's "now" is the latest event time + 1 day. Writes ${OUTPUTS} to DIR.
+      The shop starts empty at --from: events before it are not applied (customers registered earlier
+      have no profile, contacts or consents there). Validation's "now" is the latest event time + 1 day,
+      or today when that is earlier (history is not dated after today). Writes ${OUTPUTS} to DIR.
 ${RUNTIME_HELP}`;
 
 const HELP_IMPORT = `Usage:
