@@ -10,7 +10,7 @@
  * Scheduler) by default, or the in-memory runtime (`--runtime memory`: the same use cases on in-memory
  * stores, much faster). `main` returns the exit code (2 for usage errors) so tests can call it in-process.
  */
-import { readFileSync, statSync } from 'node:fs';
+import { accessSync, constants, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import type { CampaignFile } from '../functions/domain/campaign.ts';
@@ -320,6 +320,13 @@ async function replay(args: string[], io: Io): Promise<number> {
     throw new UsageError('--until must be after --from', HELP_REPLAY);
   const { pack, path: campaignsPath } = loadPack(str(values.campaigns));
   const runtime = runtimeOption(str(values.runtime), HELP_REPLAY);
+  // Before anything is written to --out: a missing file leaves no empty outputs behind.
+  try {
+    if (!statSync(events).isFile()) throw new Error('not a file');
+    accessSync(events, constants.R_OK);
+  } catch (error) {
+    throw new RunDirError(`cannot read the events file ${events}: ${errorText(error)}`, { cause: error });
+  }
   const started = performance.now();
   const measurement = new MeasurementObserver(pack.campaigns);
   const recorder = new RunRecorder(pack, { dir: out, observers: [measurement] });
@@ -362,9 +369,16 @@ async function replay(args: string[], io: Io): Promise<number> {
   return 0;
 }
 
-/** A failure that is not a usage error (a missing or unreadable run directory): exit 1. */
+/** A failure that is not a usage error (a missing or unreadable run directory or input file): exit 1. */
 class RunDirError extends Error {
   override name = 'RunDirError';
+}
+
+function errorText(error: unknown): string {
+  const code = error instanceof Error ? Reflect.get(error, 'code') : undefined;
+  if (code === 'ENOENT') return 'no such file';
+  if (code === 'EACCES') return 'permission denied';
+  return error instanceof Error ? error.message : String(error);
 }
 
 function readRunSummary(dir: string): Record<string, unknown> {

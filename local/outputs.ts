@@ -1,5 +1,5 @@
 /**
- * The run outputs DESIGN.md lists, shared by `demo`, `simulate` and `replay`: `messages.jsonl` (every SQS
+ * The run outputs the README lists, shared by `demo`, `simulate` and `replay`: `messages.jsonl` (every SQS
  * body queued), `bonuses.jsonl`, `suppressed.jsonl`, `rejected.jsonl` and `summary.json` (per campaign
  * counts, the store request counts and, when the run was measured, the per-campaign `measurement`);
  * `stats.jsonl`, the campaign stats items as a deployed stack keeps them (one per brand, campaign and

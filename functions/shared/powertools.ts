@@ -20,7 +20,9 @@ const serviceName = process.env.POWERTOOLS_SERVICE_NAME ?? 'loyalty-triggers';
 const namespace = process.env.POWERTOOLS_METRICS_NAMESPACE ?? 'LoyaltyTriggers';
 
 export const logger = new Logger({ serviceName });
-export const metrics = new Metrics({ serviceName, namespace });
+// Metrics' own warnings (an invocation that published nothing …) go through the logger, structured and
+// at its level, not to the console.
+export const metrics = new Metrics({ serviceName, namespace, logger });
 export const tracer = new Tracer({ serviceName });
 
 /**
@@ -29,7 +31,7 @@ export const tracer = new Tracer({ serviceName });
  * its caller with `publishStoredMetrics()`; the shared `metrics` keeps the `service`-only set.
  */
 export function dimensionedMetrics(dimensions: Record<string, string>): Metrics {
-  return new Metrics({ serviceName, namespace, defaultDimensions: dimensions });
+  return new Metrics({ serviceName, namespace, defaultDimensions: dimensions, logger });
 }
 
 export { MetricUnit };

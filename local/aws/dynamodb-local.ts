@@ -30,7 +30,8 @@ export class JavaMissingError extends Error {
   constructor(detail: string, options?: { cause?: unknown }) {
     super(
       `DynamoDB Local needs Java 17 or newer on the PATH (${detail}). Install a Java 17 runtime ` +
-        '(e.g. `apt-get install openjdk-17-jre-headless` or `brew install openjdk@17`) and run the tests again.',
+        '(e.g. `apt-get install openjdk-17-jre-headless` or `brew install openjdk@17`) and try again; the ' +
+        'command line runs without Java with `--runtime memory` (demo, simulate, replay).',
       options,
     );
     this.name = 'JavaMissingError';

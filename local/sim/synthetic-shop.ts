@@ -1,6 +1,6 @@
 /**
  * A seeded, deterministic synthetic shop: a year (or any span) of customer, consent, order and action
- * events in the EventBridge envelope of DESIGN.md ("Input: shop events"), plus the truth about each
+ * events in the EventBridge envelope of the README ("Input: shop events"), plus the truth about each
  * customer that only the simulator knows (archetype, routine cadences, true offer uplift, preferred
  * engagement hour). `npm start` and `simulate` drive the engine with it on a simulated clock.
  *

@@ -94,7 +94,7 @@ export const CLI_CASES: CliCase[] = [
     id: 'cli-missing-events-file',
     description: 'an events file that does not exist',
     argv: ['replay', '--events', '$DIR/nowhere.jsonl', '--out', '$DIR/out-missing'],
-    expect: { code: 1, stderr: 'ENOENT' },
+    expect: { code: 1, stderr: 'nowhere.jsonl: no such file' },
   },
   {
     id: 'cli-missing-campaigns-file',

@@ -61,10 +61,15 @@ describe('cli', () => {
     expect(r.stdout).toBe('');
   });
 
-  it('reports a missing events file with exit 1', async () => {
+  it('reports a missing events file with exit 1, writing nothing to --out', async () => {
     const r = await run('replay', '--events', join(dir, 'missing.jsonl'), '--out', join(dir, 'x'));
     expect(r.code).toBe(1);
-    expect(r.stderr).toContain('ENOENT');
+    expect(r.stderr).toContain(`cannot read the events file ${join(dir, 'missing.jsonl')}: no such file`);
+    expect(existsSync(join(dir, 'x'))).toBe(false);
+    const folder = await run('replay', '--events', dir, '--out', join(dir, 'y'));
+    expect(folder.code).toBe(1);
+    expect(folder.stderr).toContain('cannot read the events file');
+    expect(existsSync(join(dir, 'y'))).toBe(false);
   });
 
   it('reports a missing run directory or summary.json with exit 1', async () => {

@@ -91,7 +91,7 @@ function median(values: number[]): number {
   return sorted.length % 2 === 1 ? (sorted[mid] ?? 0) : ((sorted[mid - 1] ?? 0) + (sorted[mid] ?? 0)) / 2;
 }
 
-/** The problems with one event's envelope and detail, checked by hand against DESIGN.md. */
+/** The problems with one event's envelope and detail, checked by hand against the README's event contract. */
 function problems(event: ShopEvent): string[] {
   const out: string[] = [];
   const d = event.detail;
