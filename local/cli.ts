@@ -59,14 +59,16 @@ const HELP_SIMULATE = `Usage:
 ${RUNTIME_HELP}`;
 
 const HELP_REPLAY = `Usage:
-  loyalty-triggers replay --events FILE.jsonl [--campaigns FILE] [--from ISO] [--until ISO] --out DIR [--runtime embedded|memory] [--json]
+  loyalty-triggers replay --events FILE.jsonl [--campaigns FILE] [--from ISO] [--until ISO] [--no-history] --out DIR [--runtime embedded|memory] [--json]
       Backtest: one EventBridge envelope per line, in any order (FILE may be gzipped). Bad lines go to
       rejected.jsonl ({ line, eventId, reason, path, rule }) and the run goes on; valid events are sorted by
-      event time, kept when --from <= time < --until, and driven through the same runner as simulate
-      (ingest at event time, dispatcher every 15 simulated minutes, relay, model refit every 30 days).
-      The shop starts empty at --from: events before it are not applied (customers registered earlier
-      have no profile, contacts or consents there). Validation's "now" is the latest event time + 1 day,
-      or today when that is earlier (history is not dated after today). Writes ${OUTPUTS} to DIR.
+      event time and driven through the same runner as simulate (ingest at event time, dispatcher every
+      15 simulated minutes, relay, model refit every 30 days) up to --until. The window [--from, --until)
+      is what the outputs record: the events before --from are the shop's history, applied first and
+      recording nothing, so customers come to the window with their profiles, consents, orders and past
+      rewards (--no-history drops them instead: the shop starts empty at --from). Validation's "now" is
+      the latest event time + 1 day, or today when that is earlier (history is not dated after today).
+      Writes ${OUTPUTS} to DIR.
 ${RUNTIME_HELP}`;
 
 const HELP_IMPORT = `Usage:
@@ -106,7 +108,7 @@ Commands:
   chaos                 a seeded run under faults and duplicate deliveries, checked against an oracle
 
 ${HELP_DEMO}  loyalty-triggers simulate ${SIMULATE_USAGE}
-  loyalty-triggers replay --events FILE.jsonl [--campaigns FILE] [--from ISO] [--until ISO] --out DIR [--runtime embedded|memory] [--json]
+  loyalty-triggers replay --events FILE.jsonl [--campaigns FILE] [--from ISO] [--until ISO] [--no-history] --out DIR [--runtime embedded|memory] [--json]
   loyalty-triggers import-online-retail FILE.csv.gz --out EVENTS.jsonl [--seed S]
   loyalty-triggers report --in DIR
   loyalty-triggers explain (--in DIR | --events FILE.jsonl) --customer ID --message ID [--json]
@@ -300,6 +302,7 @@ async function replay(args: string[], io: Io): Promise<number> {
       campaigns: { type: 'string' },
       from: { type: 'string' },
       until: { type: 'string' },
+      'no-history': { type: 'boolean' },
       out: { type: 'string' },
       runtime: { type: 'string' },
       json: { type: 'boolean' },
@@ -337,6 +340,7 @@ async function replay(args: string[], io: Io): Promise<number> {
     recorder,
     ...(fromMs === undefined ? {} : { fromMs }),
     ...(untilMs === undefined ? {} : { untilMs }),
+    history: values['no-history'] !== true,
     onProgress: (io.progress ?? noProgress)('replaying'),
   }).finally(() => recorder.close());
   const seconds = (performance.now() - started) / 1000;
@@ -348,6 +352,7 @@ async function replay(args: string[], io: Io): Promise<number> {
     from: fromMs === undefined ? null : new Date(fromMs).toISOString(),
     until: untilMs === undefined ? null : new Date(untilMs).toISOString(),
     lines: result.lines,
+    history: result.history,
     outsideWindow: result.outsideWindow,
     validationNow: new Date(result.validationNowMs).toISOString(),
     seconds: Math.round(seconds * 10) / 10,
@@ -361,9 +366,10 @@ async function replay(args: string[], io: Io): Promise<number> {
   }
   io.stdout(
     `\nReplayed ${result.events} events of ${result.lines} lines (${result.outputs.rejected} rejected, ` +
-      `${result.outsideWindow} outside the window) for ${result.customers} customers: ` +
-      `${result.evaluations} scheduled evaluations, ${result.outputs.messages} messages, ` +
-      `${result.outputs.bonuses} ledger entries, in ${seconds.toFixed(1)} s.\n\n`,
+      `${result.outsideWindow} left out)${result.history > 0 ? `, ${result.history} of them history before --from,` : ''} ` +
+      `for ${result.customers} customers, ${result.evaluations} scheduled evaluations, in ${seconds.toFixed(1)} s; ` +
+      `recorded${result.history > 0 ? ' from --from' : ''}: ${result.outputs.messages} messages, ` +
+      `${result.outputs.bonuses} ledger entries.\n\n`,
   );
   printTable(result, measured, out, io);
   return 0;

@@ -179,6 +179,19 @@ export interface RunnerOptions {
   recorder?: RunRecorder;
   /** Follows the run step by step (the in-memory runtime only). */
   trace?: RunTrace;
+  /**
+   * Outputs are recorded from this instant on (messages, ledger entries, suppressions, the summary and
+   * the measurement; campaign stats from its UTC day): what happens before it only builds the
+   * customers' state — a replay's history before `--from`.
+   */
+  recordFromMs?: number;
+}
+
+/** The campaign stats items of `fromMs`'s UTC day and after (all of them without `fromMs`). */
+export function statsFrom(items: CampaignDayStats[], fromMs: number | undefined): CampaignDayStats[] {
+  if (fromMs === undefined) return items;
+  const day = new Date(fromMs).toISOString().slice(0, 10);
+  return items.filter((s) => s.day >= day);
 }
 
 /** What made a step of the in-memory run happen. */
@@ -234,6 +247,7 @@ export async function runEvents(source: EventSource, options: RunnerOptions): Pr
     endMs: options.startMs,
   };
   let clock = options.startMs;
+  if (options.recordFromMs !== undefined) recorder.recordFrom(options.recordFromMs, () => clock);
 
   // The relay: a consumer of the store's change feed, like the Lambda on the DynamoDB stream. A message
   // whose send time is further away than SQS can delay is held, as the relay holds it, and queued by the
@@ -371,7 +385,7 @@ export async function runEvents(source: EventSource, options: RunnerOptions): Pr
   result.customers = result.states.length;
   result.model = ctx.model;
   result.endMs = end;
-  result.campaignStats = await campaignStats.all();
+  result.campaignStats = statsFrom(await campaignStats.all(), options.recordFromMs);
   result.heldAtEnd = held.size;
   result.heldMessages = [];
   for (let m = held.pop(); m !== undefined; m = held.pop()) result.heldMessages.push(m);

@@ -3,12 +3,15 @@
  * line (JSONL, optionally gzipped), in any order. It is streamed twice, line by line: the first pass finds
  * the latest event time, so validation can use `now` = that time + 1 day (historic files are not "future"),
  * but never later than the wall clock (history cannot be dated after today: an event a year ahead is a
- * typo, and kept it would stretch the run by a year); the second validates every line against it, rejecting bad lines (with line number, reason, field path and
- * rule, and the event id when the line is JSON with an id — never the line's contents, which may carry
- * contacts; a line that is not valid UTF-8 is rejected too, not repaired) and keeping the rest. The valid
- * events are sorted by event time (`at`; ties by id), cut to `[from, until)`, then driven through the same
- * runner as the simulation: ingested at their own time, the dispatcher every 15 simulated minutes, relay on
- * the change feed, model refits every 30 days.
+ * typo, and kept it would stretch the run by a year); the second validates every line against it,
+ * rejecting bad lines (with line number, reason, field path and rule, and the event id when the line is
+ * JSON with an id — never the line's contents, which may carry contacts; a line that is not valid UTF-8
+ * is rejected too, not repaired) and keeping the rest. The valid
+ * events are sorted by event time (`at`; ties by id), cut at `until`, then driven through the same runner
+ * as the simulation: ingested at their own time, the dispatcher every 15 simulated minutes, relay on the
+ * change feed, model refits every 30 days. The events before `from` are the shop's history: they run
+ * first and record nothing, so the window's outputs come from customers who bring their past with them
+ * (a customer who ordered before the window is not welcomed to a first order in it).
  */
 import { createReadStream } from 'node:fs';
 import { createInterface } from 'node:readline';
@@ -26,9 +29,16 @@ export interface ReplayOptions {
   /** Path of the JSONL file (`.gz` is decompressed on the fly). */
   eventsPath: string;
   pack: CampaignFile;
-  /** Keep events with `from <= at < until` (ms since the epoch). */
+  /**
+   * The backtest window, `from <= at < until` (ms since the epoch): outputs are recorded for it. The
+   * events before `from` are the shop's history: applied first, so the customers come to the window with
+   * their profiles, consents, orders and past rewards, and leave no output (unless `history` is false:
+   * then they are dropped and the shop starts empty at `from`). Events from `until` on are dropped.
+   */
   fromMs?: number;
   untilMs?: number;
+  /** Apply the events before `fromMs` as history (default true). */
+  history?: boolean;
   refitEveryDays?: number;
   onProgress?: (done: number, total: number) => void;
   /** Where the outputs go (default: kept in memory). */
@@ -40,9 +50,12 @@ export interface ReplayOptions {
 }
 
 export interface ReplayResult extends SimulationResult {
-  /** Lines read from the file, valid events kept before the time window, and those outside it. */
+  /** Lines read from the file and the valid events among them. */
   lines: number;
   valid: number;
+  /** Valid events before `from` applied as history (their outputs not recorded). */
+  history: number;
+  /** Valid events not applied: from `until` on, and before `from` without history. */
   outsideWindow: number;
   /** The `now` validation used: the latest event time + 1 day, or the wall clock when that is earlier. */
   validationNowMs: number;
@@ -118,6 +131,7 @@ export async function replayEvents(options: ReplayOptions): Promise<ReplayResult
   let valid = 0;
   const from = options.fromMs ?? Number.NEGATIVE_INFINITY;
   const until = options.untilMs ?? Number.POSITIVE_INFINITY;
+  const applyHistory = options.history ?? true;
   for await (const line of linesOf(options.eventsPath)) {
     lines++;
     if (line === null) {
@@ -132,13 +146,19 @@ export async function replayEvents(options: ReplayOptions): Promise<ReplayResult
     }
     valid++;
     const ms = Date.parse(parsed.event.at);
-    if (ms >= from && ms < until) kept.push({ ms, event: parsed.event, line });
+    if (ms < until && (ms >= from || applyHistory)) kept.push({ ms, event: parsed.event, line });
   }
   kept.sort((a, b) => a.ms - b.ms || (a.event.id < b.event.id ? -1 : a.event.id > b.event.id ? 1 : 0));
 
   const first = kept[0];
   const last = kept[kept.length - 1];
-  const startMs = floorBucket(options.fromMs ?? first?.ms ?? 0);
+  const history = kept.filter((k) => k.ms < from).length;
+  // From the first event of the history, or from the window's start.
+  const earliest = Math.min(
+    options.fromMs ?? Number.POSITIVE_INFINITY,
+    first?.ms ?? Number.POSITIVE_INFINITY,
+  );
+  const startMs = floorBucket(Number.isFinite(earliest) ? earliest : 0);
   // One bucket after the last event so the dispatcher runs once more; a window's end is rounded up so
   // every event before `until` is ingested.
   const endMs =
@@ -161,12 +181,14 @@ export async function replayEvents(options: ReplayOptions): Promise<ReplayResult
     endMs: Math.max(endMs, startMs),
     ...(options.refitEveryDays === undefined ? {} : { refitEveryDays: options.refitEveryDays }),
     ...(options.onProgress === undefined ? {} : { onProgress: options.onProgress }),
+    ...(history === 0 || options.fromMs === undefined ? {} : { recordFromMs: options.fromMs }),
     recorder,
   });
   return {
     ...result,
     lines,
     valid,
+    history,
     outsideWindow: valid - kept.length,
     validationNowMs,
     startMs,

@@ -107,6 +107,8 @@ export class RunRecorder {
   readonly counts = { messages: 0, bonuses: 0, suppressed: 0, rejected: 0 };
   private readonly writers: Record<'messages' | 'bonuses' | 'suppressed' | 'rejected', JsonlWriter> | null;
   private readonly observers: readonly RunObserver[];
+  /** Before `fromMs` on the run's clock, nothing but rejected input is recorded (see `recordFrom`). */
+  private from: { fromMs: number; now: () => number } | null = null;
 
   constructor(pack: CampaignFile, options: RunRecorderOptions = {}) {
     this.summary.register(pack.campaigns);
@@ -125,13 +127,28 @@ export class RunRecorder {
     }
   }
 
+  /**
+   * Records the run from `fromMs` on the clock `now` (the runner's): what happens before it — a replay's
+   * history before `--from` — builds the customers' state and leaves no output, no count and no
+   * measurement. Rejected input is recorded whenever it comes (a bad line is a bad line).
+   */
+  recordFrom(fromMs: number, now: () => number): void {
+    this.from = { fromMs, now };
+  }
+
+  private muted(): boolean {
+    return this.from !== null && this.from.now() < this.from.fromMs;
+  }
+
   /** A valid shop event, before the engine sees it (the measurement attributes its orders). */
   event(event: DomainEvent): void {
+    if (this.muted()) return;
     for (const o of this.observers) o.event?.(event);
   }
 
   /** A message body queued on a channel queue. */
   message(message: Message): void {
+    if (this.muted()) return;
     this.counts.messages++;
     this.summary.recordMessage(message);
     if (this.writers === null) this.messages.push(message);
@@ -141,6 +158,7 @@ export class RunRecorder {
 
   /** A ledger entry written. */
   bonus(entry: LedgerEntry): void {
+    if (this.muted()) return;
     this.counts.bonuses++;
     if (this.writers === null) this.bonuses.push(entry);
     else this.writers.bonuses.write(entry);
@@ -155,6 +173,7 @@ export class RunRecorder {
 
   /** One write of a customer item: counts its occurrence changes and records its suppressions. */
   customerWritten(previous: CustomerState | null, next: CustomerState): void {
+    if (this.muted()) return;
     for (const change of occurrenceChanges(previous, next)) {
       const occ = change.occurrence;
       this.summary.recordOccurrence(occ);

@@ -9,6 +9,7 @@ import type { EngineContext } from '../../functions/domain/engine.ts';
 import type { BusEvent } from '../aws/eventbridge.ts';
 import { DEFAULT_ACCOUNT, DEFAULT_REGION } from '../aws/lambda.ts';
 import type { EventSource, RunnerOptions, SimulationResult } from '../memory-simulation.ts';
+import { statsFrom } from '../memory-simulation.ts';
 import { ModelRefits } from '../model-refits.ts';
 import { RunRecorder } from '../run-recorder.ts';
 import type { EmbeddedStackOptions, StackUsage } from './stack.ts';
@@ -60,6 +61,7 @@ export async function driveEmbedded(
 ): Promise<EmbeddedResult> {
   const ctx: EngineContext = stack.ctx;
   const refits = new ModelRefits(options.startMs, options.refitEveryDays);
+  if (options.recordFromMs !== undefined) recorder.recordFrom(options.recordFromMs, () => stack.clock.now());
   const history = new Set<string>();
   let events = 0;
   let seen = 0;
@@ -114,7 +116,7 @@ export async function driveEmbedded(
   const usage = stack.usage();
   const heldAtEnd = await stack.heldCount();
   const customers = await stack.customerCount();
-  const campaignStats = await stack.campaignStats();
+  const campaignStats = statsFrom(await stack.campaignStats(), options.recordFromMs);
   // The engine's own store requests, as the in-memory store counts them (the stats items are not; the
   // due entries are the index writes).
   const { stats: statsTable, due: dueTable } = stack.ddb.names;

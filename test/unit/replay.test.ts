@@ -125,6 +125,43 @@ describe('replay', () => {
     expect(half.outsideWindow).toBe(events.length - half.events);
   });
 
+  it('applies the events before --from as history: the window meets customers with their past', async () => {
+    const times = events.map((e) => Date.parse(e.time)).sort((a, b) => a - b);
+    const fromMs = Date.parse('2025-03-01T00:00:00Z');
+    const before = times.filter((t) => t < fromMs).length;
+    expect(before).toBeGreaterThan(0);
+    const path = join(dir, 'ordered.jsonl');
+    const windowed = await replayEvents({ eventsPath: path, pack: DEFAULT_PACK, fromMs });
+    const fresh = await replayEvents({ eventsPath: path, pack: DEFAULT_PACK, fromMs, history: false });
+    expect(windowed.history).toBe(before);
+    expect(windowed.outsideWindow).toBe(0);
+    expect(fresh.history).toBe(0);
+    expect(fresh.outsideWindow).toBe(before);
+
+    // Nothing recorded before --from; the window's outputs are the full replay's from then on.
+    const at = (m: { createdAt: string }) => Date.parse(m.createdAt);
+    expect(windowed.messages.length).toBeGreaterThan(0);
+    // A message decided before the window and held is queued in it when its send time comes.
+    expect(windowed.messages.filter((m) => Date.parse(m.sendAt) < fromMs - 15 * 60_000)).toEqual([]);
+    const full = new Set(ordered.messages.map((m) => JSON.stringify(m)));
+    for (const m of windowed.messages) expect(full.has(JSON.stringify(m)), m.messageId).toBe(true);
+    const inWindow = new Set(windowed.messages.map((m) => m.messageId));
+    for (const m of ordered.messages.filter((x) => at(x) >= fromMs))
+      expect(inWindow.has(m.messageId), m.messageId).toBe(true);
+    const key = (b: { customerId: string; entryId: string }) => `${b.customerId} ${b.entryId}`;
+    expect(windowed.bonuses.map(key).sort()).toEqual(
+      ordered.bonuses
+        .filter((b) => Date.parse(b.at) >= fromMs)
+        .map(key)
+        .sort(),
+    );
+
+    // Without history every customer's first order in the window is a first order again.
+    const firstOrders = (r: ReplayResult) =>
+      r.summary.rows().find((row) => row.campaignId === 'first-order-thank-you')?.fired ?? 0;
+    expect(firstOrders(fresh)).toBeGreaterThan(firstOrders(windowed));
+  });
+
   it('rejects an event dated after the wall clock: one typo does not stretch the run', async () => {
     const order = events.find((e) => e['detail-type'] === 'OrderPlaced');
     if (order === undefined) throw new Error('fixture has no order');
