@@ -262,10 +262,13 @@ export async function runEvents(source: EventSource, options: RunnerOptions): Pr
     recorder.message(m);
     options.onMessage?.(m);
   };
+  /** Held messages deleted before their release (a channel's consent or address gone). */
+  const withdrawn = new Set<string>();
   const release = (nowMs: number) => {
     for (let m = held.peek(); m !== undefined; m = held.peek()) {
       if (delaySecondsFor(m.sendAt, nowMs) > MAX_DELAY_SECONDS) break;
       held.pop();
+      if (withdrawn.delete(m.messageId)) continue;
       queue(m);
     }
   };
@@ -280,6 +283,7 @@ export async function runEvents(source: EventSource, options: RunnerOptions): Pr
       if (delaySecondsFor(m.sendAt, clock) > MAX_DELAY_SECONDS) held.push(m);
       else queue(m);
     }
+    for (const m of out.withdrawn) withdrawn.add(m.messageId);
   });
 
   // One customer's unit of work; with a trace, its before and after are recorded.
@@ -386,9 +390,10 @@ export async function runEvents(source: EventSource, options: RunnerOptions): Pr
   result.model = ctx.model;
   result.endMs = end;
   result.campaignStats = statsFrom(await campaignStats.all(), options.recordFromMs);
-  result.heldAtEnd = held.size;
   result.heldMessages = [];
-  for (let m = held.pop(); m !== undefined; m = held.pop()) result.heldMessages.push(m);
+  for (let m = held.pop(); m !== undefined; m = held.pop())
+    if (!withdrawn.has(m.messageId)) result.heldMessages.push(m);
+  result.heldAtEnd = result.heldMessages.length;
   return result;
 }
 

@@ -13,7 +13,13 @@ import type { Channel, CustomerState, LedgerEntry, OccurrenceRecord, OfferState 
 import { copyState, LIMITS } from './customer-state.ts';
 import type { DomainEvent } from './events.ts';
 import type { SuppressionReason } from './guardrails.ts';
-import { capSendTimes, chooseChannels, findSlot, occurrenceBlocker } from './guardrails.ts';
+import {
+  capSendTimes,
+  chooseChannels,
+  findSlot,
+  occurrenceBlocker,
+  withdrawHeldSends,
+} from './guardrails.ts';
 import type { Message } from './message.ts';
 import { buildMessages } from './message.ts';
 import { credit, expirePoints } from './points.ts';
@@ -447,8 +453,10 @@ export function processEvent(
   ctx: EngineContext,
   nowMs: number,
 ): Outcome {
-  const next = apply(state, event, ctx.pack);
-  if (next === state) return idle(state);
+  const applied = apply(state, event, ctx.pack);
+  if (applied === state) return idle(state);
+  // A channel the event made unusable stops the messages still held for it.
+  const next = withdrawHeldSends(state, applied, nowMs);
   const input = { prev: state, next, event, program: ctx.pack.program, nowMs };
   const candidates: Candidate[] = [];
   for (const campaign of campaignsOf(ctx.pack, next.brand).realtime)

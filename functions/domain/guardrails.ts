@@ -3,8 +3,8 @@
  * global frequency cap with deferral. Each returns a typed outcome; nothing here throws on bad luck.
  */
 import type { Campaign, Guardrails, Program, Segment } from './campaign.ts';
-import type { Channel, CustomerState } from './customer-state.ts';
-import { CONTACT_FOR_CHANNEL } from './customer-state.ts';
+import type { Channel, CustomerState, OccurrenceRecord } from './customer-state.ts';
+import { CHANNELS, CONTACT_FOR_CHANNEL } from './customer-state.ts';
 import { tierAt } from './points.ts';
 import { actionsInPeriod } from './realtime-triggers.ts';
 import { rfmClass } from './rfm.ts';
@@ -124,6 +124,44 @@ export function capSendTimes(state: CustomerState, sinceMs = Number.NEGATIVE_INF
     }
   }
   return sends;
+}
+
+/**
+ * How far ahead of its send time a message is queued: SQS delays a message at most 15 minutes, so one
+ * due later waits in the held store until the dispatcher run before it (ports/message-queue.ts,
+ * `MAX_DELAY_SECONDS`). A message whose send time is further away than this is not queued yet.
+ */
+export const HELD_BEYOND_MS = 15 * 60_000;
+
+/** Whether a message can go out on the channel: consent (not opted out) and an address. */
+function usable(state: CustomerState, channel: Channel): boolean {
+  return hasConsent(state, channel) && state.contacts[CONTACT_FOR_CHANNEL[channel]] !== null;
+}
+
+/**
+ * `next` with the channels the change from `prev` made unusable (consent withdrawn, opted out, address
+ * removed) taken off the issued occurrences whose messages are still held (send time more than
+ * {@link HELD_BEYOND_MS} after `nowMs`): consent is honoured from the next event on, for messages
+ * decided before it too. An occurrence left without a channel keeps its reward, loses its send time (it
+ * no longer holds a frequency-cap slot) and records why. Messages already queued are out of reach.
+ * Returns `next` itself when nothing is withdrawn.
+ */
+export function withdrawHeldSends(prev: CustomerState, next: CustomerState, nowMs: number): CustomerState {
+  if (prev.consents === next.consents && prev.optOut === next.optOut && prev.contacts === next.contacts)
+    return next;
+  const lost = CHANNELS.filter((c) => usable(prev, c) && !usable(next, c));
+  if (lost.length === 0) return next;
+  let occurrences: Record<string, OccurrenceRecord> | null = null;
+  for (const [key, occ] of Object.entries(next.occurrences)) {
+    if (occ.status !== 'issued' || occ.sendAt === null) continue;
+    if (parseInstant(occ.sendAt) <= nowMs + HELD_BEYOND_MS) continue;
+    const channels = occ.channels.filter((c) => !lost.includes(c));
+    if (channels.length === occ.channels.length) continue;
+    occurrences ??= { ...next.occurrences };
+    occurrences[key] =
+      channels.length > 0 ? { ...occ, channels } : { ...occ, channels, sendAt: null, reason: 'withdrawn' };
+  }
+  return occurrences === null ? next : { ...next, occurrences };
 }
 
 export type ChannelChoice =

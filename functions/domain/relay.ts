@@ -13,6 +13,11 @@ import { campaignsOf } from './schedule.ts';
 export interface RelayOutput {
   messages: Message[];
   ledger: LedgerEntry[];
+  /**
+   * Held messages the write withdrew (a channel lost its consent or address before their send time): the
+   * relay deletes them from the held store, so the dispatcher never queues them.
+   */
+  withdrawn: Message[];
 }
 
 export function relay(
@@ -22,9 +27,28 @@ export function relay(
   createdAt: string,
 ): RelayOutput {
   const messages: Message[] = [];
+  const withdrawn: Message[] = [];
   const { byId } = campaignsOf(pack, newImage.brand);
   for (const [key, occ] of Object.entries(newImage.occurrences)) {
-    if (occ.status !== 'issued' || oldImage?.occurrences[key] !== undefined) continue;
+    if (occ.status !== 'issued') continue;
+    const before = oldImage?.occurrences[key];
+    if (before !== undefined) {
+      // The same occurrence with fewer channels: the messages of those it lost, as they were held.
+      if (oldImage === null || before.status !== 'issued' || before.channels.length === occ.channels.length)
+        continue;
+      const campaign = byId.get(before.campaignId);
+      if (campaign === undefined) continue;
+      const held = buildMessages(
+        oldImage,
+        occurrenceKey(oldImage, key),
+        before,
+        campaign,
+        pack.guardrails,
+        createdAt,
+      );
+      withdrawn.push(...held.filter((m) => !occ.channels.includes(m.channel)));
+      continue;
+    }
     const campaign = byId.get(occ.campaignId);
     if (campaign === undefined) continue;
     messages.push(
@@ -33,5 +57,5 @@ export function relay(
   }
   const known = new Set(oldImage?.ledger.map((e) => e.entryId) ?? []);
   const ledger = newImage.ledger.filter((e) => !known.has(e.entryId));
-  return { messages, ledger };
+  return { messages, ledger, withdrawn };
 }

@@ -66,6 +66,7 @@ interface BatchStats {
   ledger: number;
   queued: number;
   held: number;
+  withdrawn: number;
   undeliverable: number;
   failed: number;
 }
@@ -82,6 +83,7 @@ export function makeHandler(deps: RelayDeps) {
         ledger: 0,
         queued: 0,
         held: 0,
+        withdrawn: 0,
         undeliverable: 0,
         failed: 0,
       };
@@ -115,6 +117,11 @@ export function makeHandler(deps: RelayDeps) {
           stats.queued += routed.queued;
           stats.held += routed.held;
           stats.undeliverable += routed.undeliverable;
+        }
+        if (out.withdrawn.length > 0) {
+          // Consent or an address gone before their send time: the dispatcher must never queue them.
+          await deps.held.release(out.withdrawn);
+          stats.withdrawn += out.withdrawn.length;
         }
         return campaignStatsOf(previous, next, out.messages);
       };
@@ -153,6 +160,7 @@ export function makeHandler(deps: RelayDeps) {
       metrics.addMetric('LedgerEntriesWritten', MetricUnit.Count, stats.ledger);
       metrics.addMetric('MessagesQueued', MetricUnit.Count, stats.queued);
       metrics.addMetric('MessagesHeld', MetricUnit.Count, stats.held);
+      metrics.addMetric('HeldMessagesWithdrawn', MetricUnit.Count, stats.withdrawn);
       metrics.addMetric('RecordsFailed', MetricUnit.Count, stats.failed);
       const log = stats.failed > 0 ? logger.warn.bind(logger) : logger.info.bind(logger);
       log('relay batch', { ...stats, campaignDays: campaignStats.length, failures: failures.slice(0, 10) });

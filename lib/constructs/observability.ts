@@ -57,6 +57,7 @@ export const ENGINE_METRICS = {
     'MessagesQueued',
     'MessagesHeld',
     'HeldMessagesReleased',
+    'HeldMessagesWithdrawn',
     'MessagesUndeliverable',
     'MessageTooLarge',
   ],

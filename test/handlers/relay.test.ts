@@ -2,6 +2,7 @@ import './quiet-env.ts';
 import type { DynamoDBRecord, DynamoDBStreamEvent, SQSEvent } from 'aws-lambda';
 import { describe, expect, it } from 'vitest';
 import type { CustomerState } from '../../functions/domain/customer-state.ts';
+import { processEvent } from '../../functions/domain/engine.ts';
 import { parseEventLine } from '../../functions/domain/events.ts';
 import { Message } from '../../functions/domain/message.ts';
 import { makeHandler } from '../../functions/handlers/relay.ts';
@@ -109,6 +110,45 @@ describe('relay handler', () => {
       createdAt: '2025-03-10T10:01:00.000Z',
       bonus: { points: 100 },
     });
+  });
+
+  it('deletes the held messages of a channel that lost its consent before their send time', async () => {
+    // Prepare: the first order's cross-sell offer is held for days.
+    const { held, handler } = setup();
+    await handler(await streamEvent(), stubContext());
+    const crossSell = 'default#c-100#cross-sell-after-purchase#o-5001#email';
+    expect(held.messages.has(crossSell)).toBe(true);
+    // The customer withdraws email consent: the engine takes email off the held occurrence.
+    const { '$first-order': before } = await customerImages();
+    if (before === undefined) throw new Error('no image');
+    const line = JSON.stringify({
+      id: 'evt-consent',
+      source: 'shop',
+      'detail-type': 'ConsentChanged',
+      time: '2025-03-10T10:03:00Z',
+      detail: { customerId: 'c-100', channel: 'email', granted: false },
+    });
+    const parsed = parseEventLine(line, NOW);
+    if (!parsed.ok) throw new Error(parsed.reason);
+    const after = processEvent(before, parsed.event, ctx, NOW).state;
+    const modify = (await streamEvent()).Records.find((r) => r.eventName === 'MODIFY');
+    if (modify?.dynamodb === undefined) throw new Error('no MODIFY record');
+    const record: DynamoDBRecord = {
+      ...modify,
+      dynamodb: {
+        ...modify.dynamodb,
+        SequenceNumber: '900',
+        OldImage: { ...modify.dynamodb.OldImage, state: { S: JSON.stringify(before) } },
+        NewImage: { ...modify.dynamodb.NewImage, state: { S: JSON.stringify(after) } },
+      },
+    };
+
+    // Act
+    const response = await handler({ Records: [record] }, stubContext());
+
+    // Assess
+    expect(response).toEqual({ batchItemFailures: [] });
+    expect(held.messages.has(crossSell)).toBe(false);
   });
 
   it('ignores REMOVE records (deletes and TTL expiry)', async () => {

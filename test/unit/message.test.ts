@@ -238,7 +238,7 @@ describe('relay', () => {
   });
 
   it('yields nothing when nothing changed', () => {
-    expect(relay(second.state, second.state, p, 'x')).toEqual({ messages: [], ledger: [] });
+    expect(relay(second.state, second.state, p, 'x')).toEqual({ messages: [], ledger: [], withdrawn: [] });
   });
 
   it('yields every issued occurrence for a new item (no old image)', () => {
