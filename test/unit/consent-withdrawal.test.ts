@@ -13,6 +13,7 @@ import { HELD_BEYOND_MS, withdrawHeldSends } from '../../functions/domain/guardr
 import type { ReplayResult } from '../../local/replay.ts';
 import { replayEvents } from '../../local/replay.ts';
 import { DEFAULT_PACK } from './fixtures.ts';
+import { occurrenceRecord } from './occurrence-record.ts';
 
 let dir: string;
 beforeAll(() => {
@@ -95,23 +96,14 @@ describe('withdrawing held messages when consent goes', () => {
 
   it('takes only the lost channels off, and only from messages still held', () => {
     const nowMs = Date.parse('2025-06-10T21:00:00Z');
-    const occ = (sendAt: string | null, channels: ('email' | 'push')[]) => ({
-      campaignId: 'x',
-      trigger: 'milestone',
-      status: 'issued' as const,
-      at: '2025-06-10T20:00:00Z',
-      sendAt,
-      channels,
-      points: 0,
-      reason: null,
-      orderId: null,
-      capped: true,
-      deferred: false,
-      offer: null,
-      offers: [],
-      variables: {},
-      onceEver: false,
-    });
+    const occ = (sendAt: string | null, channels: ('email' | 'push')[]) =>
+      occurrenceRecord({
+        campaignId: 'x',
+        trigger: 'milestone',
+        at: '2025-06-10T20:00:00Z',
+        sendAt,
+        channels,
+      });
     const consent = (granted: boolean) => ({ granted, at: '2025-06-01T08:00:00Z', eventId: 'e1' });
     const prev: CustomerState = {
       ...emptyState('default', 'c1'),
