@@ -418,6 +418,7 @@ function settle(
   outcome: Omit<Outcome, 'ledger'>,
   ctx: EngineContext,
   nowMs: number,
+  orderId: string | null = null,
 ): Outcome {
   let prev = before;
   let current = outcome;
@@ -426,7 +427,10 @@ function settle(
   const campaigns = campaignsOf(ctx.pack, before.brand).realtime;
   for (let round = 0; round < MAX_SETTLE_ROUNDS && current.state !== prev; round++) {
     const change = { prev, next: current.state, program: ctx.pack.program, nowMs };
-    const candidates = campaigns.flatMap((c) => profileCandidates(c, change));
+    const candidates = byOrder(
+      campaigns.flatMap((c) => profileCandidates(c, change)),
+      orderId,
+    );
     if (candidates.length === 0) break;
     const more = decide(current.state, candidates, ctx, nowMs);
     if (more.length === 0) break;
@@ -436,6 +440,19 @@ function settle(
     messages.push(...current.messages);
   }
   return { state: current.state, decisions, messages, ledger: [] };
+}
+
+/**
+ * The milestone and tier-up candidates an order's step raises, linked to the order: cancelling it claws
+ * their bonuses back with the order's own points (a first order placed and cancelled keeps nothing; the
+ * milestone, once ever, stays spent). Other candidates are returned as they are.
+ */
+function byOrder(candidates: Candidate[], orderId: string | null): Candidate[] {
+  if (orderId === null) return candidates;
+  return candidates.map((c) => {
+    const type = c.campaign.trigger.type;
+    return c.orderId === null && (type === 'milestone' || type === 'tier-up') ? { ...c, orderId } : c;
+  });
 }
 
 /** Shared, frozen empty lists: a sweep returns "nothing" millions of times without allocating them. */
@@ -458,11 +475,13 @@ export function processEvent(
   // A channel the event made unusable stops the messages still held for it.
   const next = withdrawHeldSends(state, applied, nowMs);
   const input = { prev: state, next, event, program: ctx.pack.program, nowMs };
-  const candidates: Candidate[] = [];
+  const orderId = event.type === 'OrderPlaced' ? event.detail.orderId : null;
+  const raised: Candidate[] = [];
   for (const campaign of campaignsOf(ctx.pack, next.brand).realtime)
-    candidates.push(...realtimeCandidates(campaign, input));
+    raised.push(...realtimeCandidates(campaign, input));
+  const candidates = byOrder(raised, orderId);
   const decisions = [...conversions(next, event, ctx), ...decide(next, candidates, ctx, nowMs)];
-  const outcome = settle(next, record(next, decisions, ctx, nowMs), ctx, nowMs);
+  const outcome = settle(next, record(next, decisions, ctx, nowMs), ctx, nowMs, orderId);
   return { ...outcome, ledger: newLedger(state, outcome.state) };
 }
 

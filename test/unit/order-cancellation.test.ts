@@ -1,0 +1,89 @@
+/**
+ * Cancelling an order takes back everything the order earned: its base points, the purchase-based
+ * bonuses, and the milestone and tier-up bonuses it crossed a threshold for. Placing and cancelling an
+ * order is worth nothing.
+ */
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { ReplayResult } from '../../local/replay.ts';
+import { replayEvents } from '../../local/replay.ts';
+import { DEFAULT_PACK } from './fixtures.ts';
+
+let dir: string;
+beforeAll(() => {
+  dir = mkdtempSync(join(tmpdir(), 'order-cancellation-'));
+});
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+// A customer outside every holdout; one order of 60,000 crosses the first-order and the 50,000-spend
+// milestones, and its cashback.
+const EVENTS = [
+  {
+    id: 'e1',
+    'detail-type': 'CustomerRegistered',
+    time: '2025-05-01T08:00:00Z',
+    detail: {
+      customerId: 'c2',
+      timeZone: 'Europe/Moscow',
+      contacts: { email: 'a@x.io' },
+      consents: { email: true },
+    },
+  },
+  {
+    id: 'e2',
+    'detail-type': 'OrderPlaced',
+    time: '2025-05-01T09:00:00Z',
+    detail: {
+      orderId: 'o1',
+      customerId: 'c2',
+      currency: 'RUB',
+      total: 60000,
+      lines: [{ sku: 'tv', quantity: 1, unitPrice: 60000 }],
+    },
+  },
+  {
+    id: 'e3',
+    'detail-type': 'OrderCancelled',
+    time: '2025-05-01T10:00:00Z',
+    detail: { orderId: 'o1', customerId: 'c2' },
+  },
+  {
+    id: 'e4',
+    'detail-type': 'CustomerUpdated',
+    time: '2025-05-03T00:00:00Z',
+    detail: { customerId: 'c2', firstName: 'A' },
+  },
+];
+
+async function replay(events: object[]): Promise<ReplayResult> {
+  const path = join(dir, 'events.jsonl');
+  writeFileSync(path, `${events.map((e) => JSON.stringify({ source: 'shop', ...e })).join('\n')}\n`);
+  return replayEvents({ eventsPath: path, pack: DEFAULT_PACK, nowMs: Date.parse('2026-01-01T00:00:00Z') });
+}
+
+describe('cancelling an order', () => {
+  it('claws back the milestone bonuses the order crossed, with its own points and cashback', async () => {
+    const run = await replay(EVENTS);
+    const earned = run.bonuses.filter((b) => b.points > 0).map((b) => b.campaignId ?? b.reason);
+    expect(earned.sort()).toEqual(['accrual', 'cashback-by-tier', 'first-order-thank-you', 'spend-50000']);
+    expect(run.bonuses.reduce((sum, b) => sum + b.points, 0)).toBe(0);
+    const state = run.states.find((s) => s.customerId === 'c2');
+    expect(state?.points.balance).toBe(0);
+    // No tier reached with points that are gone.
+    expect(run.bonuses.filter((b) => b.campaignId?.startsWith('tier-up'))).toEqual([]);
+    const milestones = Object.values(state?.occurrences ?? {}).filter((o) => o.onceEver);
+    expect(milestones.map((o) => [o.campaignId, o.status, o.orderId]).sort()).toEqual([
+      ['first-order-thank-you', 'clawed-back', 'o1'],
+      ['spend-50000', 'clawed-back', 'o1'],
+    ]);
+  });
+
+  it('keeps the milestones of an order that stands', async () => {
+    const run = await replay(EVENTS.filter((e) => e.id !== 'e3'));
+    const total = run.bonuses.reduce((sum, b) => sum + b.points, 0);
+    expect(total).toBeGreaterThanOrEqual(600 + 100 + 1000);
+    expect(run.bonuses.filter((b) => b.reason === 'clawback')).toEqual([]);
+  });
+});
