@@ -79,6 +79,12 @@ export interface OrderRecord {
   total: number;
   /** Base points accrued on this order (clawed back on cancellation). */
   points: number;
+  /**
+   * Campaign points credited for this order — purchase-based bonuses, the milestones it crossed, the
+   * offers it converted — clawed back with it even after their occurrence records were pruned. Absent
+   * when none (and on items written before 2026-11-26).
+   */
+  bonus?: number;
   /** Spend per category in this order. */
   categories: Record<string, number>;
   skus: string[];

@@ -246,6 +246,7 @@ function record(
       occ.status = 'converted';
       occ.orderId = d.orderId;
       occ.points = d.points;
+      addOrderBonus(next, state, d.orderId, d.points);
       credit(next, {
         entryId: `${d.occurrenceKey}#conversion`,
         campaignId: d.campaign.id,
@@ -283,6 +284,7 @@ function record(
         accrualPercent: o.accrualPercent,
         minBasket: o.minBasket,
       }));
+      if (c.orderId !== null) addOrderBonus(next, state, c.orderId, c.points);
       credit(next, {
         entryId: d.occurrenceKey,
         campaignId: c.campaign.id,
@@ -310,6 +312,18 @@ function record(
  * copied, the rest is shared with the input, which stays untouched. Far cheaper than a deep clone. (The
  * points buckets are shared too: points arithmetic replaces a bucket rather than changing it.)
  */
+/**
+ * Adds campaign points credited for an order to its record (`bonus`), so cancelling the order claws
+ * them back when their occurrence records are long pruned. `next.orders` is copied on first write: it
+ * may be shared with `state`.
+ */
+function addOrderBonus(next: CustomerState, state: CustomerState, orderId: string, points: number): void {
+  const order = next.orders[orderId];
+  if (order === undefined || points <= 0) return;
+  if (next.orders === state.orders) next.orders = { ...state.orders };
+  next.orders[orderId] = { ...order, bonus: (order.bonus ?? 0) + points };
+}
+
 function copyForIssue(
   state: CustomerState,
   pruning?: { ctx: EngineContext; nowMs: number; decisions: readonly Decision[] },

@@ -398,9 +398,11 @@ export function cancelOrder(
     ledgerExpiry(state, baseEntry) ??
     (settings === undefined ? null : expiryDay(order.at, settings.program.pointsExpireDays));
   clawBack(state, baseEntry, null, order.points, at, order.at, expiresOn);
+  let clawed = 0;
   for (const [key, occ] of Object.entries(state.occurrences)) {
     if (occ.orderId !== orderId || occ.points <= 0) continue;
     if (occ.status !== 'issued' && occ.status !== 'converted') continue;
+    clawed += occ.points;
     // The engine credits an issued bonus under the occurrence key, a conversion under `<key>#conversion`.
     const credited = `${occurrenceKey(state, key)}${occ.status === 'converted' ? '#conversion' : ''}`;
     const entry = state.ledger.find((e) => e.entryId === credited);
@@ -408,6 +410,10 @@ export function cancelOrder(
     occ.status = 'clawed-back';
     clawBack(state, credited, occ.campaignId, occ.points, at, earnedAt, ledgerExpiry(state, credited));
   }
+  // Bonuses whose occurrence records have been pruned since (a cancellation weeks later): one debit of
+  // what the order's record says they came to.
+  const pruned = (order.bonus ?? 0) - clawed;
+  if (pruned > 0) clawBack(state, `${baseEntry}#bonus`, null, pruned, at, order.at, expiresOn);
 }
 
 /** Debits what a credit gave, from the bucket it went to and the month it was earned in. */

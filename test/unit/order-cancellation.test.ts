@@ -86,4 +86,52 @@ describe('cancelling an order', () => {
     expect(total).toBeGreaterThanOrEqual(600 + 100 + 1000);
     expect(run.bonuses.filter((b) => b.reason === 'clawback')).toEqual([]);
   });
+
+  it('claws back the bonuses of an order cancelled after their records were pruned', async () => {
+    // Three orders, a review a fortnight later (its issuance prunes week-old occurrence records), then
+    // the third order is cancelled.
+    const order = (id: string, orderId: string, time: string) => ({
+      id,
+      'detail-type': 'OrderPlaced',
+      time,
+      detail: {
+        orderId,
+        customerId: 'c2',
+        currency: 'RUB',
+        total: 30000,
+        lines: [{ sku: 'x', category: 'shoes', quantity: 1, unitPrice: 30000 }],
+      },
+    });
+    const run = await replay([
+      EVENTS[0] ?? {},
+      order('o-1', 'o1', '2025-05-01T09:00:00Z'),
+      order('o-2', 'o2', '2025-05-02T09:00:00Z'),
+      order('o-3', 'o3', '2025-05-03T09:00:00Z'),
+      {
+        id: 'a-1',
+        'detail-type': 'ActionCompleted',
+        time: '2025-05-15T09:00:00Z',
+        detail: { customerId: 'c2', action: 'review', reference: 'r1' },
+      },
+      {
+        id: 'x-3',
+        'detail-type': 'OrderCancelled',
+        time: '2025-05-20T09:00:00Z',
+        detail: { orderId: 'o3', customerId: 'c2' },
+      },
+    ]);
+    const ofOrder = run.bonuses.filter((b) => b.entryId.includes('o3'));
+    const earned = ofOrder.filter((b) => b.points > 0);
+    expect(earned.map((b) => b.campaignId ?? b.reason).sort()).toEqual([
+      'accrual',
+      'cashback-by-tier',
+      'favourite-category-bonus',
+    ]);
+    expect(ofOrder.reduce((sum, b) => sum + b.points, 0)).toBe(0);
+    // The records were gone: one debit of what the order's record says its bonuses came to.
+    expect(ofOrder.filter((b) => b.reason === 'clawback').map((b) => b.entryId)).toEqual([
+      'clawback:order:o3',
+      'clawback:order:o3#bonus',
+    ]);
+  });
 });
