@@ -96,10 +96,19 @@ export function debit(
   },
 ): number {
   if (input.points <= 0 || inLedger(state, input.entryId)) return 0;
-  let left = Math.min(input.points, state.points.balance);
-  const taken = left;
   const buckets = state.points.buckets;
   const own = buckets.find((b) => b.expiresOn === input.expiresOn);
+  // A credit whose bucket has expired since lost its points to the expiry: clawing it back from other
+  // buckets would take them twice. (A bucket gone before its day was spent: the claw-back takes the rest.)
+  if (
+    input.reason === 'clawback' &&
+    own === undefined &&
+    input.expiresOn !== undefined &&
+    input.expiresOn <= input.at.slice(0, 10)
+  )
+    return 0;
+  let left = Math.min(input.points, state.points.balance);
+  const taken = left;
   // What is left in each bucket taken from (buckets are replaced, never changed).
   const remaining = new Map<PointsBucket, number>();
   for (const bucket of own === undefined ? buckets : [own, ...buckets]) {

@@ -134,4 +134,38 @@ describe('cancelling an order', () => {
       'clawback:order:o3#bonus',
     ]);
   });
+
+  it('takes nothing back for points that expired before the cancellation', async () => {
+    const order = (id: string, orderId: string, time: string, sku: string) => ({
+      id,
+      'detail-type': 'OrderPlaced',
+      time,
+      detail: {
+        orderId,
+        customerId: 'c2',
+        currency: 'RUB',
+        total: 10000,
+        lines: [{ sku, quantity: 1, unitPrice: 10000 }],
+      },
+    });
+    const run = await replay([
+      { ...EVENTS[0], time: '2024-01-01T08:00:00Z' },
+      order('o-1', 'o1', '2024-01-10T09:00:00Z', 'x'),
+      order('o-2', 'o2', '2025-01-05T09:00:00Z', 'y'),
+      {
+        id: 'x-1',
+        'detail-type': 'OrderCancelled',
+        time: '2025-02-01T09:00:00Z',
+        detail: { orderId: 'o1', customerId: 'c2' },
+      },
+    ]);
+    // o1's points (its accrual, cashback and the first-order bonus) expired on 2025-01-09.
+    const expired = run.bonuses.filter((b) => b.reason === 'expiry');
+    expect(expired.map((b) => [b.entryId, b.points])).toEqual([['expiry:2025-01-09', -300]]);
+    // Clawing them back again would take o2's points: the cancellation takes nothing.
+    expect(run.bonuses.filter((b) => b.reason === 'clawback')).toEqual([]);
+    const balance = run.states.find((s) => s.customerId === 'c2')?.points.balance;
+    expect(balance).toBe(run.bonuses.reduce((sum, b) => sum + b.points, 0));
+    expect(balance).toBeGreaterThan(0);
+  });
 });
