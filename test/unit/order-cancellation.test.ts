@@ -57,6 +57,22 @@ const EVENTS = [
   },
 ];
 
+/** An order of customer c2: one line of `total`. */
+function order(id: string, orderId: string, time: string, total: number, sku = 'x', category = 'shoes') {
+  return {
+    id,
+    'detail-type': 'OrderPlaced',
+    time,
+    detail: {
+      orderId,
+      customerId: 'c2',
+      currency: 'RUB',
+      total,
+      lines: [{ sku, category, quantity: 1, unitPrice: total }],
+    },
+  };
+}
+
 async function replay(events: object[]): Promise<ReplayResult> {
   const path = join(dir, 'events.jsonl');
   writeFileSync(path, `${events.map((e) => JSON.stringify({ source: 'shop', ...e })).join('\n')}\n`);
@@ -90,23 +106,11 @@ describe('cancelling an order', () => {
   it('claws back the bonuses of an order cancelled after their records were pruned', async () => {
     // Three orders, a review a fortnight later (its issuance prunes week-old occurrence records), then
     // the third order is cancelled.
-    const order = (id: string, orderId: string, time: string) => ({
-      id,
-      'detail-type': 'OrderPlaced',
-      time,
-      detail: {
-        orderId,
-        customerId: 'c2',
-        currency: 'RUB',
-        total: 30000,
-        lines: [{ sku: 'x', category: 'shoes', quantity: 1, unitPrice: 30000 }],
-      },
-    });
     const run = await replay([
       EVENTS[0] ?? {},
-      order('o-1', 'o1', '2025-05-01T09:00:00Z'),
-      order('o-2', 'o2', '2025-05-02T09:00:00Z'),
-      order('o-3', 'o3', '2025-05-03T09:00:00Z'),
+      order('o-1', 'o1', '2025-05-01T09:00:00Z', 30000),
+      order('o-2', 'o2', '2025-05-02T09:00:00Z', 30000),
+      order('o-3', 'o3', '2025-05-03T09:00:00Z', 30000),
       {
         id: 'a-1',
         'detail-type': 'ActionCompleted',
@@ -136,22 +140,10 @@ describe('cancelling an order', () => {
   });
 
   it('takes nothing back for points that expired before the cancellation', async () => {
-    const order = (id: string, orderId: string, time: string, sku: string) => ({
-      id,
-      'detail-type': 'OrderPlaced',
-      time,
-      detail: {
-        orderId,
-        customerId: 'c2',
-        currency: 'RUB',
-        total: 10000,
-        lines: [{ sku, quantity: 1, unitPrice: 10000 }],
-      },
-    });
     const run = await replay([
       { ...EVENTS[0], time: '2024-01-01T08:00:00Z' },
-      order('o-1', 'o1', '2024-01-10T09:00:00Z', 'x'),
-      order('o-2', 'o2', '2025-01-05T09:00:00Z', 'y'),
+      order('o-1', 'o1', '2024-01-10T09:00:00Z', 10000, 'x', 'misc'),
+      order('o-2', 'o2', '2025-01-05T09:00:00Z', 10000, 'y', 'misc'),
       {
         id: 'x-1',
         'detail-type': 'OrderCancelled',
