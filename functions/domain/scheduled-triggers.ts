@@ -167,22 +167,42 @@ function birthdayWindows(
   const b = state.profile.birthday;
   if (b === null) return [];
   const out: Window[] = [];
+  // Once a year: a birthday moved after its bonus must not open another year's window within the year
+  // (issued on Jan 2, moved to Dec 31: last year's window, still in its catch-up days, is not opened).
+  // The gap leaves room for a window's own width, so next year's birthday is never refused.
+  const last = lastIssuedMs(state, campaign.id);
+  const gapMs = (365 - t.daysBefore - t.daysAfter - 2) * MS_PER_DAY;
   for (let year = ctx.today.year - 1; year <= ctx.today.year + 1 && out.length < 2; year++) {
     const day = birthdayIn(year, b.month, b.day, t.leapDay);
     const untilMs = startOfLocalDay(ctx.zone, addDays(day, t.daysAfter + 1));
     if (untilMs <= ctx.nowMs) continue;
     const age = b.year === null ? '' : year - b.year;
     const occurrence = String(year);
+    const key = localKey(campaign, occurrence);
+    const fromMs = atLocalHour(ctx.zone, addDays(day, -t.daysBefore), hour);
+    if (last !== null && state.occurrences[key] === undefined && fromMs < last + gapMs) continue;
     out.push({
       occurrence,
-      key: localKey(campaign, occurrence),
-      fromMs: atLocalHour(ctx.zone, addDays(day, -t.daysBefore), hour),
+      key,
+      fromMs,
       untilMs,
       variables: { birthday: formatDate(day), age },
       onceEver: false,
     });
   }
   return out;
+}
+
+/** When the campaign last issued to the customer (decision time), or null. */
+function lastIssuedMs(state: CustomerState, campaignId: string): number | null {
+  let last: string | null = null;
+  for (const key in state.occurrences) {
+    const occ = state.occurrences[key];
+    if (occ === undefined || occ.campaignId !== campaignId) continue;
+    if (occ.status !== 'issued' && occ.status !== 'converted') continue;
+    if (last === null || occ.at > last) last = occ.at;
+  }
+  return last === null ? null : parseInstant(last);
 }
 
 function anniversaryWindows(

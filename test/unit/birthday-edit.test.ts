@@ -75,4 +75,44 @@ describe('the birthday bonus after a birthday edit', () => {
     const next = evaluateScheduled(state, ctx, at('2027-02-05T10:00:00Z'));
     expect(next.decisions.map((d) => `${d.type} ${d.key}`)).toEqual(['Issued birthday-bonus#2027']);
   });
+
+  it("is not given for last year's birthday a day after this year's (a move back across New Year)", () => {
+    // Jan 2's bonus is issued; the birthday moves to Dec 31, whose window of last year is still in its
+    // catch-up days (daysAfter 3): that year was never decided, but a bonus two days later is not
+    // once a year.
+    let state = customer(
+      { birthday: '1990-01-02', timeZone: 'UTC', registeredAt: '2025-11-03T00:00:00Z' },
+      p,
+    );
+    const first = evaluateScheduled(state, ctx, at('2026-01-02T10:00:00Z'));
+    expect(first.decisions.map((d) => `${d.type} ${d.key}`)).toEqual(['Issued birthday-bonus#2026']);
+    state = first.state;
+    const edit = event('CustomerUpdated', '2026-01-02T12:00:00Z', {
+      customerId: 'c-1',
+      birthday: '1990-12-31',
+    });
+    state = processEvent(state, edit, ctx, at(edit.at)).state;
+    for (const instant of ['2026-01-02T12:15:00Z', '2026-01-03T10:00:00Z', '2026-01-04T10:00:00Z']) {
+      const out = evaluateScheduled(state, ctx, at(instant));
+      expect(out.decisions).toEqual([]);
+      state = out.state;
+    }
+    // The new day counts from next time on: Dec 31, 2027 (2026's bonus is the one of Jan 2).
+    expect(evaluateScheduled(state, ctx, at('2026-12-31T10:00:00Z')).decisions).toEqual([]);
+    const next = evaluateScheduled(state, ctx, at('2027-12-31T10:00:00Z'));
+    expect(next.decisions.map((d) => `${d.type} ${d.key}`)).toEqual(['Issued birthday-bonus#2027']);
+  });
+
+  it('is given in consecutive years when last year came late in its catch-up days', () => {
+    let state = customer(
+      { birthday: '1990-03-10', timeZone: 'UTC', registeredAt: '2025-11-03T00:00:00Z' },
+      p,
+    );
+    // Caught up on the last day of the window (daysAfter 3), then on time next year.
+    const late = evaluateScheduled(state, ctx, at('2026-03-13T20:00:00Z'));
+    expect(late.decisions.map((d) => `${d.type} ${d.key}`)).toEqual(['Issued birthday-bonus#2026']);
+    state = late.state;
+    const next = evaluateScheduled(state, ctx, at('2027-03-10T10:00:00Z'));
+    expect(next.decisions.map((d) => `${d.type} ${d.key}`)).toEqual(['Issued birthday-bonus#2027']);
+  });
 });
