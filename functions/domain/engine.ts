@@ -6,7 +6,7 @@
  * recorded in the state under its occurrence key, so evaluating twice decides nothing twice.
  */
 import { desiredSendMs } from './best-hour.ts';
-import type { Campaign } from './campaign.ts';
+import type { Campaign, Program } from './campaign.ts';
 import type { Candidate } from './candidate.ts';
 import { occurrenceKey, offerCode } from './candidate.ts';
 import type { Channel, CustomerState, LedgerEntry, OccurrenceRecord, OfferState } from './customer-state.ts';
@@ -22,7 +22,7 @@ import {
 } from './guardrails.ts';
 import type { Message } from './message.ts';
 import { buildMessages } from './message.ts';
-import { credit, expirePoints } from './points.ts';
+import { credit, expirePoints, tierAt } from './points.ts';
 import { profileCandidates, realtimeCandidates } from './realtime-triggers.ts';
 import { apply } from './reducer.ts';
 import type { EngineContext, Listing } from './schedule.ts';
@@ -39,7 +39,7 @@ import {
   zoneOf,
 } from './schedule.ts';
 import { retentionDays, windowCandidate } from './scheduled-triggers.ts';
-import { MS_PER_DAY, MS_PER_HOUR, startOfUtcDay } from './time.ts';
+import { MS_PER_DAY, MS_PER_HOUR, parseInstant, startOfUtcDay } from './time.ts';
 
 export type { EngineContext } from './schedule.ts';
 export { campaignsOf, nextDue, zoneOf } from './schedule.ts';
@@ -297,6 +297,7 @@ function record(
     }
     next.occurrences[d.key] = record;
   }
+  liftTier(next, ctx.pack.program, nowMs);
   next.version = state.version + 1;
   const messages: Message[] = [];
   for (const d of issued) {
@@ -312,6 +313,21 @@ function record(
  * copied, the rest is shared with the input, which stays untouched. Far cheaper than a deep clone. (The
  * points buckets are shared too: points arithmetic replaces a bucket rather than changing it.)
  */
+/**
+ * Bonus points lift the tier at once, so the follow-up round of the same step (settle) sees a tier-up
+ * they earned; before, the tier was recomputed only when the next event came. Only events lower it (as
+ * of the newest event, the reducer's rule): a credit never takes a tier away.
+ */
+function liftTier(next: CustomerState, program: Program, nowMs: number): void {
+  const asOf = next.updatedAt === null ? nowMs : Math.max(nowMs, parseInstant(next.updatedAt));
+  const lifted = tierAt(next, program, asOf);
+  if (tierMinimum(program, lifted) > tierMinimum(program, next.tier)) next.tier = lifted;
+}
+
+function tierMinimum(program: Program, tier: string | null): number {
+  return program.tiers.find((t) => t.name === tier)?.minPoints ?? Number.NEGATIVE_INFINITY;
+}
+
 /**
  * Adds campaign points credited for an order to its record (`bonus`), so cancelling the order claws
  * them back when their occurrence records are long pruned. `next.orders` is copied on first write: it

@@ -83,16 +83,23 @@ describe('cancelling an order', () => {
   it('claws back the milestone bonuses the order crossed, with its own points and cashback', async () => {
     const run = await replay(EVENTS);
     const earned = run.bonuses.filter((b) => b.points > 0).map((b) => b.campaignId ?? b.reason);
-    expect(earned.sort()).toEqual(['accrual', 'cashback-by-tier', 'first-order-thank-you', 'spend-50000']);
+    expect(earned.sort()).toEqual([
+      'accrual',
+      'cashback-by-tier',
+      'first-order-thank-you',
+      'spend-50000',
+      'tier-up-gold',
+    ]);
     expect(run.bonuses.reduce((sum, b) => sum + b.points, 0)).toBe(0);
     const state = run.states.find((s) => s.customerId === 'c2');
     expect(state?.points.balance).toBe(0);
-    // No tier reached with points that are gone.
-    expect(run.bonuses.filter((b) => b.campaignId?.startsWith('tier-up'))).toEqual([]);
+    // The order's bonuses lifted the customer to Gold in its own step; that tier-up goes with it, and no
+    // tier is reached with points that are gone.
     const milestones = Object.values(state?.occurrences ?? {}).filter((o) => o.onceEver);
     expect(milestones.map((o) => [o.campaignId, o.status, o.orderId]).sort()).toEqual([
       ['first-order-thank-you', 'clawed-back', 'o1'],
       ['spend-50000', 'clawed-back', 'o1'],
+      ['tier-up-gold', 'clawed-back', 'o1'],
     ]);
   });
 
@@ -101,6 +108,10 @@ describe('cancelling an order', () => {
     const total = run.bonuses.reduce((sum, b) => sum + b.points, 0);
     expect(total).toBeGreaterThanOrEqual(600 + 100 + 1000);
     expect(run.bonuses.filter((b) => b.reason === 'clawback')).toEqual([]);
+    // The bonuses lift the customer to Gold at once: the tier-up comes in the order's step, not at the
+    // customer's next event (a profile update 2 days later).
+    const gold = run.bonuses.find((b) => b.campaignId === 'tier-up-gold');
+    expect(gold?.at).toBe('2025-05-01T09:00:00.000Z');
   });
 
   it('claws back the bonuses of an order cancelled after their records were pruned', async () => {
