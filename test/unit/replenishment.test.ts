@@ -427,6 +427,7 @@ describe('evaluateReplenishment on a tiny synthetic file', () => {
     // fairly regular customers: both within a few days
     expect(r.baselineMaeDays).toBeLessThan(10);
     expect(r.maeDays).toBeLessThan(15);
-    expect(r.seconds).toBeGreaterThan(0);
+    // A duration, rounded to hundredths: a tiny file can take less than 5 ms (0 s). No timing asserted.
+    expect(Number.isFinite(r.seconds) && r.seconds >= 0).toBe(true);
   });
 });
