@@ -309,11 +309,6 @@ function record(
 }
 
 /**
- * A copy of the state that `issue` may change: the parts it writes (occurrences, points, ledger) are
- * copied, the rest is shared with the input, which stays untouched. Far cheaper than a deep clone. (The
- * points buckets are shared too: points arithmetic replaces a bucket rather than changing it.)
- */
-/**
  * Bonus points lift the tier at once, so the follow-up round of the same step (settle) sees a tier-up
  * they earned; before, the tier was recomputed only when the next event came. Only events lower it (as
  * of the newest event, the reducer's rule): a credit never takes a tier away.
@@ -340,6 +335,12 @@ function addOrderBonus(next: CustomerState, state: CustomerState, orderId: strin
   next.orders[orderId] = { ...order, bonus: (order.bonus ?? 0) + points };
 }
 
+/**
+ * A copy of the state that `issue` may change: the parts it writes (occurrences, points, ledger) are
+ * copied, the rest is shared with the input, which stays untouched. Far cheaper than a deep clone. (The
+ * points buckets are shared too: points arithmetic replaces a bucket rather than changing it; the
+ * orders are copied by `addOrderBonus` when it writes one.)
+ */
 function copyForIssue(
   state: CustomerState,
   pruning?: { ctx: EngineContext; nowMs: number; decisions: readonly Decision[] },
