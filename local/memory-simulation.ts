@@ -19,7 +19,7 @@ import { relay } from '../functions/domain/relay.ts';
 import type { ReplenishmentModel } from '../functions/domain/replenishment.ts';
 import { MS_PER_DAY } from '../functions/domain/time.ts';
 import type { ScannedCustomer } from '../functions/ports/customer-scanner.ts';
-import { delaySecondsFor, MAX_DELAY_SECONDS } from '../functions/ports/message-queue.ts';
+import { mustHold } from '../functions/ports/message-queue.ts';
 import type { Ports } from '../functions/use-cases/customer-use-cases.ts';
 import { evaluateCustomer, ingestEvent, sweepCustomer } from '../functions/use-cases/customer-use-cases.ts';
 import type { FunctionId } from '../lib/wiring.ts';
@@ -266,7 +266,7 @@ export async function runEvents(source: EventSource, options: RunnerOptions): Pr
   const withdrawn = new Set<string>();
   const release = (nowMs: number) => {
     for (let m = held.peek(); m !== undefined; m = held.peek()) {
-      if (delaySecondsFor(m.sendAt, nowMs) > MAX_DELAY_SECONDS) break;
+      if (mustHold(m.sendAt, nowMs)) break;
       held.pop();
       if (withdrawn.delete(m.messageId)) continue;
       queue(m);
@@ -280,7 +280,7 @@ export async function runEvents(source: EventSource, options: RunnerOptions): Pr
     for (const entry of out.ledger) recorder.bonus(entry);
     for (const m of out.messages) {
       queued.push(m);
-      if (delaySecondsFor(m.sendAt, clock) > MAX_DELAY_SECONDS) held.push(m);
+      if (mustHold(m.sendAt, clock)) held.push(m);
       else queue(m);
     }
     for (const m of out.withdrawn) withdrawn.add(m.messageId);

@@ -128,8 +128,9 @@ export function capSendTimes(state: CustomerState, sinceMs = Number.NEGATIVE_INF
 
 /**
  * How far ahead of its send time a message is queued: SQS delays a message at most 15 minutes, so one
- * due later waits in the held store until the dispatcher run before it (ports/message-queue.ts,
- * `MAX_DELAY_SECONDS`). A message whose send time is further away than this is not queued yet.
+ * due later waits in the held store until the dispatcher run before it (ports/message-queue.ts derives
+ * `MAX_DELAY_SECONDS` and `mustHold` from it). A message whose send time is further away than this is
+ * not queued yet.
  */
 export const HELD_BEYOND_MS = 15 * 60_000;
 

@@ -1,11 +1,17 @@
+import { HELD_BEYOND_MS } from '../domain/guardrails.ts';
 import type { Message } from '../domain/message.ts';
 
 /** SQS delays a message by at most 15 minutes; a later `sendAt` is held (see HeldMessages). */
-export const MAX_DELAY_SECONDS = 900;
+export const MAX_DELAY_SECONDS = HELD_BEYOND_MS / 1000;
 
 /** DelaySeconds for a `sendAt`: whole seconds rounded up (never early), 0 when already due. */
 export function delaySecondsFor(sendAt: string, nowMs: number): number {
   return Math.max(0, Math.ceil((Date.parse(sendAt) - nowMs) / 1000));
+}
+
+/** Whether a message sent at `nowMs` is held rather than queued: its `sendAt` is further than SQS delays. */
+export function mustHold(sendAt: string, nowMs: number): boolean {
+  return delaySecondsFor(sendAt, nowMs) > MAX_DELAY_SECONDS;
 }
 
 /** Why a message was not queued. Every reason is reported: nothing is dropped silently. */

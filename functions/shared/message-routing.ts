@@ -7,7 +7,7 @@
 import type { Message } from '../domain/message.ts';
 import type { HeldMessages } from '../ports/held-messages.ts';
 import type { MessageQueue, RejectedSink, SendFailure } from '../ports/message-queue.ts';
-import { delaySecondsFor, MAX_DELAY_SECONDS } from '../ports/message-queue.ts';
+import { mustHold } from '../ports/message-queue.ts';
 import { logger, MetricUnit, metrics } from './powertools.ts';
 
 export interface RoutingPorts {
@@ -34,8 +34,8 @@ export async function routeMessages(
   nowMs: number,
   deps: RoutingPorts,
 ): Promise<{ done: string[]; queued: number; held: number; undeliverable: number }> {
-  const later = messages.filter((m) => delaySecondsFor(m.sendAt, nowMs) > MAX_DELAY_SECONDS);
-  const soon = messages.filter((m) => delaySecondsFor(m.sendAt, nowMs) <= MAX_DELAY_SECONDS);
+  const later = messages.filter((m) => mustHold(m.sendAt, nowMs));
+  const soon = messages.filter((m) => !mustHold(m.sendAt, nowMs));
   if (later.length > 0) await deps.held.hold(later);
   if (soon.length === 0) return { done: [], queued: 0, held: later.length, undeliverable: 0 };
   const report = await deps.queue.send(soon, nowMs);
