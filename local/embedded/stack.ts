@@ -619,7 +619,6 @@ export class EmbeddedStack {
     return out;
   }
 
-  /** Messages still held for a later send (past the run's end): not queued, so not in messages.jsonl. */
   /** Customer items in the table: every customer an accepted event or a scan created. */
   async customerCount(): Promise<number> {
     const client = this.ddb.client();
@@ -643,6 +642,7 @@ export class EmbeddedStack {
     }
   }
 
+  /** Messages still held for a later send (past the run's end): not queued, so not in messages.jsonl. */
   async heldCount(): Promise<number> {
     return (await this.heldIds()).length;
   }
