@@ -6,10 +6,10 @@
  * typo, and kept it would stretch the run by a year); the second validates every line against it,
  * rejecting bad lines (with line number, reason, field path and rule, and the event id when the line is
  * JSON with an id — never the line's contents, which may carry contacts; a line that is not valid UTF-8
- * is rejected too, not repaired) and keeping the rest. The valid
- * events are sorted by event time (`at`; ties by id), cut at `until`, then driven through the same runner
- * as the simulation: ingested at their own time, the dispatcher every 15 simulated minutes, relay on the
- * change feed, model refits every 30 days. The events before `from` are the shop's history: they run
+ * is rejected too, not repaired) and keeping the rest. The valid events are sorted by event time (`at`;
+ * ties by id), cut at `until`, then driven through the same runner as the simulation: ingested at their
+ * own time, the dispatcher every 15 simulated minutes, relay on the change feed, model refits every 30
+ * days. The events before `from` are the shop's history: they run
  * first and record nothing, so the window's outputs come from customers who bring their past with them
  * (a customer who ordered before the window is not welcomed to a first order in it).
  */
@@ -132,6 +132,7 @@ export async function replayEvents(options: ReplayOptions): Promise<ReplayResult
   const from = options.fromMs ?? Number.NEGATIVE_INFINITY;
   const until = options.untilMs ?? Number.POSITIVE_INFINITY;
   const applyHistory = options.history ?? true;
+  let history = 0;
   for await (const line of linesOf(options.eventsPath)) {
     lines++;
     if (line === null) {
@@ -146,13 +147,14 @@ export async function replayEvents(options: ReplayOptions): Promise<ReplayResult
     }
     valid++;
     const ms = Date.parse(parsed.event.at);
-    if (ms < until && (ms >= from || applyHistory)) kept.push({ ms, event: parsed.event, line });
+    if (ms >= until || (ms < from && !applyHistory)) continue;
+    if (ms < from) history++;
+    kept.push({ ms, event: parsed.event, line });
   }
   kept.sort((a, b) => a.ms - b.ms || (a.event.id < b.event.id ? -1 : a.event.id > b.event.id ? 1 : 0));
 
   const first = kept[0];
   const last = kept[kept.length - 1];
-  const history = kept.filter((k) => k.ms < from).length;
   // From the first event of the history, or from the window's start.
   const earliest = Math.min(
     options.fromMs ?? Number.POSITIVE_INFINITY,
@@ -181,7 +183,8 @@ export async function replayEvents(options: ReplayOptions): Promise<ReplayResult
     endMs: Math.max(endMs, startMs),
     ...(options.refitEveryDays === undefined ? {} : { refitEveryDays: options.refitEveryDays }),
     ...(options.onProgress === undefined ? {} : { onProgress: options.onProgress }),
-    ...(history === 0 || options.fromMs === undefined ? {} : { recordFromMs: options.fromMs }),
+    // With history, the window's outputs alone are recorded (`from` is finite when there is history).
+    ...(history === 0 ? {} : { recordFromMs: from }),
     recorder,
   });
   return {
